@@ -1,0 +1,100 @@
+//! Pooling over contiguous NCHW buffers.
+
+/// Geometry of a 2-D pooling window.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Pool2dParams {
+    /// Batch × channels (pooling is per plane).
+    pub planes: usize,
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: (usize, usize),
+    pub pad: (usize, usize),
+    pub dilation: (usize, usize),
+    /// Output size, computed by the caller with PyTorch's ceil_mode rule.
+    pub oh: usize,
+    pub ow: usize,
+}
+
+/// Max pooling; padding counts as -inf. NaN propagates.
+pub fn max_pool2d_f32(p: &Pool2dParams, input: &[f32], out: &mut [f32]) {
+    for pl in 0..p.planes {
+        let src = &input[pl * p.h * p.w..(pl + 1) * p.h * p.w];
+        for y in 0..p.oh {
+            for x in 0..p.ow {
+                let mut m = f32::NEG_INFINITY;
+                for ky in 0..p.kh {
+                    let iy = (y * p.stride.0 + ky * p.dilation.0) as isize - p.pad.0 as isize;
+                    if iy < 0 || iy >= p.h as isize {
+                        continue;
+                    }
+                    for kx in 0..p.kw {
+                        let ix = (x * p.stride.1 + kx * p.dilation.1) as isize - p.pad.1 as isize;
+                        if ix < 0 || ix >= p.w as isize {
+                            continue;
+                        }
+                        let v = src[iy as usize * p.w + ix as usize];
+                        if v > m || v.is_nan() {
+                            m = v;
+                        }
+                    }
+                }
+                out[(pl * p.oh + y) * p.ow + x] = m;
+            }
+        }
+    }
+}
+
+/// Average pooling (dilation ignored, as PyTorch has none for avg_pool2d).
+/// `count_include_pad` counts padded cells that lie inside the padded input;
+/// `divisor_override` replaces the divisor when set.
+pub fn avg_pool2d_f32(p: &Pool2dParams, input: &[f32], out: &mut [f32], count_include_pad: bool, divisor_override: Option<usize>) {
+    for pl in 0..p.planes {
+        let src = &input[pl * p.h * p.w..(pl + 1) * p.h * p.w];
+        for y in 0..p.oh {
+            for x in 0..p.ow {
+                let y0 = (y * p.stride.0) as isize - p.pad.0 as isize;
+                let x0 = (x * p.stride.1) as isize - p.pad.1 as isize;
+                let y1 = (y0 + p.kh as isize).min((p.h + p.pad.0) as isize);
+                let x1 = (x0 + p.kw as isize).min((p.w + p.pad.1) as isize);
+                let pool_size = ((y1 - y0) * (x1 - x0)) as usize;
+                let (ys, xs) = (y0.max(0), x0.max(0));
+                let (ye, xe) = (y1.min(p.h as isize), x1.min(p.w as isize));
+                let mut s = 0.0f32;
+                for iy in ys..ye {
+                    for ix in xs..xe {
+                        s += src[iy as usize * p.w + ix as usize];
+                    }
+                }
+                let div = match divisor_override {
+                    Some(d) => d,
+                    None if count_include_pad => pool_size,
+                    None => ((ye - ys).max(0) * (xe - xs).max(0)) as usize,
+                };
+                out[(pl * p.oh + y) * p.ow + x] = s / div.max(1) as f32;
+            }
+        }
+    }
+}
+
+/// Adaptive average pooling to `oh×ow` with PyTorch's window rule
+/// (start = floor(i·H/oh), end = ceil((i+1)·H/oh)).
+pub fn adaptive_avg_pool2d_f32(planes: usize, h: usize, w: usize, oh: usize, ow: usize, input: &[f32], out: &mut [f32]) {
+    for pl in 0..planes {
+        let src = &input[pl * h * w..(pl + 1) * h * w];
+        for y in 0..oh {
+            let (ys, ye) = (y * h / oh, ((y + 1) * h).div_ceil(oh));
+            for x in 0..ow {
+                let (xs, xe) = (x * w / ow, ((x + 1) * w).div_ceil(ow));
+                let mut s = 0.0f32;
+                for iy in ys..ye {
+                    for ix in xs..xe {
+                        s += src[iy * w + ix];
+                    }
+                }
+                out[(pl * oh + y) * ow + x] = s / ((ye - ys) * (xe - xs)) as f32;
+            }
+        }
+    }
+}

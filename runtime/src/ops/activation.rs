@@ -1,0 +1,5 @@
+//! Ops: activation (being written).
+
+use super::OpDef;
+
+pub(crate) const OPS: &[OpDef] = &[];

@@ -1,0 +1,5 @@
+//! Ops: norm (being written).
+
+use super::OpDef;
+
+pub(crate) const OPS: &[OpDef] = &[];

@@ -1,0 +1,5 @@
+//! Ops: pool (being written).
+
+use super::OpDef;
+
+pub(crate) const OPS: &[OpDef] = &[];

@@ -1,0 +1,5 @@
+//! Ops: reduce (being written).
+
+use super::OpDef;
+
+pub(crate) const OPS: &[OpDef] = &[];

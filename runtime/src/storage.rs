@@ -1,0 +1,327 @@
+//! Typed CPU buffers, the `Element` trait that connects Rust types to
+//! `DType`s, and `Storage`: a buffer shared (`Arc`) by every view of it.
+//!
+//! Invariant: a `Storage`'s buffer never changes length or dtype after
+//! creation; views index into it with (offset, strides) that the tensor
+//! constructor checked against that length.
+
+use crate::{DType, Device};
+use half::{bf16, f16};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// A typed, owned CPU buffer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Buffer {
+    Bool(Vec<bool>),
+    U8(Vec<u8>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F16(Vec<f16>),
+    BF16(Vec<bf16>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// Applies `$body` with `$v` bound to the inner `Vec` of a buffer, whatever its type.
+#[macro_export]
+macro_rules! with_buffer {
+    ($buf:expr, $v:ident => $body:expr) => {
+        match $buf {
+            $crate::Buffer::Bool($v) => $body,
+            $crate::Buffer::U8($v) => $body,
+            $crate::Buffer::I8($v) => $body,
+            $crate::Buffer::I16($v) => $body,
+            $crate::Buffer::I32($v) => $body,
+            $crate::Buffer::I64($v) => $body,
+            $crate::Buffer::F16($v) => $body,
+            $crate::Buffer::BF16($v) => $body,
+            $crate::Buffer::F32($v) => $body,
+            $crate::Buffer::F64($v) => $body,
+        }
+    };
+}
+
+impl Buffer {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Buffer::Bool(_) => DType::Bool,
+            Buffer::U8(_) => DType::U8,
+            Buffer::I8(_) => DType::I8,
+            Buffer::I16(_) => DType::I16,
+            Buffer::I32(_) => DType::I32,
+            Buffer::I64(_) => DType::I64,
+            Buffer::F16(_) => DType::F16,
+            Buffer::BF16(_) => DType::BF16,
+            Buffer::F32(_) => DType::F32,
+            Buffer::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        with_buffer!(self, v => v.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A zero-filled buffer.
+    pub fn zeros(dtype: DType, len: usize) -> Buffer {
+        match dtype {
+            DType::Bool => Buffer::Bool(vec![false; len]),
+            DType::U8 => Buffer::U8(vec![0; len]),
+            DType::I8 => Buffer::I8(vec![0; len]),
+            DType::I16 => Buffer::I16(vec![0; len]),
+            DType::I32 => Buffer::I32(vec![0; len]),
+            DType::I64 => Buffer::I64(vec![0; len]),
+            DType::F16 => Buffer::F16(vec![f16::ZERO; len]),
+            DType::BF16 => Buffer::BF16(vec![bf16::ZERO; len]),
+            DType::F32 => Buffer::F32(vec![0.0; len]),
+            DType::F64 => Buffer::F64(vec![0.0; len]),
+        }
+    }
+
+    pub fn slice<T: Element>(&self) -> Option<&[T]> {
+        T::slice(self)
+    }
+
+    pub fn slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
+        T::slice_mut(self)
+    }
+}
+
+/// A Rust type that is the element of some `DType`.
+///
+/// Conversions follow PyTorch's casts: float → int truncates toward zero,
+/// anything → bool is `!= 0`, bool → number is 0/1.
+pub trait Element: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static {
+    const DTYPE: DType;
+    fn slice(b: &Buffer) -> Option<&[Self]>;
+    fn slice_mut(b: &mut Buffer) -> Option<&mut [Self]>;
+    fn into_buffer(v: Vec<Self>) -> Buffer;
+    fn from_buffer(b: Buffer) -> Result<Vec<Self>, Buffer>;
+    fn to_f64(self) -> f64;
+    fn to_i64(self) -> i64;
+    fn to_bool(self) -> bool;
+    fn from_f64(v: f64) -> Self;
+    fn from_i64(v: i64) -> Self;
+    fn from_bool(v: bool) -> Self;
+    /// Converts from another element type with PyTorch's cast rules.
+    #[inline]
+    fn cast_from<U: Element>(u: U) -> Self {
+        match U::DTYPE.category() {
+            crate::Category::Float => Self::from_f64(u.to_f64()),
+            crate::Category::Int => Self::from_i64(u.to_i64()),
+            crate::Category::Bool => Self::from_bool(u.to_bool()),
+        }
+    }
+}
+
+macro_rules! element_common {
+    ($t:ty, $variant:ident) => {
+        const DTYPE: DType = DType::$variant;
+        #[inline]
+        fn slice(b: &Buffer) -> Option<&[Self]> {
+            match b {
+                Buffer::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+        #[inline]
+        fn slice_mut(b: &mut Buffer) -> Option<&mut [Self]> {
+            match b {
+                Buffer::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+        fn into_buffer(v: Vec<Self>) -> Buffer {
+            Buffer::$variant(v)
+        }
+        fn from_buffer(b: Buffer) -> Result<Vec<Self>, Buffer> {
+            match b {
+                Buffer::$variant(v) => Ok(v),
+                other => Err(other),
+            }
+        }
+    };
+}
+
+macro_rules! int_element {
+    ($t:ty, $variant:ident) => {
+        impl Element for $t {
+            element_common!($t, $variant);
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline]
+            fn to_bool(self) -> bool {
+                self != 0
+            }
+            #[inline]
+            fn from_f64(v: f64) -> Self {
+                // Out-of-range float → int is undefined in C++; wrap through
+                // int64 as x86 PyTorch builds do for small types.
+                (v as i64) as $t
+            }
+            #[inline]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn from_bool(v: bool) -> Self {
+                v as $t
+            }
+        }
+    };
+}
+int_element!(u8, U8);
+int_element!(i8, I8);
+int_element!(i16, I16);
+int_element!(i32, I32);
+int_element!(i64, I64);
+
+impl Element for bool {
+    element_common!(bool, Bool);
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as i64 as f64
+    }
+    #[inline]
+    fn to_i64(self) -> i64 {
+        self as i64
+    }
+    #[inline]
+    fn to_bool(self) -> bool {
+        self
+    }
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+    #[inline]
+    fn from_i64(v: i64) -> Self {
+        v != 0
+    }
+    #[inline]
+    fn from_bool(v: bool) -> Self {
+        v
+    }
+}
+
+macro_rules! float_element {
+    ($t:ty, $variant:ident, $to:expr, $from:expr) => {
+        impl Element for $t {
+            element_common!($t, $variant);
+            #[inline]
+            fn to_f64(self) -> f64 {
+                ($to)(self)
+            }
+            #[inline]
+            fn to_i64(self) -> i64 {
+                ($to)(self) as i64
+            }
+            #[inline]
+            fn to_bool(self) -> bool {
+                ($to)(self) != 0.0
+            }
+            #[inline]
+            fn from_f64(v: f64) -> Self {
+                ($from)(v)
+            }
+            #[inline]
+            fn from_i64(v: i64) -> Self {
+                ($from)(v as f64)
+            }
+            #[inline]
+            fn from_bool(v: bool) -> Self {
+                ($from)(v as i64 as f64)
+            }
+        }
+    };
+}
+float_element!(f32, F32, |x: f32| x as f64, |v: f64| v as f32);
+float_element!(f64, F64, |x: f64| x, |v: f64| v);
+float_element!(f16, F16, |x: f16| x.to_f64(), f16::from_f64);
+float_element!(bf16, BF16, |x: bf16| x.to_f64(), bf16::from_f64);
+
+/// Converts a whole buffer to another dtype.
+pub fn cast_buffer(b: &Buffer, to: DType) -> Buffer {
+    fn go<U: Element>(src: &[U], to: DType) -> Buffer {
+        macro_rules! conv {
+            ($t:ty) => {
+                <$t>::into_buffer(src.iter().map(|&u| <$t>::cast_from(u)).collect())
+            };
+        }
+        match to {
+            DType::Bool => conv!(bool),
+            DType::U8 => conv!(u8),
+            DType::I8 => conv!(i8),
+            DType::I16 => conv!(i16),
+            DType::I32 => conv!(i32),
+            DType::I64 => conv!(i64),
+            DType::F16 => conv!(f16),
+            DType::BF16 => conv!(bf16),
+            DType::F32 => {
+                if U::DTYPE == DType::F32 {
+                    return b_clone(src);
+                }
+                conv!(f32)
+            }
+            DType::F64 => conv!(f64),
+        }
+    }
+    fn b_clone<U: Element>(src: &[U]) -> Buffer {
+        U::into_buffer(src.to_vec())
+    }
+    if b.dtype() == to {
+        return b.clone();
+    }
+    with_buffer!(b, v => go(v, to))
+}
+
+/// Memory shared by a tensor and all its views.
+#[derive(Debug)]
+pub struct Storage {
+    buf: RwLock<Buffer>,
+    device: Device,
+}
+
+impl Storage {
+    pub fn new(buf: Buffer) -> Storage {
+        Storage { buf: RwLock::new(buf), device: Device::Cpu }
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Shared read access. A poisoned lock (a panic while writing) is an
+    /// internal bug; the data is still returned.
+    pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.buf.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive write access (in-place ops).
+    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+        self.buf.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.read().dtype()
+    }
+}
