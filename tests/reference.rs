@@ -11,7 +11,10 @@ type Tensors = std::collections::HashMap<String, Tensor>;
 
 fn decode(j: &Json, ts: &Tensors) -> Result<Value, String> {
     let obj = j.as_object().ok_or("argument is not an object")?;
-    let (k, v) = obj.iter().next().ok_or("empty argument")?;
+    // The kind is the one key that names a kind (a tensor also carries
+    // shape/strides/offset, and JSON objects come back sorted by key).
+    const KINDS: [&str; 9] = ["tensor", "none", "bool", "int", "float", "str", "dtype", "list", "tuple"];
+    let (k, v) = KINDS.iter().find_map(|k| obj.get_key_value(*k)).ok_or("argument of unknown kind")?;
     Ok(match k.as_str() {
         "tensor" => {
             let base = ts.get(v.as_str().ok_or("tensor key")?).ok_or("missing tensor")?;

@@ -1,5 +1,5 @@
 //! Rules enforced as tests: every Rust source file opens with a `//!` doc,
-//! no test hides behind `#[ignore]` or `#[should_panic]`, files stay under
+//! no test is hidden by an ignore or should-panic attribute, files stay under
 //! 1,000 lines.
 
 use std::path::{Path, PathBuf};

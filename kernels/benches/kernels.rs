@@ -1,1 +1,146 @@
-fn main(){}
+//! Criterion benchmarks of the hot kernels on the workload shapes
+//! (`cargo bench -p tsc-kernels`; a few minutes). Throughput units:
+//! GEMM/conv report FLOPs as "elements" (2 per multiply-add), memory-bound
+//! kernels report bytes read + written (decimal GB/s). `benches/peers.py`
+//! at the repository root measures the same shapes in PyTorch and numpy;
+//! `benches/README.md` holds both sets of numbers.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
+use tsc_kernels::binary::{binary_f32, sum_f32, Binary};
+use tsc_kernels::conv::{conv2d_f32, Conv2dParams};
+use tsc_kernels::gemm::{gemm_f32, MatRef};
+use tsc_kernels::rows::{layer_norm_rows_f32, log_softmax_rows_f32, softmax_rows_f32};
+use tsc_kernels::unary::{unary_f32, Unary};
+
+fn data(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect()
+}
+
+/// `m×k×n`: A `[m,k]` row-major; B `[k,n]` row-major, or the transpose of a
+/// `[n,k]` weight (`nn.Linear` layout) when `b_is_weight_t`.
+fn bench_gemm_shape(c: &mut Criterion, m: usize, k: usize, n: usize, b_is_weight_t: bool) {
+    let a = data(m * k, 1);
+    let b = data(k * n, 2);
+    let mut out = vec![0.0f32; m * n];
+    let (rs, cs) = if b_is_weight_t { (1, k) } else { (n, 1) };
+    let tag = if b_is_weight_t { "Wt" } else { "B" };
+    let mut g = c.benchmark_group("sgemm");
+    g.throughput(Throughput::Elements((2 * m * k * n) as u64));
+    g.bench_function(format!("{m}x{k}x{n}_{tag}"), |bch| {
+        bch.iter(|| {
+            gemm_f32(m, n, k, MatRef { data: &a, offset: 0, rs: k, cs: 1 }, MatRef { data: &b, offset: 0, rs, cs }, &mut out, 1.0, 0.0);
+            black_box(&out);
+        })
+    });
+    if m == 1 {
+        // Baseline: the gemm crate on the same GEMV (what gemm_f32 replaced).
+        g.bench_function(format!("{m}x{k}x{n}_{tag}_gemm_crate"), |bch| {
+            bch.iter(|| {
+                // SAFETY: a is 1×k contiguous, b is k×n with strides (rs, cs)
+                // inside its k·n elements, out has n elements.
+                unsafe {
+                    gemm::gemm(
+                        1,
+                        n,
+                        k,
+                        out.as_mut_ptr(),
+                        1,
+                        n as isize,
+                        false,
+                        a.as_ptr(),
+                        1,
+                        k as isize,
+                        b.as_ptr(),
+                        cs as isize,
+                        rs as isize,
+                        0.0f32,
+                        1.0f32,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::Rayon(0),
+                    )
+                };
+                black_box(&out);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_gemm(c: &mut Criterion) {
+    bench_gemm_shape(c, 1024, 1024, 1024, false);
+    bench_gemm_shape(c, 64, 1024, 4096, false);
+    bench_gemm_shape(c, 1, 1024, 4096, false);
+    bench_gemm_shape(c, 1, 1024, 4096, true);
+    bench_gemm_shape(c, 1, 4096, 1024, true);
+}
+
+fn bench_conv(c: &mut Criterion) {
+    let mut g = c.benchmark_group("conv2d");
+    // The CNN workload (shared/bench/models/cnn.py), batch 32.
+    for (name, c_in, hw, c_out, stride) in [("stem_3to32_32x32", 3, 32, 32, 1), ("l1_32to32_32x32", 32, 32, 32, 1), ("l2_64to64_16x16", 64, 16, 64, 1), ("l2down_32to64_s2", 32, 32, 64, 2)] {
+        let p = Conv2dParams { n: 32, c_in, h: hw, w: hw, c_out, kh: 3, kw: 3, stride: (stride, stride), pad_h: (1, 1), pad_w: (1, 1), dilation: (1, 1), groups: 1 };
+        let x = data(32 * c_in * hw * hw, 3);
+        let w = data(c_out * c_in * 9, 4);
+        let (oh, ow) = p.out_hw();
+        let mut out = vec![0.0f32; 32 * c_out * oh * ow];
+        g.throughput(Throughput::Elements(2 * p.macs() as u64));
+        g.bench_function(name, |b| b.iter(|| conv2d_f32(&p, black_box(&x), &w, None, &mut out)));
+    }
+    g.finish();
+}
+
+fn bench_elementwise(c: &mut Criterion) {
+    const N: usize = 16 << 20;
+    let a = data(N, 5);
+    let b = data(N, 6);
+    let mut out = vec![0.0f32; N];
+    let mut g = c.benchmark_group("elementwise_16M");
+    g.throughput(Throughput::BytesDecimal((8 * N) as u64));
+    g.bench_function("copy", |bch| bch.iter(|| out.copy_from_slice(black_box(&a))));
+    g.throughput(Throughput::BytesDecimal((12 * N) as u64));
+    g.bench_function("add", |bch| bch.iter(|| binary_f32(Binary::Add, black_box(&a), &b, &mut out)));
+    g.throughput(Throughput::BytesDecimal((8 * N) as u64));
+    for (name, f) in [("relu", Unary::Relu), ("exp", Unary::Exp), ("tanh", Unary::Tanh), ("gelu", Unary::Gelu), ("gelu_tanh", Unary::GeluTanh), ("silu", Unary::Silu)] {
+        g.bench_function(name, |bch| bch.iter(|| unary_f32(f, black_box(&a), &mut out)));
+    }
+    g.throughput(Throughput::BytesDecimal((4 * N) as u64));
+    g.bench_function("sum", |bch| bch.iter(|| black_box(sum_f32(black_box(&a)))));
+    g.finish();
+}
+
+fn bench_rows(c: &mut Criterion) {
+    let (rows, cols) = (4096usize, 1024usize);
+    let x = data(rows * cols, 7);
+    let w = data(cols, 8);
+    let bias = data(cols, 9);
+    let mut out = vec![0.0f32; rows * cols];
+    let mut g = c.benchmark_group("rows_4096x1024");
+    g.throughput(Throughput::BytesDecimal((8 * rows * cols) as u64));
+    g.bench_function("softmax", |b| b.iter(|| softmax_rows_f32(black_box(&x), &mut out, cols)));
+    g.bench_function("log_softmax", |b| b.iter(|| log_softmax_rows_f32(black_box(&x), &mut out, cols)));
+    g.bench_function("layer_norm", |b| b.iter(|| layer_norm_rows_f32(black_box(&x), &mut out, cols, Some(&w), Some(&bias), 1e-5)));
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_gemm, bench_conv, bench_elementwise, bench_rows
+}
+criterion_main!(benches);

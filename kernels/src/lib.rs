@@ -7,11 +7,16 @@
 //! - [`pool`]: max/avg/adaptive pooling over NCHW.
 //! - [`unary`]: vectorized float math (exp, tanh, gelu, ...) on slices.
 //! - [`rows`]: row-wise fused kernels (softmax, log_softmax, layer_norm).
+//! - [`binary`]: elementwise binary ops and sums on slices.
 //! - [`parallel`]: splitting work across cores when it pays.
+//! - [`simd`]: the small SIMD layer (AVX2+FMA, runtime-detected) the
+//!   vectorized kernels are written against.
 
+pub mod binary;
 pub mod conv;
 pub mod gemm;
 pub mod parallel;
 pub mod pool;
 pub mod rows;
+pub mod simd;
 pub mod unary;

@@ -43,3 +43,64 @@ pub fn map_chunks_mut<T: Send>(out: &mut [T], cost_per_elem: usize, f: impl Fn(u
         }
     });
 }
+
+/// Like [`map_chunks_mut`] but every chunk holds whole rows of `row_len`
+/// elements: `f(first_row, rows)` gets a slice whose length is a multiple
+/// of `row_len` (a trailing partial row, if any, comes last on its own).
+pub fn map_rows_mut<T: Send>(out: &mut [T], row_len: usize, cost_per_elem: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    let len = out.len();
+    if row_len == 0 || len == 0 {
+        return;
+    }
+    let rows = len.div_ceil(row_len);
+    let work = len.saturating_mul(cost_per_elem.max(1));
+    let threads = rayon::current_num_threads();
+    if work < MIN_PARALLEL_ELEMS || threads <= 1 || rows == 1 {
+        f(0, out);
+        return;
+    }
+    let rows_per_chunk = rows.div_ceil(threads * 4).max(1);
+    let chunk = rows_per_chunk * row_len;
+    rayon::scope(|s| {
+        let f = &f;
+        for (i, part) in out.chunks_mut(chunk).enumerate() {
+            s.spawn(move |_| f(i * rows_per_chunk, part));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn chunks_cover_everything_once() {
+        for len in [0usize, 1, 7, 1000, 100_000, 1 << 20] {
+            let seen = AtomicUsize::new(0);
+            for_chunks(len, 1, |a, b| {
+                assert!(a <= b && b <= len);
+                seen.fetch_add(b - a, Ordering::Relaxed);
+            });
+            assert_eq!(seen.load(Ordering::Relaxed), len);
+            let mut v = vec![0usize; len];
+            map_chunks_mut(&mut v, 1, |start, c| c.iter_mut().enumerate().for_each(|(i, x)| *x = start + i));
+            assert!(v.iter().enumerate().all(|(i, &x)| i == x));
+        }
+    }
+
+    #[test]
+    fn rows_are_never_split() {
+        for (rows, row_len) in [(0usize, 3usize), (1, 5), (3, 7), (10_000, 33), (5, 100_000)] {
+            let mut v = vec![usize::MAX; rows * row_len];
+            map_rows_mut(&mut v, row_len, 4, |r0, c| {
+                assert_eq!(c.len() % row_len, 0);
+                for (i, x) in c.iter_mut().enumerate() {
+                    *x = r0 + i / row_len;
+                }
+            });
+            assert!(v.iter().enumerate().all(|(i, &x)| x == i / row_len));
+        }
+        map_rows_mut(&mut [0u8; 4], 0, 1, |_, _| panic!("row_len 0 does nothing"));
+    }
+}

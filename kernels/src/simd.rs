@@ -55,6 +55,20 @@ pub(crate) trait VecF32: Copy {
     /// For positive normal lanes: `(e, m)` with `self = 2^e · m`, `m ∈ [1, 2)`.
     /// Other lanes give unspecified finite values (callers select them away).
     fn split_exp(self) -> (Self, Self);
+    /// Loads `LANES` floats.
+    ///
+    /// # Safety
+    /// `p..p+LANES` must be readable.
+    unsafe fn load(p: *const f32) -> Self;
+    /// Stores `LANES` floats.
+    ///
+    /// # Safety
+    /// `p..p+LANES` must be writable.
+    unsafe fn store(self, p: *mut f32);
+    /// Sum of the lanes.
+    fn reduce_add(self) -> f32;
+    /// Maximum of the lanes (NaN handling unspecified, as `max_fast`).
+    fn reduce_max(self) -> f32;
 }
 
 impl VecF32 for f32 {
@@ -137,6 +151,24 @@ impl VecF32 for f32 {
     #[inline(always)]
     fn pow2i(self) -> Self {
         f32::from_bits(((self as i32 + 127) as u32) << 23)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller guarantees p is readable.
+        unsafe { *p }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller guarantees p is writable.
+        unsafe { *p = self }
+    }
+    #[inline(always)]
+    fn reduce_add(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    fn reduce_max(self) -> f32 {
+        self
     }
     #[inline(always)]
     fn split_exp(self) -> (Self, Self) {
@@ -281,6 +313,24 @@ mod avx2 {
                 let b = _mm256_slli_epi32::<23>(_mm256_add_epi32(n, _mm256_set1_epi32(127)));
                 F32x8(_mm256_castsi256_ps(b))
             }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: forwarded contract.
+            unsafe { F32x8::load(p) }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: forwarded contract.
+            unsafe { F32x8::store(self, p) }
+        }
+        #[inline(always)]
+        fn reduce_add(self) -> f32 {
+            self.hsum()
+        }
+        #[inline(always)]
+        fn reduce_max(self) -> f32 {
+            self.hmax()
         }
         #[inline(always)]
         fn split_exp(self) -> (Self, Self) {

@@ -19,7 +19,10 @@ pub mod compare;
 pub mod conv;
 pub mod convert;
 pub mod creation;
+pub mod elementwise;
 pub mod index;
+pub mod index_ops;
+pub mod index_plan;
 pub mod join;
 pub mod linalg;
 pub mod loss;
@@ -28,8 +31,11 @@ pub mod norm;
 pub mod pool;
 pub mod random;
 pub mod reduce;
+pub mod reduce_stats;
 pub mod scan;
 pub mod shape;
+pub mod shape_copy;
+pub mod sort;
 pub mod unary;
 
 pub use args::{Args, Operand};
@@ -56,7 +62,7 @@ pub struct Registry {
     by_name: HashMap<String, Vec<Overload>>,
 }
 
-fn families() -> [&'static [OpDef]; 18] {
+fn families() -> [&'static [OpDef]; 22] {
     [
         activation::OPS,
         binary::OPS,
@@ -65,6 +71,7 @@ fn families() -> [&'static [OpDef]; 18] {
         convert::OPS,
         creation::OPS,
         index::OPS,
+        index_ops::OPS,
         join::OPS,
         linalg::OPS,
         loss::OPS,
@@ -73,8 +80,11 @@ fn families() -> [&'static [OpDef]; 18] {
         pool::OPS,
         random::OPS,
         reduce::OPS,
+        reduce_stats::OPS,
         scan::OPS,
         shape::OPS,
+        shape_copy::OPS,
+        sort::OPS,
         unary::OPS,
     ]
 }

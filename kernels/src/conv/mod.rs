@@ -1,0 +1,133 @@
+//! Convolutions over contiguous NCHW buffers (conv1d is conv2d with H = 1).
+//!
+//! - General and grouped convs: per image and group, im2col into a
+//!   `[c_in/g·kh·kw, oh·ow]` buffer and one GEMM with the group's weights
+//!   (1×1, stride 1, no padding skips im2col: the input is the matrix).
+//!   Batches are split over the rayon pool by image (single-threaded GEMMs,
+//!   one column buffer per worker); a single image uses a threaded GEMM.
+//! - Depthwise-style convs (one input channel per group, `groups > 1`):
+//!   a direct kernel ([`depthwise`]), parallel over output planes.
+//! - Transposed convs: [`transpose`] (GEMM + col2im).
+
+mod depthwise;
+mod im2col;
+mod transpose;
+#[cfg(test)]
+mod tests;
+
+pub use transpose::{conv_transpose2d_f32, ConvTranspose2dParams};
+
+use crate::gemm::{gemm_with, MatRef, Threads};
+use rayon::prelude::*;
+
+/// Geometry of a 2-D convolution. Padding is (begin, end) per spatial dim so
+/// PyTorch's asymmetric `padding='same'` fits.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Conv2dParams {
+    pub n: usize,
+    pub c_in: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c_out: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: (usize, usize),
+    pub pad_h: (usize, usize),
+    pub pad_w: (usize, usize),
+    pub dilation: (usize, usize),
+    pub groups: usize,
+}
+
+impl Conv2dParams {
+    /// Output (height, width); the caller checked they are positive.
+    pub fn out_hw(&self) -> (usize, usize) {
+        let eff_h = self.dilation.0 * (self.kh - 1) + 1;
+        let eff_w = self.dilation.1 * (self.kw - 1) + 1;
+        let oh = (self.h + self.pad_h.0 + self.pad_h.1 - eff_h) / self.stride.0 + 1;
+        let ow = (self.w + self.pad_w.0 + self.pad_w.1 - eff_w) / self.stride.1 + 1;
+        (oh, ow)
+    }
+
+    /// Panics with a message unless the geometry is consistent (the checks
+    /// behind [`Conv2dParams::out_hw`]'s precondition).
+    fn validate(&self) {
+        assert!(self.groups > 0 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups), "conv2d: groups {} must divide c_in {} and c_out {}", self.groups, self.c_in, self.c_out);
+        assert!(self.kh > 0 && self.kw > 0, "conv2d: empty kernel");
+        assert!(self.stride.0 > 0 && self.stride.1 > 0 && self.dilation.0 > 0 && self.dilation.1 > 0, "conv2d: stride and dilation must be positive");
+        let eff_h = self.dilation.0 * (self.kh - 1) + 1;
+        let eff_w = self.dilation.1 * (self.kw - 1) + 1;
+        assert!(
+            self.h + self.pad_h.0 + self.pad_h.1 >= eff_h && self.w + self.pad_w.0 + self.pad_w.1 >= eff_w,
+            "conv2d: kernel larger than the padded input"
+        );
+    }
+
+    /// Multiply-accumulates of the whole convolution.
+    pub fn macs(&self) -> usize {
+        let (oh, ow) = self.out_hw();
+        self.n * self.c_out * oh * ow * (self.c_in / self.groups.max(1)) * self.kh * self.kw
+    }
+}
+
+/// `out[n, c_out, oh, ow]` = conv(input `[n, c_in, h, w]`, weight
+/// `[c_out, c_in/groups, kh, kw]`) + bias `[c_out]`.
+pub fn conv2d_f32(p: &Conv2dParams, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+    p.validate();
+    let (oh, ow) = p.out_hw();
+    let (cig, ohw) = (p.c_in / p.groups, oh * ow);
+    let kk = cig * p.kh * p.kw;
+    assert!(input.len() >= p.n * p.c_in * p.h * p.w, "conv2d: input too short");
+    assert!(weight.len() >= p.c_out * kk, "conv2d: weight too short");
+    assert!(out.len() >= p.n * p.c_out * ohw, "conv2d: output too short");
+    if let Some(b) = bias {
+        assert!(b.len() >= p.c_out, "conv2d: bias too short");
+    }
+    let out = &mut out[..p.n * p.c_out * ohw];
+    if out.is_empty() {
+        return;
+    }
+    if cig == 1 && p.groups > 1 {
+        return depthwise::conv(p, input, weight, bias, out);
+    }
+    let img = p.c_out * ohw;
+    let parallel_images = p.n >= 2 && rayon::current_num_threads() > 1 && p.macs() >= 1 << 20;
+    if parallel_images {
+        out.par_chunks_mut(img).enumerate().for_each_init(Vec::new, |col, (i, o)| image(p, i, input, weight, bias, o, col, Threads::Single));
+    } else {
+        let mut col = Vec::new();
+        for (i, o) in out.chunks_mut(img).enumerate() {
+            image(p, i, input, weight, bias, o, &mut col, Threads::Auto);
+        }
+    }
+}
+
+/// One image: bias into the output, then per group im2col + GEMM.
+#[allow(clippy::too_many_arguments)]
+fn image(p: &Conv2dParams, ni: usize, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32], col: &mut Vec<f32>, threads: Threads) {
+    let (oh, ow) = p.out_hw();
+    let (cig, cog, hw, ohw) = (p.c_in / p.groups, p.c_out / p.groups, p.h * p.w, oh * ow);
+    let kk = cig * p.kh * p.kw;
+    let x = &input[ni * p.c_in * hw..(ni + 1) * p.c_in * hw];
+    let direct = p.kh == 1 && p.kw == 1 && p.stride == (1, 1) && p.pad_h == (0, 0) && p.pad_w == (0, 0);
+    let beta = match bias {
+        Some(b) => {
+            for (co, o) in out.chunks_mut(ohw).enumerate() {
+                o.fill(b[co]);
+            }
+            1.0
+        }
+        None => 0.0,
+    };
+    for g in 0..p.groups {
+        let xg = &x[g * cig * hw..(g + 1) * cig * hw];
+        let bmat: &[f32] = if direct {
+            xg
+        } else {
+            im2col::im2col(p, xg, col);
+            col
+        };
+        let a = MatRef { data: weight, offset: g * cog * kk, rs: kk, cs: 1 };
+        let b = MatRef { data: bmat, offset: 0, rs: ohw, cs: 1 };
+        gemm_with(threads, cog, ohw, kk, a, b, &mut out[g * cog * ohw..(g + 1) * cog * ohw], 1.0, beta);
+    }
+}

@@ -1,0 +1,197 @@
+//! Matrix products on strided operands.
+//!
+//! `C[m×n] = beta·C + alpha·A[m×k]·B[k×n]` where A and B are described by a
+//! slice, an offset and row/column strides in elements (so transposed and
+//! sliced views need no copy) and C is contiguous row-major.
+//!
+//! General shapes go to the `gemm` crate (AVX2/AVX-512 microkernels; rayon
+//! threads once the product is big enough). Matrix-vector shapes (m = 1, or
+//! n = 1) whose matrix operand is contiguous along one dimension use the own
+//! bandwidth-bound GEMV in [`gemv`]. `beta == 0` never reads C (NaN garbage in
+//! C is ignored, as in BLAS); k = 0 gives `C = beta·C`.
+
+mod gemv;
+#[cfg(test)]
+mod tests;
+
+pub use gemv::Elem;
+
+/// A strided matrix operand.
+#[derive(Copy, Clone, Debug)]
+pub struct MatRef<'a, T> {
+    pub data: &'a [T],
+    pub offset: usize,
+    /// Stride between rows, in elements.
+    pub rs: usize,
+    /// Stride between columns, in elements.
+    pub cs: usize,
+}
+
+/// Whether a product may use the rayon pool.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Threads {
+    /// Parallel once the product is big enough (the default).
+    Auto,
+    /// Always on the calling thread (for callers that already parallelize
+    /// over independent products, e.g. a batch).
+    Single,
+}
+
+/// `c = beta·c + alpha·a·b` in f32. `c` is row-major `m×n`.
+/// Callers guarantee every addressed element of `a`/`b` is in bounds
+/// (checked; out-of-bounds operands panic).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_f32(m: usize, n: usize, k: usize, a: MatRef<f32>, b: MatRef<f32>, c: &mut [f32], alpha: f32, beta: f32) {
+    gemm_with(Threads::Auto, m, n, k, a, b, c, alpha, beta)
+}
+
+/// `c = beta·c + alpha·a·b` in f64.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_f64(m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c: &mut [f64], alpha: f64, beta: f64) {
+    gemm_with(Threads::Auto, m, n, k, a, b, c, alpha, beta)
+}
+
+/// [`gemm_f32`]/[`gemm_f64`] with an explicit threading choice.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [T], alpha: T, beta: T) {
+    let mn = m.checked_mul(n).expect("gemm: m·n overflows");
+    assert!(c.len() >= mn, "gemm: c has {} elements, m·n = {mn}", c.len());
+    check_operand("a", &a, m, k);
+    check_operand("b", &b, k, n);
+    let c = &mut c[..mn];
+    if mn == 0 {
+        return;
+    }
+    if k == 0 {
+        scale(c, beta);
+        return;
+    }
+    let parallel = threads == Threads::Auto;
+    if m == 1 && try_gemv(k, Vector { data: a.data, offset: a.offset, stride: a.cs }, b.offset, b.rs, b.cs, b.data, c, alpha, beta, parallel) {
+        return;
+    }
+    if n == 1 && try_gemv(k, Vector { data: b.data, offset: b.offset, stride: b.rs }, a.offset, a.cs, a.rs, a.data, c, alpha, beta, parallel) {
+        return;
+    }
+    let par = if parallel && (m * n).saturating_mul(k) >= PARALLEL_MIN_MACS {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    let st = |dim: usize, s: usize| if dim <= 1 { 1 } else { s as isize };
+    // SAFETY: check_operand proved that for every i < m, p < k the element
+    // a.offset + i·a.rs + p·a.cs lies inside a.data (strides are unsigned, so
+    // the largest address is the checked maximum), likewise b for p < k,
+    // j < n. Strides of dimensions > 1 are at most a slice length, hence
+    // ≤ isize::MAX; singleton dimensions get stride 1 and are never stepped.
+    // c has m·n elements, row-major (rs = n, cs = 1). c is a unique &mut, so
+    // it cannot overlap a or b. The gemm crate computes
+    // dst = alpha·dst + beta·lhs·rhs (reversed naming) and reads dst only
+    // when read_dst is true, which we pass only for beta != 0.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            st(m, n),
+            beta != T::ZERO,
+            a.data.as_ptr().add(a.offset),
+            st(k, a.cs),
+            st(m, a.rs),
+            b.data.as_ptr().add(b.offset),
+            st(n, b.cs),
+            st(k, b.rs),
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
+}
+
+/// Multiply-accumulates (m·n·k) from which the gemm crate gets rayon threads.
+const PARALLEL_MIN_MACS: usize = 1 << 20;
+
+/// Panics unless every element `offset + i·rs + j·cs` (i < rows, j < cols)
+/// is inside `data` (O(1): the largest one is checked).
+fn check_operand<T>(name: &str, x: &MatRef<T>, rows: usize, cols: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let last = (rows - 1)
+        .checked_mul(x.rs)
+        .and_then(|r| (cols - 1).checked_mul(x.cs).and_then(|c| r.checked_add(c)))
+        .and_then(|d| d.checked_add(x.offset));
+    match last {
+        Some(l) if l < x.data.len() => {}
+        _ => panic!(
+            "gemm: operand {name} ({rows}×{cols}, offset {}, strides {}/{}) exceeds its {} elements",
+            x.offset,
+            x.rs,
+            x.cs,
+            x.data.len()
+        ),
+    }
+}
+
+/// `c = beta·c`, with beta = 0 writing zeros (never reading c).
+fn scale<T: Elem>(c: &mut [T], beta: T) {
+    if beta == T::ZERO {
+        c.fill(T::ZERO);
+    } else {
+        for v in c.iter_mut() {
+            *v = beta * *v;
+        }
+    }
+}
+
+/// A strided vector view.
+struct Vector<'a, T> {
+    data: &'a [T],
+    offset: usize,
+    stride: usize,
+}
+
+/// `y[j] = beta·y[j] + alpha·Σ_p x[p]·M(p, j)` with `M(p, j)` at
+/// `off + p·ps + j·js` in `w`, for `j < y.len()`, when M is contiguous along
+/// p or j; returns false (doing nothing) otherwise. Bounds were checked by
+/// the caller (`check_operand` on the same operands).
+#[allow(clippy::too_many_arguments)]
+fn try_gemv<T: Elem>(k: usize, x: Vector<T>, off: usize, ps: usize, js: usize, w: &[T], y: &mut [T], alpha: T, beta: T, parallel: bool) -> bool {
+    let n = y.len();
+    let (axpy, ld) = if js == 1 || n == 1 {
+        (true, ps)
+    } else if ps == 1 || k == 1 {
+        (false, js)
+    } else {
+        return false;
+    };
+    let gathered: Vec<T>;
+    let xs: &[T] = if x.stride == 1 || k == 1 {
+        &x.data[x.offset..x.offset + k]
+    } else {
+        gathered = (0..k).map(|p| x.data[x.offset + p * x.stride]).collect();
+        &gathered
+    };
+    let w = &w[off..];
+    let mut acc = vec![T::ZERO; n];
+    if axpy {
+        gemv::axpy_form(xs, w, ld, &mut acc, parallel);
+    } else {
+        gemv::dot_form(xs, w, ld, &mut acc, parallel);
+    }
+    if beta == T::ZERO {
+        for (o, &s) in y.iter_mut().zip(&acc) {
+            *o = alpha * s;
+        }
+    } else {
+        for (o, &s) in y.iter_mut().zip(&acc) {
+            *o = beta * *o + alpha * s;
+        }
+    }
+    true
+}

@@ -1,0 +1,175 @@
+//! GEMM/GEMV against an f64 reference: odd shapes, zero dimensions,
+//! transposed and offset operands, alpha/beta handling, and a proptest over
+//! random shapes and strides.
+
+use super::*;
+use proptest::prelude::*;
+
+fn fill(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Row-major or transposed storage of a `rows×cols` matrix with padding
+/// between rows/columns and a leading offset.
+fn layout(rows: usize, cols: usize, trans: bool, pad: usize, off: usize, seed: u64) -> (Vec<f32>, usize, usize) {
+    let (rs, cs) = if trans { (1, rows + pad) } else { (cols + pad, 1) };
+    let len = off + if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 };
+    (fill(len, seed), rs, cs)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, pad: usize, alpha: f32, beta: f32) {
+    let (ad, ars, acs) = layout(m, k, ta, pad, 3, (m * 7 + k) as u64);
+    let (bd, brs, bcs) = layout(k, n, tb, pad, 5, (k * 11 + n) as u64);
+    let a = MatRef { data: &ad, offset: 3, rs: ars, cs: acs };
+    let b = MatRef { data: &bd, offset: 5, rs: brs, cs: bcs };
+    let c0 = fill(m * n, 42);
+    let mut c = c0.clone();
+    if beta == 0.0 {
+        c.iter_mut().for_each(|v| *v = f32::NAN); // must be ignored
+    }
+    gemm_f32(m, n, k, a, b, &mut c, alpha, beta);
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0f64;
+            let mut sa = 0.0f64;
+            for p in 0..k {
+                let x = ad[3 + i * ars + p * acs] as f64 * bd[5 + p * brs + j * bcs] as f64;
+                s += x;
+                sa += x.abs();
+            }
+            let prev = if beta == 0.0 { 0.0 } else { beta as f64 * c0[i * n + j] as f64 };
+            let want = prev + alpha as f64 * s;
+            let tol = 2e-6 * (alpha.abs() as f64 * sa + prev.abs()) + 1e-6;
+            let got = c[i * n + j] as f64;
+            assert!((got - want).abs() <= tol, "m={m} n={n} k={k} ta={ta} tb={tb} [{i},{j}]: {got} vs {want}");
+        }
+    }
+    // f64 path on the same data
+    let a64: Vec<f64> = ad.iter().map(|&v| v as f64).collect();
+    let b64: Vec<f64> = bd.iter().map(|&v| v as f64).collect();
+    let mut c64: Vec<f64> = c0.iter().map(|&v| v as f64).collect();
+    let a = MatRef { data: &a64, offset: 3, rs: ars, cs: acs };
+    let b = MatRef { data: &b64, offset: 5, rs: brs, cs: bcs };
+    gemm_f64(m, n, k, a, b, &mut c64, alpha as f64, beta as f64);
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0f64;
+            for p in 0..k {
+                s += a64[3 + i * ars + p * acs] * b64[5 + p * brs + j * bcs];
+            }
+            let prev = if beta == 0.0 { 0.0 } else { beta as f64 * c0[i * n + j] as f64 };
+            let want = prev + alpha as f64 * s;
+            assert!((c64[i * n + j] - want).abs() <= 1e-12 * (1.0 + want.abs() + k as f64), "f64 m={m} n={n} k={k}");
+        }
+    }
+}
+
+#[test]
+fn gemm_odd_shapes_all_layouts() {
+    let sizes = [1usize, 2, 3, 17, 33, 65];
+    for &m in &sizes {
+        for &n in &sizes {
+            for &k in &[1usize, 3, 17, 65] {
+                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    check(m, n, k, ta, tb, 0, 1.0, 0.0);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_alpha_beta_padding() {
+    for (alpha, beta) in [(1.0, 1.0), (0.5, -2.0), (-1.5, 0.0), (2.0, 0.25)] {
+        for pad in [0usize, 3] {
+            check(17, 33, 9, false, true, pad, alpha, beta);
+            check(1, 65, 33, false, true, pad, alpha, beta);
+            check(1, 65, 33, false, false, pad, alpha, beta);
+            check(33, 1, 65, false, false, pad, alpha, beta);
+            check(33, 1, 65, true, false, pad, alpha, beta);
+        }
+    }
+}
+
+#[test]
+fn gemv_large_shapes_parallel_paths() {
+    // Big enough for the parallel split, with tails in every dimension.
+    check(1, 1037, 515, false, false, 0, 1.0, 0.0); // axpy form
+    check(1, 1037, 515, false, true, 0, 1.0, 0.0); // dot form (B = Wᵀ)
+    check(1031, 1, 517, false, false, 1, 1.0, 0.5); // n = 1, A row-major: dot form
+    check(1031, 1, 517, true, false, 1, 1.0, 0.5); // n = 1, A column-major: axpy form
+    check(1, 300, 300, true, true, 2, 1.0, 0.0); // strided x (gathered)
+    check(129, 257, 131, true, true, 0, 1.0, 0.0); // gemm crate, parallel
+}
+
+#[test]
+fn gemm_zero_dims() {
+    let a = [1.0f32; 8];
+    let b = [1.0f32; 8];
+    fn mr(d: &[f32]) -> MatRef<'_, f32> {
+        MatRef { data: d, offset: 0, rs: 2, cs: 1 }
+    }
+    // m = 0 / n = 0: nothing written, empty c is fine.
+    gemm_f32(0, 2, 2, mr(&a), mr(&b), &mut [], 1.0, 0.0);
+    gemm_f32(2, 0, 2, mr(&a), mr(&b), &mut [], 1.0, 0.0);
+    // k = 0: c = beta·c; beta = 0 ignores NaN in c.
+    let mut c = [f32::NAN, 1.0, 2.0, 3.0];
+    gemm_f32(2, 2, 0, mr(&[]), mr(&[]), &mut c, 1.0, 0.0);
+    assert_eq!(c, [0.0; 4]);
+    let mut c = [1.0f32, 2.0, 3.0, 4.0];
+    gemm_f32(2, 2, 0, mr(&[]), mr(&[]), &mut c, 1.0, 0.5);
+    assert_eq!(c, [0.5, 1.0, 1.5, 2.0]);
+}
+
+#[test]
+fn gemv_matches_across_thread_counts() {
+    let (k, n) = (777usize, 1029usize);
+    let x = fill(k, 1);
+    let w = fill(k * n, 2);
+    for (rs, cs) in [(n, 1), (1, k)] {
+        let b = MatRef { data: &w, offset: 0, rs, cs };
+        let a = MatRef { data: &x, offset: 0, rs: k, cs: 1 };
+        let mut c1 = vec![0.0f32; n];
+        gemm_f32(1, n, k, a, b, &mut c1, 1.0, 0.0);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+        if let Ok(pool) = pool {
+            let mut c2 = vec![0.0f32; n];
+            pool.install(|| gemm_f32(1, n, k, a, b, &mut c2, 1.0, 0.0));
+            assert_eq!(c1, c2);
+        }
+        let mut c3 = vec![0.0f32; n];
+        gemm_with(Threads::Single, 1, n, k, a, b, &mut c3, 1.0, 0.0);
+        assert_eq!(c1, c3);
+    }
+}
+
+#[test]
+fn gemm_rejects_out_of_bounds_operand() {
+    // An operand that reaches past its slice is a caller bug: the bounds
+    // assert in front of the unsafe call must fire instead of reading out of bounds.
+    let r = std::panic::catch_unwind(|| {
+        let a = [1.0f32; 4];
+        let mut c = [0.0f32; 4];
+        gemm_f32(2, 2, 3, MatRef { data: &a, offset: 0, rs: 3, cs: 1 }, MatRef { data: &a, offset: 0, rs: 2, cs: 1 }, &mut c, 1.0, 0.0);
+    });
+    let msg = r.expect_err("out-of-bounds operand must be rejected");
+    let text = msg.downcast_ref::<String>().cloned().or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+    assert!(text.contains("exceeds"), "unexpected panic message: {text}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    #[test]
+    fn gemm_random_shapes_and_strides(m in 0usize..40, n in 0usize..40, k in 0usize..40, ta: bool, tb: bool, pad in 0usize..4, beta_on: bool) {
+        check(m, n, k, ta, tb, pad, 1.25, if beta_on { 0.75 } else { 0.0 });
+    }
+}

@@ -1,0 +1,133 @@
+"""Reference cases: joining and splitting (runtime/src/ops/join.rs)."""
+import torch
+from common import case, rand
+
+a = rand(2, 3)
+bb = rand(4, 3)
+c = rand(2, 5)
+i32 = rand(2, 3, dtype=torch.int32, low=-5, high=5)
+i64 = rand(2, 3, dtype=torch.int64, low=-5, high=5)
+bo = rand(2, 3, dtype=torch.bool)
+f64 = rand(2, 3, dtype=torch.float64)
+h = rand(2, 3, dtype=torch.float16)
+nc_t = rand(3, 2).t()
+nc_step = rand(2, 6)[:, ::2]
+nc_exp = rand(1, 3).expand(2, 3)
+v = rand(10)
+m = rand(5, 6)
+s0 = torch.tensor(1.5)
+empty1 = torch.zeros(0)
+
+CASES = [
+    # cat
+    case("cat_dim0", "cat", [[a, bb]]),
+    case("cat_dim1", "cat", [[a, c], 1]),
+    case("cat_neg", "cat", [[a, nc_t, nc_step], -2]),
+    case("cat_kw", "cat", [[a, c]], {"dim": -1}),
+    case("cat_nc", "cat", [[nc_t, nc_exp, nc_step], 1]),
+    case("cat_one", "cat", [[nc_t]]),
+    case("cat_same_tensor", "cat", [[a, a, a], 1]),
+    case("cat_promote_int_float", "cat", [[i64, a]]),
+    case("cat_promote_i32_i64", "cat", [[i32, i64], 1]),
+    case("cat_promote_bool", "cat", [[bo, i32]]),
+    case("cat_promote_f64", "cat", [[a, f64]]),
+    case("cat_f16", "cat", [[h, h], 1]),
+    case("cat_f16_f32", "cat", [[h, a]]),
+    case("cat_bool", "cat", [[bo, bo]]),
+    case("cat_legacy_empty", "cat", [[empty1, a, empty1]]),
+    case("cat_legacy_empty_dtype", "cat", [[torch.zeros(0, dtype=torch.float64), a], 1]),
+    case("cat_all_empty", "cat", [[empty1, empty1], 0]),
+    case("cat_empty_2d", "cat", [[torch.zeros(0, 3), bb]]),
+    case("cat_empty_dim", "cat", [[torch.zeros(2, 0), a], 1]),
+    case("cat_3d", "cat", [[rand(2, 3, 4), rand(2, 1, 4)], 1]),
+    case("concat", "concat", [[a, bb]]),
+    case("concatenate", "concatenate", [[a, c], 1]),
+    case("concatenate_axis", "concatenate", [[a, c]], {"axis": 1}),
+    case("cat_err_empty_list", "cat", [[]], error=True),
+    case("cat_err_0d", "cat", [[s0, s0]], error=True),
+    case("cat_err_ndim", "cat", [[rand(1, 2, 3), rand(1, 2)]], error=True),
+    case("cat_err_size", "cat", [[a, c]], error=True),
+    case("cat_err_dim", "cat", [[a, a], 2], error=True),
+    case("cat_err_empty2d", "cat", [[torch.zeros(2, 0), a]], error=True),
+    # stack family
+    case("stack", "stack", [[a, nc_t]]),
+    case("stack_dim1", "stack", [[a, nc_step, nc_exp], 1]),
+    case("stack_last", "stack", [[a, a], -1]),
+    case("stack_promote", "stack", [[a, i64], 2]),
+    case("stack_0d", "stack", [[s0, torch.tensor(2)]]),
+    case("stack_empty", "stack", [[torch.zeros(0, 2), torch.zeros(0, 2)], 1]),
+    case("stack_err_shape", "stack", [[a, bb]], error=True),
+    case("stack_err_dim", "stack", [[a, a], 3], error=True),
+    case("stack_err_empty", "stack", [[]], error=True),
+    case("hstack", "hstack", [[a, c]]),
+    case("hstack_1d", "hstack", [[v, torch.tensor(3.0)]]),
+    case("hstack_promote", "hstack", [[i32, a]]),
+    case("vstack", "vstack", [[a, bb]]),
+    case("vstack_1d", "vstack", [[rand(3), torch.tensor([1.0, 2.0, 3.0])]]),
+    case("vstack_0d", "vstack", [[s0, torch.zeros(1)]]),
+    case("row_stack", "row_stack", [[a, nc_t]]),
+    case("dstack", "dstack", [[a, nc_t]]),
+    case("dstack_1d", "dstack", [[rand(3), rand(3)]]),
+    case("dstack_0d", "dstack", [[s0, torch.zeros(1)]]),
+    case("column_stack", "column_stack", [[rand(2), a, s0.expand(2)]]),
+    case("column_stack_0d", "column_stack", [[s0, torch.zeros(1), torch.zeros(1, 2)]]),
+    case("atleast_1d", "atleast_1d", [s0]),
+    case("atleast_1d_keep", "atleast_1d", [a]),
+    case("atleast_2d_1d", "atleast_2d", [v]),
+    case("atleast_2d_0d", "atleast_2d", [s0]),
+    case("atleast_3d_1d", "atleast_3d", [v]),
+    case("atleast_3d_2d", "atleast_3d", [nc_t]),
+    case("atleast_3d_0d", "atleast_3d", [s0]),
+    case("atleast_2d_seq", "atleast_2d", [[s0, v, a]]),
+    case("meshgrid_ij", "meshgrid", [[rand(2), rand(3)]], {"indexing": "ij"}),
+    case("meshgrid_xy", "meshgrid", [[rand(2), rand(3), rand(4)]], {"indexing": "xy"}),
+    case("meshgrid_0d", "meshgrid", [[s0, rand(3)]], {"indexing": "ij"}),
+    case("meshgrid_err_dtype", "meshgrid", [[rand(2), torch.arange(3)]], {"indexing": "ij"}, error=True),
+    case("meshgrid_err_2d", "meshgrid", [[a]], {"indexing": "ij"}, error=True),
+    case("cartesian_prod", "cartesian_prod", [[torch.arange(2), torch.arange(3), torch.arange(2)]], fn=lambda ts: torch.cartesian_prod(*ts)),
+    case("cartesian_prod_one", "cartesian_prod", [[v]], fn=lambda ts: torch.cartesian_prod(*ts)),
+    # split family
+    case("split_int", "split", [v, 3]),
+    case("split_int_dim", "split", [m, 4, 1]),
+    case("split_exact", "split", [m, 5]),
+    case("split_big", "split", [m, 10, -1]),
+    case("split_sizes", "split", [m, [1, 3, 2], 1]),
+    case("split_nc", "split", [nc_t, 2, 0]),
+    case("split_kw", "split", [m], {"split_size": 2, "dim": 1}, fn=lambda x, split_size, dim: x.split(split_size, dim=dim)),
+    case("split_py_kw", "split", [m], {"split_size_or_sections": [2, 3]}, fn=lambda x, split_size_or_sections: torch.split(x, split_size_or_sections)),
+    case("split_empty_dim", "split", [torch.zeros(0, 3), 2]),
+    case("split_zero_empty", "split", [torch.zeros(0, 3), 0]),
+    case("split_err_zero", "split", [v, 0], error=True),
+    case("split_err_neg", "split", [v, -1], error=True),
+    case("split_err_0d", "split", [s0, 1], error=True),
+    case("split_err_sum", "split", [m, [1, 2], 1], error=True),
+    case("split_with_sizes", "split_with_sizes", [m, [2, 0, 3]]),
+    case("split_with_sizes_err_neg", "split_with_sizes", [m, [6, -1], 1], error=True),
+    case("chunk_even", "chunk", [m, 3, 1]),
+    case("chunk_uneven", "chunk", [v, 4]),
+    case("chunk_more", "chunk", [torch.arange(5), 3]),
+    case("chunk_many", "chunk", [torch.arange(6), 4]),
+    case("chunk_neg_dim", "chunk", [nc_t, 2, -1]),
+    case("chunk_empty", "chunk", [torch.zeros(0, 3), 3]),
+    case("chunk_err", "chunk", [v, 0], error=True),
+    case("chunk_err_0d", "chunk", [s0, 1], error=True),
+    case("tensor_split_sections", "tensor_split", [v, 3]),
+    case("tensor_split_sections_dim", "tensor_split", [m, 4, 1]),
+    case("tensor_split_indices", "tensor_split", [v, [1, 4, 20, 2]]),
+    case("tensor_split_neg", "tensor_split", [m, [-1], 1]),
+    case("tensor_split_tensor_0d", "tensor_split", [m, torch.tensor(2)]),
+    case("tensor_split_tensor_1d", "tensor_split", [m, torch.tensor([2, 3]), 1]),
+    case("tensor_split_err_zero", "tensor_split", [v, 0], error=True),
+    case("tensor_split_err_0d", "tensor_split", [s0, 1], error=True),
+    case("tensor_split_err_dtype", "tensor_split", [v, torch.tensor([1.0])], error=True),
+    case("tensor_split_err_2d", "tensor_split", [v, torch.tensor([[1]])], error=True),
+    case("hsplit", "hsplit", [m, 2]),
+    case("hsplit_1d", "hsplit", [v, 5]),
+    case("hsplit_idx", "hsplit", [m, [1, 4]]),
+    case("hsplit_err", "hsplit", [m, 4], error=True),
+    case("vsplit", "vsplit", [m, 5]),
+    case("vsplit_idx", "vsplit", [m, [2]]),
+    case("vsplit_err", "vsplit", [v, 2], error=True),
+    case("dsplit", "dsplit", [rand(2, 2, 4), 2]),
+    case("dsplit_err", "dsplit", [m, 2], error=True),
+]
