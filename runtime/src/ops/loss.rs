@@ -9,6 +9,8 @@
 //!   (`pos_weight`), `kl_div` (incl. `batchmean`, `log_target`),
 //!   `margin_ranking_loss`, `hinge_embedding_loss`, `soft_margin_loss`,
 //!   `cosine_embedding_loss`;
+//! - `triplet_margin_loss`, `poisson_nll_loss`, `gaussian_nll_loss`,
+//!   `multilabel_soft_margin_loss` in `loss/extra.rs`;
 //! - `nll_loss` and `cross_entropy` (class indices incl. K-dim targets,
 //!   `ignore_index`, `label_smoothing`, probability targets) live in
 //!   `loss/class.rs`.
@@ -16,8 +18,10 @@
 //! Elementwise losses compute in f64 and round once to the result dtype.
 
 mod class;
+mod extra;
 
 pub use class::{cross_entropy, nll_loss, CrossEntropyArgs};
+pub use extra::{gaussian_nll_loss, multilabel_soft_margin_loss, poisson_nll_loss, triplet_margin_loss, TripletOptions};
 
 pub use super::nn::common::Reduction;
 use super::{Args, OpDef};
@@ -77,6 +81,26 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef {
         schema: "cross_entropy(Tensor input, Tensor target, Tensor? weight=None, bool? size_average=None, int ignore_index=-100, bool? reduce=None, str reduction='mean', float label_smoothing=0.0) -> Tensor",
         run: class::cross_entropy_op,
+    },
+    OpDef {
+        schema: concat!(
+            "triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, float margin=1.0, float p=2.0, float eps=1e-06, bool swap=False, ",
+            legacy!(),
+            ") -> Tensor"
+        ),
+        run: extra::triplet_op,
+    },
+    OpDef {
+        schema: "poisson_nll_loss(Tensor input, Tensor target, bool log_input=True, bool full=False, bool? size_average=None, float eps=1e-08, bool? reduce=None, str reduction='mean') -> Tensor",
+        run: extra::poisson_op,
+    },
+    OpDef {
+        schema: "gaussian_nll_loss(Tensor input, Tensor target, Any var, bool full=False, float eps=1e-06, str reduction='mean') -> Tensor",
+        run: extra::gaussian_op,
+    },
+    OpDef {
+        schema: concat!("multilabel_soft_margin_loss(Tensor input, Tensor target, Tensor? weight=None, ", legacy!(), ") -> Tensor"),
+        run: extra::multilabel_soft_margin_op,
     },
 ];
 

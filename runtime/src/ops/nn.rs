@@ -23,14 +23,13 @@ mod softmax;
 
 pub use attention::{scaled_dot_product_attention, SdpaOptions};
 pub use distance::{cosine_similarity, pairwise_distance};
-pub use dropout::dropout;
+pub use dropout::{alpha_dropout, dropout, feature_alpha_dropout, feature_dropout};
 pub use embedding::{embedding, one_hot, pixel_shuffle, pixel_unshuffle};
 pub use pad::{constant_pad_nd, pad};
 pub use softmax::{log_softmax, softmax, softmin};
 
 use super::{Args, OpDef};
 use crate::{DType, Result, Tensor, Value};
-use dropout::Variant;
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor", run: softmax_self },
@@ -109,30 +108,26 @@ fn dropout_with(a: &Args, f: impl Fn(&Tensor, f64, bool) -> Result<Tensor>, has_
     ok(y)
 }
 
-fn variant(op: &'static str, v: Variant) -> impl Fn(&Tensor, f64, bool) -> Result<Tensor> {
-    move |x, p, t| dropout::apply(op, x, p, t, v)
-}
-
 fn dropout_f(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("dropout", dropout::PLAIN), true)
+    dropout_with(a, dropout, true)
 }
 fn dropout_native(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("dropout", dropout::PLAIN), false)
+    dropout_with(a, dropout, false)
 }
 fn alpha_dropout_f(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("alpha_dropout", dropout::ALPHA), true)
+    dropout_with(a, alpha_dropout, true)
 }
 fn alpha_dropout_native(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("alpha_dropout", dropout::ALPHA), false)
+    dropout_with(a, alpha_dropout, false)
 }
 fn feature_alpha_dropout_f(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("feature_alpha_dropout", dropout::FEATURE_ALPHA), true)
+    dropout_with(a, feature_alpha_dropout, true)
 }
 fn feature_alpha_dropout_native(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("feature_alpha_dropout", dropout::FEATURE_ALPHA), false)
+    dropout_with(a, feature_alpha_dropout, false)
 }
 fn feature_dropout_native(a: &Args) -> Result<Value> {
-    dropout_with(a, variant("feature_dropout", dropout::FEATURE), false)
+    dropout_with(a, feature_dropout, false)
 }
 fn dropout1d(a: &Args) -> Result<Value> {
     dropout_with(a, |x, p, t| dropout::channel_dropout("dropout1d", x, p, t, 1), true)

@@ -63,6 +63,9 @@ pub struct NormArgs<'a> {
     pub eps: f64,
 }
 
+/// (mean, rstd or variance) per channel or row.
+type Stats = Vec<(f64, f64)>;
+
 /// An input viewed as `(a, c, b)` = (batch, channels, spatial elements).
 #[derive(Clone, Copy, Debug)]
 struct Layout {
@@ -170,18 +173,22 @@ pub fn batch_norm(x: &Tensor, p: &NormArgs, training: bool) -> Result<Tensor> {
         return Tensor::zeros(x.shape(), dt);
     }
     with_float!(dt.compute(), T => {
-        let xv = x.to_vec::<T>();
-        let stats: Vec<(f64, f64)> = if training {
-            let m = channel_moments(&xv, l);
-            let n = (l.a * l.b) as f64;
-            let unbiased: Vec<(f64, f64)> = m.iter().map(|&(mu, v)| (mu, v * n / (n - 1.0))).collect();
-            update_running(p, &unbiased)?;
-            m.into_iter().map(|(mu, v)| (mu, rstd(v, p.eps))).collect()
-        } else {
-            running_stats(p)?
-        };
         let (w, b) = (opt_values::<T>(p.weight), opt_values::<T>(p.bias));
-        finish(affine(&xv, l, &stats, |_, c| c, w.as_deref(), b.as_deref()), x.shape(), dt)
+        // The running stats are written after the input's storage is released.
+        let (out, batch) = x.with_slice::<T, _>(|xv| -> Result<(Vec<T>, Option<Stats>)> {
+            if !training {
+                return Ok((affine(xv, l, &running_stats(p)?, |_, c| c, w.as_deref(), b.as_deref()), None));
+            }
+            let m = channel_moments(xv, l);
+            let n = (l.a * l.b) as f64;
+            let unbiased = m.iter().map(|&(mu, v)| (mu, v * n / (n - 1.0))).collect();
+            let stats: Vec<(f64, f64)> = m.into_iter().map(|(mu, v)| (mu, rstd(v, p.eps))).collect();
+            Ok((affine(xv, l, &stats, |_, c| c, w.as_deref(), b.as_deref()), Some(unbiased)))
+        })?;
+        if let Some(u) = batch {
+            update_running(p, &u)?;
+        }
+        finish(out, x.shape(), dt)
     })
 }
 
@@ -207,16 +214,19 @@ pub fn instance_norm(x: &Tensor, p: &NormArgs, use_input_stats: bool) -> Result<
         return Tensor::zeros(x.shape(), dt);
     }
     with_float!(dt.compute(), T => {
-        let xv = x.to_vec::<T>();
         let (w, b) = (opt_values::<T>(p.weight), opt_values::<T>(p.bias));
-        let out = if use_input_stats {
-            let m = row_moments(&xv, l.b);
-            update_running(p, &instance_running(&m, l))?;
+        let (out, batch) = x.with_slice::<T, _>(|xv| -> Result<(Vec<T>, Option<Stats>)> {
+            if !use_input_stats {
+                return Ok((affine(xv, l, &running_stats(p)?, |_, c| c, w.as_deref(), b.as_deref()), None));
+            }
+            let m = row_moments(xv, l.b);
+            let running = instance_running(&m, l);
             let stats: Vec<(f64, f64)> = m.into_iter().map(|(mu, v)| (mu, rstd(v, p.eps))).collect();
-            affine(&xv, l, &stats, |a, c| a * l.c + c, w.as_deref(), b.as_deref())
-        } else {
-            affine(&xv, l, &running_stats(p)?, |_, c| c, w.as_deref(), b.as_deref())
-        };
+            Ok((affine(xv, l, &stats, |a, c| a * l.c + c, w.as_deref(), b.as_deref()), Some(running)))
+        })?;
+        if let Some(r) = batch {
+            update_running(p, &r)?;
+        }
         finish(out, x.shape(), dt)
     })
 }
@@ -297,10 +307,12 @@ pub fn group_norm(x: &Tensor, num_groups: i64, weight: Option<&Tensor>, bias: Op
     check_params(op, dt, &[("weight", weight), ("bias", bias)])?;
     let cg = l.c / g;
     with_float!(dt.compute(), T => {
-        let xv = x.to_vec::<T>();
-        let stats: Vec<(f64, f64)> = row_moments(&xv, cg * l.b).into_iter().map(|(m, v)| (m, rstd(v, eps))).collect();
         let (w, b) = (opt_values::<T>(weight), opt_values::<T>(bias));
-        finish(affine(&xv, l, &stats, |a, c| a * g + c / cg, w.as_deref(), b.as_deref()), x.shape(), dt)
+        let out = x.with_slice::<T, _>(|xv| {
+            let stats: Vec<(f64, f64)> = row_moments(xv, cg * l.b).into_iter().map(|(m, v)| (m, rstd(v, eps))).collect();
+            affine(xv, l, &stats, |a, c| a * g + c / cg, w.as_deref(), b.as_deref())
+        });
+        finish(out, x.shape(), dt)
     })
 }
 

@@ -14,7 +14,7 @@
 
 use super::common::{with_float, Float};
 use crate::shape::{broadcast_shapes, contiguous_strides};
-use crate::{bail, DType, Element, Result, Tensor};
+use crate::{bail, DType, Result, Tensor};
 use rayon::prelude::*;
 use tsc_kernels::gemm::MatRef;
 use tsc_kernels::parallel::MIN_PARALLEL_ELEMS;
@@ -55,20 +55,22 @@ pub fn scaled_dot_product_attention(q: &Tensor, k: &Tensor, v: &Tensor, o: &Sdpa
             Some(m) => Some(additive_mask::<T>(m, &attn_b, &out_b, g.l, g.s)?),
             None => None,
         };
-        let ops = [q, &k, &v].map(|t| {
-            let t = if t.dtype() == T::DTYPE { t.clone() } else { t.copy_as(T::DTYPE) };
-            let (r, c) = (t.shape()[t.ndim() - 2], t.shape()[t.ndim() - 1]);
-            let mut s = out_b.clone();
-            s.extend([r, c]);
-            t.broadcast_to(&s)
-        });
-        let [qv, kv, vv] = ops;
-        let (qv, kv, vv) = (qv?, kv?, vv?);
+        let (qv, kv, vv) = (batched::<T>(q, &out_b)?, batched::<T>(&k, &out_b)?, batched::<T>(&v, &out_b)?);
         let keep = (o.dropout_p > 0.0).then(|| dropout_keep(g.batch * g.l * g.s, o.dropout_p));
         let run = Run { g, scale: T::c(scale), causal: o.is_causal, keep: keep.as_deref(), p: o.dropout_p };
         let out = run.all(&qv, &kv, &vv, mask.as_ref())?;
         super::common::finish(out, &out_shape, dt)
     })
+}
+
+/// `t` in the compute type (a view when it already is) broadcast to
+/// `[batch.., rows, cols]`.
+fn batched<T: Float>(t: &Tensor, batch: &[usize]) -> Result<Tensor> {
+    let t = if t.dtype() == T::DTYPE { t.clone() } else { t.copy_as(T::DTYPE) };
+    let nd = t.ndim();
+    let mut s = batch.to_vec();
+    s.extend([t.shape()[nd - 2], t.shape()[nd - 1]]);
+    t.broadcast_to(&s)
 }
 
 fn check(q: &Tensor, k: &Tensor, v: &Tensor, o: &SdpaOptions) -> Result<()> {

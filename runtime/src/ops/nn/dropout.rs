@@ -10,26 +10,42 @@ use crate::{bail, Result, Scalar, Tensor};
 
 /// Which dropout.
 #[derive(Copy, Clone, Debug)]
-pub(crate) struct Variant {
+struct Variant {
     /// Mask whole channels: the noise has the first `feature` dims of the
     /// input and size 1 elsewhere (0 = elementwise).
-    pub feature: usize,
+    feature: usize,
     /// SELU-preserving alpha dropout instead of zeroing.
-    pub alpha: bool,
+    alpha: bool,
 }
 
-pub(crate) const PLAIN: Variant = Variant { feature: 0, alpha: false };
-pub(crate) const ALPHA: Variant = Variant { feature: 0, alpha: true };
-pub(crate) const FEATURE: Variant = Variant { feature: 2, alpha: false };
-pub(crate) const FEATURE_ALPHA: Variant = Variant { feature: 2, alpha: true };
+const PLAIN: Variant = Variant { feature: 0, alpha: false };
+const ALPHA: Variant = Variant { feature: 0, alpha: true };
+const FEATURE: Variant = Variant { feature: 2, alpha: false };
+const FEATURE_ALPHA: Variant = Variant { feature: 2, alpha: true };
 
 /// `F.dropout(x, p, training)`.
 pub fn dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
     apply("dropout", x, p, training, PLAIN)
 }
 
+/// `F.alpha_dropout(x, p, training)`: dropped elements take SELU's
+/// negative saturation and the result is rescaled to keep mean and variance.
+pub fn alpha_dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
+    apply("alpha_dropout", x, p, training, ALPHA)
+}
+
+/// `torch.feature_dropout(x, p, train)`: zeroes whole channels `x[n, c]`.
+pub fn feature_dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
+    apply("feature_dropout", x, p, training, FEATURE)
+}
+
+/// `F.feature_alpha_dropout(x, p, training)`: alpha dropout of whole channels.
+pub fn feature_alpha_dropout(x: &Tensor, p: f64, training: bool) -> Result<Tensor> {
+    apply("feature_alpha_dropout", x, p, training, FEATURE_ALPHA)
+}
+
 /// Checks `p`, then runs the variant.
-pub(crate) fn apply(op: &str, x: &Tensor, p: f64, training: bool, v: Variant) -> Result<Tensor> {
+fn apply(op: &str, x: &Tensor, p: f64, training: bool, v: Variant) -> Result<Tensor> {
     if !(0.0..=1.0).contains(&p) {
         bail!(op, "dropout probability has to be between 0 and 1, but got {p}");
     }

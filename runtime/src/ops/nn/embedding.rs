@@ -89,7 +89,7 @@ pub fn one_hot(t: &Tensor, num_classes: i64) -> Result<Tensor> {
     let v = t.to_vec::<i64>();
     let classes = if num_classes == -1 {
         match v.iter().max() {
-            Some(&m) => m + 1,
+            Some(&m) => m.saturating_add(1),
             None => bail!(op, "can not infer the total number of classes from an empty tensor"),
         }
     } else {
@@ -105,12 +105,12 @@ pub fn one_hot(t: &Tensor, num_classes: i64) -> Result<Tensor> {
         bail!(op, "num_classes must be -1 or non-negative, got {num_classes}");
     }
     let c = classes as usize;
-    let mut out = vec![0i64; v.len() * c];
+    let mut shape = t.shape().to_vec();
+    shape.push(c);
+    let mut out = vec![0i64; crate::shape::checked_numel(op, &shape)?];
     for (k, &i) in v.iter().enumerate() {
         out[k * c + i as usize] = 1;
     }
-    let mut shape = t.shape().to_vec();
-    shape.push(c);
     Tensor::from_vec(out, &shape)
 }
 
@@ -134,20 +134,22 @@ fn shuffle(op: &str, x: &Tensor, r: i64, up: bool) -> Result<Tensor> {
         bail!(op, "the scale factor must be greater than 0, got {r}");
     }
     let r = r as usize;
+    let Some(rr) = r.checked_mul(r).filter(|&rr| rr <= isize::MAX as usize) else {
+        bail!(op, "the scale factor {r} is too large");
+    };
     let (sh, st) = (x.shape(), x.strides());
     let (c, h, w) = (sh[nd - 3], sh[nd - 2], sh[nd - 1]);
     let (sc, shs, sw) = (st[nd - 3], st[nd - 2], st[nd - 1]);
     let (mut shape, mut strides) = (sh[..nd - 3].to_vec(), st[..nd - 3].to_vec());
-    let out_tail: [usize; 3];
-    if up {
-        if c % (r * r) != 0 {
+    let out_tail: [usize; 3] = if up {
+        if c % rr != 0 {
             bail!(op, "the channel dim {c} must be divisible by the square of the upscale factor {r}");
         }
         // (C', r, r, H, W) viewed as (C', H, r, W, r).
-        let co = c / (r * r);
+        let co = c / rr;
         shape.extend([co, h, r, w, r]);
-        strides.extend([sc * r * r, shs, sc * r, sw, sc]);
-        out_tail = [co, h * r, w * r];
+        strides.extend([sc * rr, shs, sc * r, sw, sc]);
+        [co, h * r, w * r]
     } else {
         if h % r != 0 || w % r != 0 {
             bail!(op, "the height {h} and width {w} must be divisible by the downscale factor {r}");
@@ -156,11 +158,37 @@ fn shuffle(op: &str, x: &Tensor, r: i64, up: bool) -> Result<Tensor> {
         let (ho, wo) = (h / r, w / r);
         shape.extend([c, r, r, ho, wo]);
         strides.extend([sc, shs, sw, shs * r, sw * r]);
-        out_tail = [c * r * r, ho, wo];
-    }
+        [c * rr, ho, wo]
+    };
     let view = x.as_strided(&shape, &strides, x.offset())?;
     let data = view.copy_as(x.dtype());
     let mut out_shape = sh[..nd - 3].to_vec();
     out_shape.extend(out_tail);
     data.as_strided(&out_shape, &crate::shape::contiguous_strides(&out_shape), 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_sizes_are_errors() {
+        let t = Tensor::from_vec(vec![0i64, i64::MAX], &[2]).unwrap();
+        assert!(one_hot(&t, -1).is_err());
+        assert!(one_hot(&Tensor::from_vec(vec![0i64], &[1]).unwrap(), 1 << 62).is_err());
+        let x = Tensor::zeros(&[1, 4, 2, 2], DType::F32).unwrap();
+        assert!(pixel_shuffle(&x, 1 << 40).is_err());
+        assert!(pixel_unshuffle(&x, i64::MAX).is_err());
+    }
+
+    #[test]
+    fn max_norm_renormalizes_used_rows_in_place() {
+        let w = Tensor::from_vec(vec![3.0f32, 4.0, 0.3, 0.4], &[2, 2]).unwrap();
+        let idx = Tensor::from_vec(vec![0i64, 1, 0], &[3]).unwrap();
+        let out = embedding(&idx, &w, None, Some(1.0), 2.0).unwrap().to_vec::<f32>();
+        let wv = w.to_vec::<f32>();
+        assert!((wv[0] - 0.6).abs() < 1e-5 && (wv[1] - 0.8).abs() < 1e-5);
+        assert_eq!(&wv[2..], &[0.3, 0.4]);
+        assert_eq!(out[..2], wv[..2]);
+    }
 }

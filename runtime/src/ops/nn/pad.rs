@@ -38,12 +38,10 @@ pub fn pad(x: &Tensor, pads: &[i64], mode: &str, value: Option<f64>) -> Result<T
         "circular" => Some(Mode::Circular),
         _ => bail!(op, "unrecognised padding mode {mode} (expected constant, reflect, replicate or circular)"),
     };
-    if pads.len() % 2 != 0 {
+    if !pads.len().is_multiple_of(2) {
         bail!(op, "padding length must be divisible by 2, got {}", pads.len());
     }
-    if pads.len() > 2 * x.ndim() {
-        bail!(op, "padding length {} is more than twice the {} dims of the input", pads.len(), x.ndim());
-    }
+    check_lengths(op, x, pads)?;
     match mode {
         None => constant_pad(op, x, pads, Scalar::Float(value.unwrap_or(0.0))),
         Some(m) => {
@@ -58,13 +56,22 @@ pub fn pad(x: &Tensor, pads: &[i64], mode: &str, value: Option<f64>) -> Result<T
 /// `torch.constant_pad_nd(input, pad, value)`.
 pub fn constant_pad_nd(x: &Tensor, pads: &[i64], value: Scalar) -> Result<Tensor> {
     let op = "constant_pad_nd";
-    if pads.len() % 2 != 0 {
+    if !pads.len().is_multiple_of(2) {
         bail!(op, "length of pad must be even, got {}", pads.len());
     }
+    check_lengths(op, x, pads)?;
+    constant_pad(op, x, pads, value)
+}
+
+/// At most two pads per dim, each small enough that sizes cannot overflow.
+fn check_lengths(op: &str, x: &Tensor, pads: &[i64]) -> Result<()> {
     if pads.len() > 2 * x.ndim() {
         bail!(op, "padding length {} is more than twice the {} dims of the input", pads.len(), x.ndim());
     }
-    constant_pad(op, x, pads, value)
+    if let Some(p) = pads.iter().find(|p| p.unsigned_abs() > 1 << 48) {
+        bail!(op, "padding {p} is too large");
+    }
+    Ok(())
 }
 
 /// (left, right) pad of dim `d` (0 for dims the list does not reach).
@@ -146,6 +153,12 @@ fn mode_pad(op: &str, x: &Tensor, pads: &[i64], mode: Mode) -> Result<Tensor> {
             bail!(op, "expected a {}-D or {}-D input with non-zero dims (except the batch dim), got shape {:?}", k + 1, k + 2, x.shape());
         }
     }
+    let mut sizes = x.shape().to_vec();
+    for (d, o) in sizes.iter_mut().enumerate().skip(nd - k) {
+        let (l, r) = pads_of(pads, nd, d);
+        *o = (*o as i64 + l + r).max(0) as usize;
+    }
+    crate::shape::checked_numel(op, &sizes)?;
     let mut maps: Vec<Vec<usize>> = x.shape().iter().map(|&s| (0..s).collect()).collect();
     for (d, map) in maps.iter_mut().enumerate().skip(nd - k) {
         let (l, r) = pads_of(pads, nd, d);
@@ -258,5 +271,15 @@ mod tests {
         assert_eq!(row(&v, &[-1, 2], "circular"), vec![1.0, 2.0, 1.0, 2.0]);
         assert_eq!(row(&v, &[2, -1], "circular"), vec![0.0, 1.0, 0.0, 1.0]);
         assert_eq!(row(&v, &[1, -1], "constant"), vec![0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn huge_pads_are_errors() {
+        let x = Tensor::from_vec(vec![1.0f32; 6], &[1, 2, 3]).unwrap();
+        for mode in ["constant", "replicate"] {
+            assert!(pad(&x, &[1 << 50, 0], mode, None).is_err());
+            assert!(pad(&x, &[i64::MIN, 0], mode, None).is_err());
+            assert!(pad(&x, &[i64::MAX, i64::MAX], mode, None).is_err());
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! (`adaptive_avg_pool1d/2d`, float32 on `tsc_kernels::pool`) or maxed
 //! (`adaptive_max_pool2d`, with optional indices into the plane).
 
-use super::planes_of;
+use super::{per_plane, planes_of};
 use crate::ops::Args;
 use crate::{bail, ensure, DType, Element, Result, Tensor, Value};
 use tsc_kernels::pool::adaptive_avg_pool2d_f32;
@@ -51,7 +51,12 @@ fn geometry(op: &str, nd: usize, x: &Tensor, sizes: &[Option<i64>]) -> Result<Ge
     let (planes, h, w, mut shape) = planes_of(op, nd, x).map_err(|_| {
         crate::Error::op(
             op,
-            format!("{op}(): Expected {}D or {}D input with non-zero size for non-batch dimensions, but got {:?}", nd + 1, nd + 2, x.shape()),
+            format!(
+                "{op}(): Expected {}D or {}D input with non-zero size for non-batch dimensions, but got {:?}",
+                nd + 1,
+                nd + 2,
+                x.shape()
+            ),
         )
     })?;
     let input = if nd == 1 { vec![w] } else { vec![h, w] };
@@ -87,14 +92,19 @@ fn adaptive_avg(op: &str, nd: usize, x: &Tensor, sizes: &[Option<i64>]) -> Resul
     float_only(op, x)?;
     let n = g.planes * g.oh * g.ow;
     let out = if x.dtype() == DType::F64 {
-        let xs = x.to_vec::<f64>();
-        let mut out = Vec::with_capacity(n);
-        for src in xs.chunks(g.h * g.w).take(g.planes) {
-            for_windows(&g, |ys, ye, xs0, xe| {
-                let s: f64 = (ys..ye).flat_map(|iy| src[iy * g.w + xs0..iy * g.w + xe].iter()).sum();
-                out.push(s / ((ye - ys) * (xe - xs0)) as f64);
-            });
-        }
+        let hw = g.h * g.w;
+        let out = x.with_slice::<f64, _>(|xs| {
+            per_plane(g.planes, g.oh * g.ow, 0f64, |pl, o| {
+                let src = &xs[pl * hw..][..hw];
+                let mut slots = o.iter_mut();
+                for_windows(&g, |ys, ye, xs0, xe| {
+                    let s: f64 = (ys..ye).flat_map(|iy| src[iy * g.w + xs0..iy * g.w + xe].iter()).sum();
+                    if let Some(slot) = slots.next() {
+                        *slot = s / ((ye - ys) * (xe - xs0)) as f64;
+                    }
+                });
+            })
+        });
         Tensor::from_vec(out, &g.shape)?
     } else {
         let mut out = vec![0f32; n];
@@ -125,10 +135,11 @@ pub fn adaptive_max_pool2d(x: &Tensor, output_size: &[Option<i64>], indices: boo
 }
 
 fn max_native<T: Element + PartialOrd>(g: &Geo, x: &Tensor, indices: bool) -> Result<(Tensor, Option<Tensor>)> {
-    let n = g.planes * g.oh * g.ow;
-    let (mut out, mut idx) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    x.with_slice::<T, _>(|xs| {
-        for src in xs.chunks(g.h * g.w).take(g.planes) {
+    let hw = g.h * g.w;
+    let pairs = x.with_slice::<T, _>(|xs| {
+        per_plane(g.planes, g.oh * g.ow, (T::from_i64(0), 0i64), |pl, o| {
+            let src = &xs[pl * hw..][..hw];
+            let mut slots = o.iter_mut();
             for_windows(g, |ys, ye, xs0, xe| {
                 let mut best = (src[ys * g.w + xs0], ys * g.w + xs0);
                 for iy in ys..ye {
@@ -141,11 +152,13 @@ fn max_native<T: Element + PartialOrd>(g: &Geo, x: &Tensor, indices: bool) -> Re
                         }
                     }
                 }
-                out.push(best.0);
-                idx.push(best.1 as i64);
+                if let Some(slot) = slots.next() {
+                    *slot = (best.0, best.1 as i64);
+                }
             });
-        }
+        })
     });
+    let (out, idx): (Vec<T>, Vec<i64>) = pairs.into_iter().unzip();
     let idx = if indices { Some(Tensor::from_vec(idx, &g.shape)?) } else { None };
     Ok((Tensor::from_vec(out, &g.shape)?, idx))
 }

@@ -4,7 +4,7 @@
 //! `pixel_unshuffle` (strided views copied once).
 
 use super::adaptive::{adaptive_avg_pool1d, adaptive_avg_pool2d};
-use super::planes_of;
+use super::{per_plane, planes_of};
 use crate::ops::Args;
 use crate::shape::contiguous_strides;
 use crate::{bail, ensure, DType, Element, Result, Tensor, Value};
@@ -57,7 +57,11 @@ pub fn interpolate(x: &Tensor, size: Option<&[i64]>, scale_factor: Option<&[f64]
     );
     let nd = x.ndim() - 2;
     let linear = matches!(mode, "linear" | "bilinear");
-    ensure!(linear || o.align_corners.is_none(), op, "align_corners option can only be set with the interpolating modes: linear | bilinear");
+    ensure!(
+        linear || o.align_corners.is_none(),
+        op,
+        "align_corners option can only be set with the interpolating modes: linear | bilinear"
+    );
     ensure!(!o.antialias, op, "antialias=True is not supported");
     let spatial = &x.shape()[2..];
     let per_dim = |v: usize, name: &str| -> Result<()> {
@@ -89,25 +93,36 @@ pub fn interpolate(x: &Tensor, size: Option<&[i64]>, scale_factor: Option<&[f64]
         "Input and output sizes should be greater than 0, but got input {spatial:?} output {out:?}"
     );
     let out: Vec<usize> = out.into_iter().map(|v| v as usize).collect();
+    let full: Vec<usize> = x.shape()[..2].iter().chain(&out).copied().collect();
+    crate::shape::checked_numel(op, &full)?;
     match (mode, nd) {
         ("nearest" | "nearest-exact", _) => nearest(x, &out, &scales, mode == "nearest-exact"),
         ("linear", 1) | ("bilinear", 2) => linear_resample(x, &out, &scales, o.align_corners.unwrap_or(false)),
         ("area", 1) => adaptive_avg_pool1d(x, out[0] as i64),
         ("area", 2) => adaptive_avg_pool2d(x, &[Some(out[0] as i64), Some(out[1] as i64)]),
-        ("linear" | "bilinear", _) => bail!(op, "Got {}D input, but {mode} mode needs {}D input", x.ndim(), if mode == "linear" { 3 } else { 4 }),
+        ("linear" | "bilinear", _) => {
+            bail!(op, "Got {}D input, but {mode} mode needs {}D input", x.ndim(), if mode == "linear" { 3 } else { 4 })
+        }
         _ => bail!(op, "unsupported interpolation mode '{mode}' (supported: nearest, nearest-exact, linear, bilinear, area)"),
     }
 }
 
-/// Input planes and sizes as 2-D (height 1 for 1-D), plus per-dim output
-/// sizes and scales padded the same way.
-fn as_2d(x: &Tensor, out: &[usize], scales: &[Option<f64>]) -> Result<(usize, [usize; 2], [usize; 2], [Option<f64>; 2], Vec<usize>)> {
+/// A resampling problem as 2-D (height 1 for 1-D inputs).
+struct Plan {
+    planes: usize,
+    input: [usize; 2],
+    output: [usize; 2],
+    scales: [Option<f64>; 2],
+    shape: Vec<usize>,
+}
+
+fn plan(x: &Tensor, out: &[usize], scales: &[Option<f64>]) -> Result<Plan> {
     let nd = out.len();
     let (planes, h, w, mut shape) = planes_of("interpolate", nd, x)?;
     shape.extend(out);
-    let (oh, ow) = if nd == 1 { (1, out[0]) } else { (out[0], out[1]) };
-    let sc = if nd == 1 { [None, scales[0]] } else { [scales[0], scales[1]] };
-    Ok((planes, [h, w], [oh, ow], sc, shape))
+    let output = if nd == 1 { [1, out[0]] } else { [out[0], out[1]] };
+    let scales = if nd == 1 { [None, scales[0]] } else { [scales[0], scales[1]] };
+    Ok(Plan { planes, input: [h, w], output, scales, shape })
 }
 
 /// PyTorch's `nearest_idx` / `nearest_exact_idx` (float32 arithmetic).
@@ -133,16 +148,18 @@ fn nearest_table(input: usize, output: usize, scale: Option<f64>, exact: bool) -
 fn nearest(x: &Tensor, out: &[usize], scales: &[Option<f64>], exact: bool) -> Result<Tensor> {
     let dt = x.dtype();
     ensure!(dt.is_float() || dt == DType::U8, "interpolate", "\"upsample_nearest\" not implemented for '{dt}'");
-    let (planes, [h, w], [oh, ow], [sh, sw], shape) = as_2d(x, out, scales)?;
+    let Plan { planes, input: [h, w], output: [oh, ow], scales: [sh, sw], shape } = plan(x, out, scales)?;
     let (ty, tx) = (nearest_table(h, oh, sh, exact), nearest_table(w, ow, sw, exact));
     fn go<T: Element>(x: &Tensor, planes: usize, hw: usize, ty: &[usize], tx: &[usize], w: usize, shape: &[usize]) -> Result<Tensor> {
-        let mut o = Vec::with_capacity(planes * ty.len() * tx.len());
-        x.with_slice::<T, _>(|xs| {
-            for src in xs.chunks(hw).take(planes) {
-                for &iy in ty {
-                    o.extend(tx.iter().map(|&ix| src[iy * w + ix]));
+        let o = x.with_slice::<T, _>(|xs| {
+            per_plane(planes, ty.len() * tx.len(), T::from_i64(0), |pl, o| {
+                let src = &xs[pl * hw..][..hw];
+                for (row, &iy) in o.chunks_mut(tx.len()).zip(ty) {
+                    for (v, &ix) in row.iter_mut().zip(tx) {
+                        *v = src[iy * w + ix];
+                    }
                 }
-            }
+            })
         });
         Tensor::from_vec(o, shape)
     }
@@ -150,7 +167,14 @@ fn nearest(x: &Tensor, out: &[usize], scales: &[Option<f64>], exact: bool) -> Re
 }
 
 /// The float types linear interpolation computes in.
-trait Real: Element + PartialOrd + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self> {
+trait Real:
+    Element
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+{
     fn floor(self) -> Self;
 }
 impl Real for f32 {
@@ -187,7 +211,13 @@ fn linear_table<F: Real>(input: usize, output: usize, scale: Option<f64>, align:
             let real = if real < zero { zero } else { real };
             let idx = (real.floor().to_i64().max(0) as usize).min(input - 1);
             let mut lambda = real - f(idx);
-            lambda = if lambda < zero { zero } else if lambda > one { one } else { lambda };
+            lambda = if lambda < zero {
+                zero
+            } else if lambda > one {
+                one
+            } else {
+                lambda
+            };
             let i1 = if idx + 1 < input { idx + 1 } else { idx };
             (idx, i1, one - lambda, lambda)
         })
@@ -202,18 +232,19 @@ fn linear_resample(x: &Tensor, out: &[usize], scales: &[Option<f64>], align: boo
 }
 
 fn linear_as<F: Real>(x: &Tensor, out: &[usize], scales: &[Option<f64>], align: bool) -> Result<Tensor> {
-    let (planes, [h, w], [oh, ow], [sh, sw], shape) = as_2d(x, out, scales)?;
+    let Plan { planes, input: [h, w], output: [oh, ow], scales: [sh, sw], shape } = plan(x, out, scales)?;
     let (ty, tx) = (linear_table::<F>(h, oh, sh, align), linear_table::<F>(w, ow, sw, align));
-    let xs = x.to_vec::<F>();
-    let mut o = Vec::with_capacity(planes * oh * ow);
-    for src in xs.chunks(h * w).take(planes) {
-        for &(y0, y1, wy0, wy1) in &ty {
-            let (r0, r1) = (&src[y0 * w..][..w], &src[y1 * w..][..w]);
-            for &(x0, x1, wx0, wx1) in &tx {
-                o.push(wy0 * (wx0 * r0[x0] + wx1 * r0[x1]) + wy1 * (wx0 * r1[x0] + wx1 * r1[x1]));
+    let o = x.with_slice::<F, _>(|xs| {
+        per_plane(planes, oh * ow, F::from_f64(0.0), |pl, o| {
+            let src = &xs[pl * h * w..][..h * w];
+            for (orow, &(y0, y1, wy0, wy1)) in o.chunks_mut(ow).zip(&ty) {
+                let (r0, r1) = (&src[y0 * w..][..w], &src[y1 * w..][..w]);
+                for (v, &(x0, x1, wx0, wx1)) in orow.iter_mut().zip(&tx) {
+                    *v = wy0 * (wx0 * r0[x0] + wx1 * r0[x1]) + wy1 * (wx0 * r1[x0] + wx1 * r1[x1]);
+                }
             }
-        }
-    }
+        })
+    });
     Tensor::from_vec(o, &shape)
 }
 
@@ -223,6 +254,7 @@ pub fn pixel_shuffle(x: &Tensor, r: i64) -> Result<Tensor> {
     ensure!(x.ndim() >= 3, op, "pixel_shuffle expects input to have at least 3 dimensions, but got input with {} dimension(s)", x.ndim());
     ensure!(r > 0, op, "pixel_shuffle expects a positive upscale_factor, but got {r}");
     let r = r as usize;
+    fits(op, x, r)?;
     let nd = x.ndim();
     let (c, h, w) = (x.shape()[nd - 3], x.shape()[nd - 2], x.shape()[nd - 1]);
     let (sc, sh, sw) = (x.strides()[nd - 3], x.strides()[nd - 2], x.strides()[nd - 1]);
@@ -245,16 +277,33 @@ pub fn pixel_unshuffle(x: &Tensor, r: i64) -> Result<Tensor> {
     ensure!(x.ndim() >= 3, op, "pixel_unshuffle expects input to have at least 3 dimensions, but got input with {} dimension(s)", x.ndim());
     ensure!(r > 0, op, "pixel_unshuffle expects a positive downscale_factor, but got {r}");
     let r = r as usize;
+    fits(op, x, r)?;
     let nd = x.ndim();
     let (c, h, w) = (x.shape()[nd - 3], x.shape()[nd - 2], x.shape()[nd - 1]);
     let (sc, sh, sw) = (x.strides()[nd - 3], x.strides()[nd - 2], x.strides()[nd - 1]);
-    ensure!(h % r == 0, op, "pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)={h} is not divisible by {r}");
-    ensure!(w % r == 0, op, "pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)={w} is not divisible by {r}");
+    ensure!(
+        h % r == 0,
+        op,
+        "pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)={h} is not divisible by {r}"
+    );
+    ensure!(
+        w % r == 0,
+        op,
+        "pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)={w} is not divisible by {r}"
+    );
     let (oh, ow) = (h / r, w / r);
     // [*, c, oh, r, ow, r] viewed as [*, c, r, r, oh, ow].
     let view_shape = [c, r, r, oh, ow];
     let view_strides = [sc, sh, sw, sh * r, sw * r];
     regroup(x, &view_shape, &view_strides, &[c * r * r, oh, ow])
+}
+
+/// Rejects factors so large that `r²` times a dim or stride would overflow.
+fn fits(op: &str, x: &Tensor, r: usize) -> Result<()> {
+    let biggest = x.shape().iter().chain(x.strides()).copied().max().unwrap_or(0).max(1);
+    let ok = r.checked_mul(r).and_then(|r2| r2.checked_mul(biggest)).is_some_and(|v| v <= isize::MAX as usize);
+    ensure!(ok, op, "factor {r} is too large for a tensor of shape {:?}", x.shape());
+    Ok(())
 }
 
 /// Copies `x` seen as `lead ++ inner` (strides `lead ++ inner_strides`)
