@@ -84,6 +84,7 @@ fn bench_gemm(c: &mut Criterion) {
     bench_gemm_shape(c, 1, 1024, 4096, false);
     bench_gemm_shape(c, 1, 1024, 4096, true);
     bench_gemm_shape(c, 1, 4096, 1024, true);
+    bench_gemm_shape(c, 1, 4096, 4096, true); // 64 MiB: beyond the 32 MiB L3
 }
 
 fn bench_conv(c: &mut Criterion) {
@@ -108,7 +109,11 @@ fn bench_elementwise(c: &mut Criterion) {
     let mut out = vec![0.0f32; N];
     let mut g = c.benchmark_group("elementwise_16M");
     g.throughput(Throughput::BytesDecimal((8 * N) as u64));
+    // The machine's copy bandwidth: one memcpy, and split over the pool.
     g.bench_function("copy", |bch| bch.iter(|| out.copy_from_slice(black_box(&a))));
+    g.bench_function("copy_2t", |bch| {
+        bch.iter(|| tsc_kernels::parallel::map_chunks_mut(&mut out, 1, |s, o| o.copy_from_slice(&black_box(&a)[s..s + o.len()])))
+    });
     g.throughput(Throughput::BytesDecimal((12 * N) as u64));
     g.bench_function("add", |bch| bch.iter(|| binary_f32(Binary::Add, black_box(&a), &b, &mut out)));
     g.throughput(Throughput::BytesDecimal((8 * N) as u64));

@@ -73,12 +73,23 @@ unsafe fn rows_avx2(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) {
 #[inline(always)]
 fn rows_generic<V: VecF32>(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) {
     for (r, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+        // The next row (possibly past this chunk: prefetching never faults)
+        // is prefetched while this one is computed in cache, so memory and
+        // arithmetic overlap instead of alternating.
+        let next = r.as_ptr().wrapping_add(cols);
         match kind {
-            Kind::Softmax => softmax_row::<V>(r, o),
-            Kind::LogSoftmax => log_softmax_row::<V>(r, o),
-            Kind::LayerNorm { weight, bias, eps } => layer_norm_row(r, o, weight, bias, eps),
+            Kind::Softmax => softmax_row::<V>(r, o, next),
+            Kind::LogSoftmax => log_softmax_row::<V>(r, o, next),
+            Kind::LayerNorm { weight, bias, eps } => layer_norm_row::<V>(r, o, weight, bias, eps, next),
         }
     }
+}
+
+/// Prefetches the cache lines of `next[i..i + 32]` (128 bytes).
+#[inline(always)]
+fn prefetch_ahead<V: VecF32>(next: *const f32, i: usize) {
+    V::prefetch(next.wrapping_add(i));
+    V::prefetch(next.wrapping_add(i + 16));
 }
 
 /// Row maximum (4 vector accumulators).
@@ -110,7 +121,7 @@ fn row_max<V: VecF32>(x: &[f32]) -> f32 {
 
 /// Σ exp(x - m), optionally storing each exp into `o`.
 #[inline(always)]
-fn exp_sum<V: VecF32, const STORE: bool>(x: &[f32], o: &mut [f32], m: f32) -> f32 {
+fn exp_sum<V: VecF32, const STORE: bool>(x: &[f32], o: &mut [f32], m: f32, next: *const f32) -> f32 {
     let n = x.len();
     let w = V::LANES;
     let (p, q) = (x.as_ptr(), o.as_mut_ptr());
@@ -119,6 +130,9 @@ fn exp_sum<V: VecF32, const STORE: bool>(x: &[f32], o: &mut [f32], m: f32) -> f3
     let mut i = 0;
     // SAFETY (loads/stores): indices stay below n; `o` has n elements.
     while i + 4 * w <= n {
+        if w == 8 {
+            prefetch_ahead::<V>(next, i);
+        }
         for (k, a) in acc.iter_mut().enumerate() {
             let e = approx::exp(unsafe { V::load(p.add(i + k * w)) }.sub(mv));
             if STORE {
@@ -148,9 +162,9 @@ fn exp_sum<V: VecF32, const STORE: bool>(x: &[f32], o: &mut [f32], m: f32) -> f3
 }
 
 #[inline(always)]
-fn softmax_row<V: VecF32>(x: &[f32], o: &mut [f32]) {
+fn softmax_row<V: VecF32>(x: &[f32], o: &mut [f32], next: *const f32) {
     let m = row_max::<V>(x);
-    let s = exp_sum::<V, true>(x, o, m);
+    let s = exp_sum::<V, true>(x, o, m, next);
     let inv = 1.0 / s;
     let iv = V::splat(inv);
     let n = o.len();
@@ -168,9 +182,9 @@ fn softmax_row<V: VecF32>(x: &[f32], o: &mut [f32]) {
 }
 
 #[inline(always)]
-fn log_softmax_row<V: VecF32>(x: &[f32], o: &mut [f32]) {
+fn log_softmax_row<V: VecF32>(x: &[f32], o: &mut [f32], next: *const f32) {
     let m = row_max::<V>(x);
-    let s = exp_sum::<V, false>(x, o, m);
+    let s = exp_sum::<V, false>(x, o, m, next);
     let l = s.ln();
     let (mv, lv) = (V::splat(m), V::splat(l));
     let n = x.len();
@@ -188,7 +202,7 @@ fn log_softmax_row<V: VecF32>(x: &[f32], o: &mut [f32]) {
 }
 
 #[inline(always)]
-fn layer_norm_row(x: &[f32], o: &mut [f32], weight: Option<&[f32]>, bias: Option<&[f32]>, eps: f32) {
+fn layer_norm_row<V: VecF32>(x: &[f32], o: &mut [f32], weight: Option<&[f32]>, bias: Option<&[f32]>, eps: f32, next: *const f32) {
     const L: usize = 8;
     let n = x.len();
     let mut acc = [0.0f64; L];
@@ -202,7 +216,10 @@ fn layer_norm_row(x: &[f32], o: &mut [f32], weight: Option<&[f32]>, bias: Option
     let mean = (acc.iter().sum::<f64>() + tail) / n as f64;
     let mut acc = [0.0f64; L];
     let mut chunks = x.chunks_exact(L);
-    for c in &mut chunks {
+    for (j, c) in (&mut chunks).enumerate() {
+        if V::LANES > 1 && j % 4 == 0 {
+            prefetch_ahead::<V>(next, j * L);
+        }
         for k in 0..L {
             let d = c[k] as f64 - mean;
             acc[k] += d * d;

@@ -1,5 +1,5 @@
-//! A minimal SIMD layer: the [`VecF32`] trait over "some f32 lanes", with an
-//! AVX2+FMA implementation ([`F32x8`], x86-64 only) and a one-lane scalar one
+//! A minimal SIMD layer: the crate-private `VecF32` trait over "some f32 lanes", with an
+//! AVX2+FMA implementation (`F32x8`, x86-64 only) and a one-lane scalar one
 //! (`f32`). Approximations and row kernels are written once, generic over the
 //! trait, and instantiated inside `#[target_feature(enable = "avx2,fma")]`
 //! functions (so every `#[inline(always)]` helper and intrinsic is inlined
@@ -69,6 +69,10 @@ pub(crate) trait VecF32: Copy {
     fn reduce_add(self) -> f32;
     /// Maximum of the lanes (NaN handling unspecified, as `max_fast`).
     fn reduce_max(self) -> f32;
+    /// Hints the cache line at `p` into the caches (no-op for scalars). `p`
+    /// may point anywhere: a prefetch never faults.
+    #[inline(always)]
+    fn prefetch(_p: *const f32) {}
 }
 
 impl VecF32 for f32 {
@@ -331,6 +335,11 @@ mod avx2 {
         #[inline(always)]
         fn reduce_max(self) -> f32 {
             self.hmax()
+        }
+        #[inline(always)]
+        fn prefetch(p: *const f32) {
+            // A hint only: no architectural memory access, never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
         }
         #[inline(always)]
         fn split_exp(self) -> (Self, Self) {

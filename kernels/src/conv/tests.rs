@@ -80,6 +80,15 @@ fn conv2d_geometries() {
     conv_case(1, 4, (11, 13), 6, (2, 4), (1, 1), (0, 1), (1, 2), (1, 1), 1, true);
     conv_case(2, 4, (15, 12), 3, (3, 2), (1, 2), (2, 2), (1, 1), (2, 3), 1, false);
     conv_case(1, 3, (5, 5), 2, (5, 5), (1, 1), (0, 0), (0, 0), (1, 1), 1, true); // output 1×1
+    // same-width im2col path: dilation, asymmetric/oversized padding
+    conv_case(2, 3, (9, 10), 4, (3, 3), (1, 1), (2, 2), (2, 2), (2, 2), 1, true);
+    conv_case(1, 2, (7, 6), 3, (3, 3), (1, 1), (0, 2), (1, 1), (1, 1), 1, false);
+    conv_case(1, 2, (1, 5), 2, (3, 3), (1, 1), (2, 2), (1, 1), (1, 1), 1, true);
+    conv_case(1, 2, (4, 1), 2, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, true);
+    // big enough for tiles of output rows (COL_TILE_FLOATS), with remainders
+    conv_case(1, 64, (35, 32), 8, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, true);
+    conv_case(2, 64, (65, 63), 4, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1, false);
+    conv_case(1, 256, (20, 20), 6, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 2, true);
     // conv1d as H = 1
     conv_case(2, 5, (1, 33), 7, (1, 5), (1, 2), (0, 0), (2, 2), (1, 1), 1, true);
     // groups

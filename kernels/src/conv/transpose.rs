@@ -4,6 +4,7 @@
 //! output, which starts as the bias. Parallel over images.
 
 use super::im2col::valid_range;
+use super::with_scratch;
 use crate::gemm::{gemm_with, MatRef, Threads};
 use rayon::prelude::*;
 
@@ -67,12 +68,13 @@ pub fn conv_transpose2d_f32(p: &ConvTranspose2dParams, input: &[f32], weight: &[
     let macs = p.n * p.c_in * hw * cog * p.kh * p.kw;
     let img = p.c_out * ohw;
     if p.n >= 2 && rayon::current_num_threads() > 1 && macs >= 1 << 20 {
-        out.par_chunks_mut(img).enumerate().for_each_init(Vec::new, |col, (i, o)| image(p, (oh, ow), i, input, weight, bias, o, col, Threads::Single));
+        out.par_chunks_mut(img).enumerate().for_each(|(i, o)| with_scratch(|col| image(p, (oh, ow), i, input, weight, bias, o, col, Threads::Single)));
     } else {
-        let mut col = Vec::new();
-        for (i, o) in out.chunks_mut(img).enumerate() {
-            image(p, (oh, ow), i, input, weight, bias, o, &mut col, Threads::Auto);
-        }
+        with_scratch(|col| {
+            for (i, o) in out.chunks_mut(img).enumerate() {
+                image(p, (oh, ow), i, input, weight, bias, o, col, Threads::Auto);
+            }
+        });
     }
 }
 

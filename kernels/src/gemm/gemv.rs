@@ -46,6 +46,10 @@ trait Lanes<T>: Copy {
     fn fma(self, b: Self, c: Self) -> Self;
     fn add(self, o: Self) -> Self;
     fn hsum(self) -> T;
+    /// Hints the cache line at `p` into L1 (no-op for scalars). `p` may
+    /// point anywhere: a prefetch never faults.
+    #[inline(always)]
+    fn prefetch(_p: *const T) {}
 }
 
 macro_rules! scalar_lanes {
@@ -126,6 +130,12 @@ mod avx2 {
         fn hsum(self) -> f32 {
             F32x8::hsum(self)
         }
+        #[inline(always)]
+        fn prefetch(p: *const f32) {
+            // SAFETY: prefetch is a hint; it does not access memory
+            // architecturally and never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
+        }
     }
 
     /// Four f64 lanes; same contract as [`F32x8`] (AVX2+FMA code only).
@@ -168,6 +178,10 @@ mod avx2 {
                 let s = _mm_add_pd(lo, hi);
                 _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
             }
+        }
+        #[inline(always)]
+        fn prefetch(p: *const f64) {
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
         }
     }
 
@@ -219,6 +233,10 @@ macro_rules! elem_impl {
 elem_impl!(f32, dot_rows_f32, axpy_cols_f32);
 elem_impl!(f64, dot_rows_f64, axpy_cols_f64);
 
+/// Offset (elements) added to the dot form's prefetch position in the next
+/// group's rows (0: the same column the current rows are at).
+const PREFETCH_AHEAD: usize = 0;
+
 /// Dot of `x[..k]` with `R` rows `w[r·ld..r·ld + k]`, two vector
 /// accumulators per row, then the scalar tail in order. The per-row
 /// arithmetic is the same for every `R`, so grouping never changes bits.
@@ -236,6 +254,12 @@ fn dot_group<T: Elem, V: Lanes<T>, const R: usize>(x: &[T], w: &[T], ld: usize, 
     while p + 2 * wv <= k {
         let x0 = unsafe { V::load(xp.add(p)) };
         let x1 = unsafe { V::load(xp.add(p + wv)) };
+        for r in 0..R {
+            // The same position in the next group's rows: rows are streamed
+            // one after another, and each starts a new page the hardware
+            // prefetcher has not seen yet.
+            V::prefetch(wp.wrapping_add((R + r) * ld + p + PREFETCH_AHEAD));
+        }
         for (r, a) in acc.iter_mut().enumerate() {
             let row = unsafe { wp.add(r * ld + p) };
             a[0] = unsafe { V::load(row) }.fma(x0, a[0]);

@@ -4,11 +4,20 @@
 //! slice, an offset and row/column strides in elements (so transposed and
 //! sliced views need no copy) and C is contiguous row-major.
 //!
-//! General shapes go to the `gemm` crate (AVX2/AVX-512 microkernels; rayon
-//! threads once the product is big enough). Matrix-vector shapes (m = 1, or
+//! General shapes go to the `gemm` crate (AVX2/AVX-512 microkernels), always
+//! with `Parallelism::None`: below 2^20 multiply-adds on the calling thread,
+//! above that split here into one block of columns (or rows, whichever
+//! dimension is larger) per rayon thread. The crate's own rayon split gave
+//! 1024³ the same speed but m = 64 only ~1.1× on two cores; the block split
+//! gives ~2× (see `benches/README.md`). Matrix-vector shapes (m = 1, or
 //! n = 1) whose matrix operand is contiguous along one dimension use the own
-//! bandwidth-bound GEMV in [`gemv`]. `beta == 0` never reads C (NaN garbage in
+//! bandwidth-bound GEMV (`gemv.rs`). `beta == 0` never reads C (NaN garbage in
 //! C is ignored, as in BLAS); k = 0 gives `C = beta·C`.
+//!
+//! Operand bounds are checked up front in O(1) (the largest addressed
+//! element of each operand), with real asserts rather than debug asserts:
+//! the check is what makes the unsafe calls into the crate sound for safe
+//! callers, and it costs nothing next to a product.
 
 mod gemv;
 #[cfg(test)]
@@ -54,8 +63,8 @@ pub fn gemm_f64(m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c:
 /// [`gemm_f32`]/[`gemm_f64`] with an explicit threading choice.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [T], alpha: T, beta: T) {
-    let mn = m.checked_mul(n).expect("gemm: m·n overflows");
-    assert!(c.len() >= mn, "gemm: c has {} elements, m·n = {mn}", c.len());
+    assert!(m.checked_mul(n).is_some_and(|mn| mn <= c.len()), "gemm: c has {} elements, fewer than m·n = {m}·{n}", c.len());
+    let mn = m * n;
     check_operand("a", &a, m, k);
     check_operand("b", &b, k, n);
     let c = &mut c[..mn];
@@ -73,19 +82,98 @@ pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: Mat
     if n == 1 && try_gemv(k, Vector { data: b.data, offset: b.offset, stride: b.rs }, a.offset, a.cs, a.rs, a.data, c, alpha, beta, parallel) {
         return;
     }
-    let par = if parallel && (m * n).saturating_mul(k) >= PARALLEL_MIN_MACS {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
+    let threads = rayon::current_num_threads();
+    if !parallel || threads <= 1 || (m * n).saturating_mul(k) < PARALLEL_MIN_MACS {
+        return gemm_crate(m, n, k, a, b, c, alpha, beta);
+    }
+    // Split the larger of m and n into one block per thread and run the
+    // gemm crate single-threaded on each: its own rayon split scales poorly
+    // for small m (m = 64: 1.1× on 2 threads against ~2× this way).
+    let split_cols = n >= m;
+    let dim = if split_cols { n } else { m };
+    let blocks = threads.min(dim / 32).max(1);
+    if blocks == 1 {
+        return gemm_crate(m, n, k, a, b, c, alpha, beta);
+    }
+    let step = dim.div_ceil(blocks).next_multiple_of(16);
+    let cp = SendPtr(c.as_mut_ptr());
+    rayon::scope(|s| {
+        let mut start = 0;
+        while start < dim {
+            let len = step.min(dim - start);
+            s.spawn(move |_| {
+                let cp = cp;
+                if split_cols {
+                    let b = MatRef { offset: b.offset + start * b.cs, ..b };
+                    // SAFETY: columns start..start+len of the m×n row-major
+                    // c; blocks are disjoint, so no element is shared between
+                    // threads, and c outlives the scope.
+                    unsafe { gemm_crate_raw(m, len, k, a, b, cp.0.add(start), n, alpha, beta) };
+                } else {
+                    let a = MatRef { offset: a.offset + start * a.rs, ..a };
+                    // SAFETY: rows start..start+len of c, disjoint as above.
+                    unsafe { gemm_crate_raw(len, n, k, a, b, cp.0.add(start * n), n, alpha, beta) };
+                }
+            });
+            start += len;
+        }
+    });
+}
+
+/// Single-threaded `c = beta·c + alpha·a·b` into an m×n block of a
+/// row-major matrix with row stride `ldc` (the block starts at `c[0]`), for
+/// callers that tile an output (e.g. conv over rows of output pixels).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_strided_c(m: usize, n: usize, k: usize, a: MatRef<f32>, b: MatRef<f32>, c: &mut [f32], ldc: usize, alpha: f32, beta: f32) {
+    check_operand("a", &a, m, k);
+    check_operand("b", &b, k, n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "gemm: strided c too short");
+    if k == 0 {
+        for row in c.chunks_mut(ldc).take(m) {
+            scale(&mut row[..n], beta);
+        }
+        return;
+    }
+    // SAFETY: a and b were checked; c holds the m×n block with row stride
+    // ldc (asserted) and is a unique &mut.
+    unsafe { gemm_crate_raw(m, n, k, a, b, c.as_mut_ptr(), ldc, alpha, beta) }
+}
+
+/// A raw pointer that may cross into rayon tasks (each task writes a
+/// disjoint block; see the SAFETY notes at the use sites).
+#[derive(Copy, Clone)]
+struct SendPtr<T>(*mut T);
+// SAFETY: only used for disjoint writes within a rayon scope that the
+// owning &mut borrow outlives.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+/// The gemm crate on the whole (already validated) problem, one thread.
+#[allow(clippy::too_many_arguments)]
+fn gemm_crate<T: Elem>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [T], alpha: T, beta: T) {
+    // SAFETY: c is a unique &mut of m·n elements (row stride n); the operand
+    // bounds were checked by the caller (see gemm_crate_raw).
+    unsafe { gemm_crate_raw(m, n, k, a, b, c.as_mut_ptr(), n, alpha, beta) }
+}
+
+/// # Safety
+/// `check_operand` must have accepted `a` (m×k) and `b` (k×n) — for a block,
+/// the block lies inside the checked operand; `c..` must address an m×n
+/// row-major block with row stride `ldc` that nothing else accesses during
+/// the call.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_crate_raw<T: Elem>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: *mut T, ldc: usize, alpha: T, beta: T) {
     let st = |dim: usize, s: usize| if dim <= 1 { 1 } else { s as isize };
-    // SAFETY: check_operand proved that for every i < m, p < k the element
-    // a.offset + i·a.rs + p·a.cs lies inside a.data (strides are unsigned, so
+    // SAFETY: for every i < m, p < k the element a.offset + i·a.rs + p·a.cs
+    // lies inside a.data (checked by the caller; strides are unsigned, so
     // the largest address is the checked maximum), likewise b for p < k,
     // j < n. Strides of dimensions > 1 are at most a slice length, hence
     // ≤ isize::MAX; singleton dimensions get stride 1 and are never stepped.
-    // c has m·n elements, row-major (rs = n, cs = 1). c is a unique &mut, so
-    // it cannot overlap a or b. The gemm crate computes
+    // c is exclusive to this call (caller's contract), so it cannot overlap
+    // a or b (shared borrows). The gemm crate computes
     // dst = alpha·dst + beta·lhs·rhs (reversed naming) and reads dst only
     // when read_dst is true, which we pass only for beta != 0.
     unsafe {
@@ -93,9 +181,9 @@ pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: Mat
             m,
             n,
             k,
-            c.as_mut_ptr(),
+            c,
             1,
-            st(m, n),
+            st(m, ldc),
             beta != T::ZERO,
             a.data.as_ptr().add(a.offset),
             st(k, a.cs),
@@ -108,7 +196,7 @@ pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: Mat
             false,
             false,
             false,
-            par,
+            gemm::Parallelism::None,
         )
     }
 }

@@ -179,7 +179,7 @@ pub fn not_implemented(op: &str, dtype: DType) -> Error {
 
 /// Runs an elementwise closure chosen by the plan's compute dtype:
 ///
-/// ```ignore
+/// ```text
 /// map_kinds!(plan, out_dtype, |a, b| {
 ///     float: a + b,               // f32 and f64 (f16/bf16 compute in f32)
 ///     int: a.wrapping_add(b),     // i64 (every integer dtype)

@@ -1,0 +1,5 @@
+def forward(self):
+    pass
+
+def class(x):
+    pass

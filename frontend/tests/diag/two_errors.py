@@ -1,0 +1,5 @@
+def f(x)
+    return x
+
+y = (1 +)
+z = 3
