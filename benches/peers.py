@@ -1,8 +1,8 @@
 """Peer numbers for the kernel benchmarks: the shapes of
 `kernels/benches/kernels.rs`, measured in PyTorch (CPU) and numpy.
 
-    /work/pyenv/bin/python benches/peers.py            # markdown table
-    /work/pyenv/bin/python benches/peers.py --json     # one JSON object
+    python benches/peers.py            # markdown table
+    python benches/peers.py --json     # one JSON object
 
 PyTorch runs with torch.set_num_threads(2) (the machine's cores); numpy's
 BLAS uses its default threads (also 2 here) and its ufuncs are single

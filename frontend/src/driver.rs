@@ -179,18 +179,35 @@ fn name_outputs(prefix: &str, v: &Value, out: &mut Vec<(String, Tensor)>) -> Res
     Ok(())
 }
 
-/// `tsc check FILE` without an entry: loads the file (module-level code
-/// runs, as an import would) and checks every top-level function.
-pub fn check_file(path: &str) -> Result<(), String> {
-    let stem = std::path::Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-    let program = load(path, stem)?;
+/// Type-checks every top-level function of a source text without running
+/// any statement but imports, `def` and `class` (the fuzz target's path:
+/// arbitrary input must neither panic nor execute loops).
+pub fn check_declarations(file: Rc<SourceFile>, module: ast::Module) -> Result<(), String> {
+    let interp = Interp::new()?;
+    let globals: Globals = Rc::new(RefCell::new(HashMap::new()));
+    let decls = ast::Module {
+        body: module
+            .body
+            .iter()
+            .filter(|s| matches!(s.kind, StmtKind::Import(_) | StmtKind::ImportFrom { .. } | StmtKind::FunctionDef(_)))
+            .cloned()
+            .collect(),
+    };
+    interp.run_module(&file, &decls, globals.clone()).map_err(|e| e.render())?;
+    let program = Program { file, module, interp, globals };
+    check_functions(&program)
+}
+
+fn check_functions(program: &Program) -> Result<(), String> {
     let mut errors = String::new();
     for stmt in &program.module.body {
         if let StmtKind::FunctionDef(def) = &stmt.kind {
-            if let Some(Value::Func(f)) = program.globals.borrow().get(&def.name.name) {
-                if let Err(e) = program.check(&Entry::Function(f.clone())) {
-                    errors.push_str(&e);
-                }
+            let f = match program.globals.borrow().get(&def.name.name) {
+                Some(Value::Func(f)) => f.clone(),
+                _ => continue,
+            };
+            if let Err(e) = program.check(&Entry::Function(f)) {
+                errors.push_str(&e);
             }
         }
     }
@@ -199,4 +216,11 @@ pub fn check_file(path: &str) -> Result<(), String> {
     } else {
         Err(errors)
     }
+}
+
+/// `tsc check FILE` without an entry: loads the file (module-level code
+/// runs, as an import would) and checks every top-level function.
+pub fn check_file(path: &str) -> Result<(), String> {
+    let stem = std::path::Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+    check_functions(&load(path, stem)?)
 }

@@ -15,7 +15,7 @@ mod adaptive;
 mod resample;
 
 pub use adaptive::{adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d};
-pub use resample::{interpolate, pixel_shuffle, pixel_unshuffle};
+pub use resample::interpolate;
 
 use super::linalg::Ring;
 use super::{Args, OpDef};
@@ -43,8 +43,6 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "adaptive_max_pool2d_with_indices(Tensor input, int?[2] output_size) -> (Tensor, Tensor)", run: adaptive::run_adaptive_max_pool2d_indices },
     OpDef { schema: "interpolate(Tensor input, int? size=None, float? scale_factor=None, str mode='nearest', bool? align_corners=None, bool? recompute_scale_factor=None, bool antialias=False) -> Tensor", run: resample::run_interpolate },
     OpDef { schema: "interpolate.lists(Tensor input, int[]? size=None, float[]? scale_factor=None, str mode='nearest', bool? align_corners=None, bool? recompute_scale_factor=None, bool antialias=False) -> Tensor", run: resample::run_interpolate },
-    OpDef { schema: "pixel_shuffle(Tensor input, int upscale_factor) -> Tensor", run: resample::run_pixel_shuffle },
-    OpDef { schema: "pixel_unshuffle(Tensor input, int downscale_factor) -> Tensor", run: resample::run_pixel_unshuffle },
 ];
 
 /// Spatial dims of the op called (`max_pool1d` → 1).

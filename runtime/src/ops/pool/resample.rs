@@ -1,12 +1,11 @@
 //! Resampling: `interpolate` (modes `nearest`, `nearest-exact`, `linear`,
 //! `bilinear`, `area`, with PyTorch's source-index arithmetic: nearest in
-//! float32, linear in the op-math type) and `pixel_shuffle` /
-//! `pixel_unshuffle` (strided views copied once).
+//! float32, linear in the op-math type) (`pixel_shuffle` lives with
+//! `embedding` in `nn/`).
 
 use super::adaptive::{adaptive_avg_pool1d, adaptive_avg_pool2d};
 use super::{per_plane, planes_of};
 use crate::ops::Args;
-use crate::shape::contiguous_strides;
 use crate::{bail, ensure, DType, Element, Result, Tensor, Value};
 
 pub(super) fn run_interpolate(a: &Args) -> Result<Value> {
@@ -25,12 +24,6 @@ pub(super) fn run_interpolate(a: &Args) -> Result<Value> {
         antialias: a.bool(6)?,
     };
     Ok(interpolate(a.tensor(0)?, size.as_deref(), list(2)?.as_deref(), &opts)?.into())
-}
-pub(super) fn run_pixel_shuffle(a: &Args) -> Result<Value> {
-    Ok(pixel_shuffle(a.tensor(0)?, a.int(1)?)?.into())
-}
-pub(super) fn run_pixel_unshuffle(a: &Args) -> Result<Value> {
-    Ok(pixel_unshuffle(a.tensor(0)?, a.int(1)?)?.into())
 }
 
 /// `interpolate`'s options besides the sizes.
@@ -246,73 +239,4 @@ fn linear_as<F: Real>(x: &Tensor, out: &[usize], scales: &[Option<f64>], align: 
         })
     });
     Tensor::from_vec(o, &shape)
-}
-
-/// `F.pixel_shuffle`: `[*, C·r², H, W]` → `[*, C, H·r, W·r]`.
-pub fn pixel_shuffle(x: &Tensor, r: i64) -> Result<Tensor> {
-    let op = "pixel_shuffle";
-    ensure!(x.ndim() >= 3, op, "pixel_shuffle expects input to have at least 3 dimensions, but got input with {} dimension(s)", x.ndim());
-    ensure!(r > 0, op, "pixel_shuffle expects a positive upscale_factor, but got {r}");
-    let r = r as usize;
-    fits(op, x, r)?;
-    let nd = x.ndim();
-    let (c, h, w) = (x.shape()[nd - 3], x.shape()[nd - 2], x.shape()[nd - 1]);
-    let (sc, sh, sw) = (x.strides()[nd - 3], x.strides()[nd - 2], x.strides()[nd - 1]);
-    ensure!(
-        c % (r * r) == 0,
-        op,
-        "pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)={c} is not divisible by {}",
-        r * r
-    );
-    let oc = c / (r * r);
-    // [*, oc, r, r, h, w] viewed as [*, oc, h, r, w, r].
-    let view_shape = [oc, h, r, w, r];
-    let view_strides = [sc * r * r, sh, sc * r, sw, sc];
-    regroup(x, &view_shape, &view_strides, &[oc, h * r, w * r])
-}
-
-/// `F.pixel_unshuffle`: `[*, C, H·r, W·r]` → `[*, C·r², H, W]`.
-pub fn pixel_unshuffle(x: &Tensor, r: i64) -> Result<Tensor> {
-    let op = "pixel_unshuffle";
-    ensure!(x.ndim() >= 3, op, "pixel_unshuffle expects input to have at least 3 dimensions, but got input with {} dimension(s)", x.ndim());
-    ensure!(r > 0, op, "pixel_unshuffle expects a positive downscale_factor, but got {r}");
-    let r = r as usize;
-    fits(op, x, r)?;
-    let nd = x.ndim();
-    let (c, h, w) = (x.shape()[nd - 3], x.shape()[nd - 2], x.shape()[nd - 1]);
-    let (sc, sh, sw) = (x.strides()[nd - 3], x.strides()[nd - 2], x.strides()[nd - 1]);
-    ensure!(
-        h % r == 0,
-        op,
-        "pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)={h} is not divisible by {r}"
-    );
-    ensure!(
-        w % r == 0,
-        op,
-        "pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)={w} is not divisible by {r}"
-    );
-    let (oh, ow) = (h / r, w / r);
-    // [*, c, oh, r, ow, r] viewed as [*, c, r, r, oh, ow].
-    let view_shape = [c, r, r, oh, ow];
-    let view_strides = [sc, sh, sw, sh * r, sw * r];
-    regroup(x, &view_shape, &view_strides, &[c * r * r, oh, ow])
-}
-
-/// Rejects factors so large that `r²` times a dim or stride would overflow.
-fn fits(op: &str, x: &Tensor, r: usize) -> Result<()> {
-    let biggest = x.shape().iter().chain(x.strides()).copied().max().unwrap_or(0).max(1);
-    let ok = r.checked_mul(r).and_then(|r2| r2.checked_mul(biggest)).is_some_and(|v| v <= isize::MAX as usize);
-    ensure!(ok, op, "factor {r} is too large for a tensor of shape {:?}", x.shape());
-    Ok(())
-}
-
-/// Copies `x` seen as `lead ++ inner` (strides `lead ++ inner_strides`)
-/// into a fresh tensor of shape `lead ++ out`.
-fn regroup(x: &Tensor, inner: &[usize], inner_strides: &[usize], out: &[usize]) -> Result<Tensor> {
-    let lead = x.ndim() - 3;
-    let shape: Vec<usize> = x.shape()[..lead].iter().chain(inner).copied().collect();
-    let strides: Vec<usize> = x.strides()[..lead].iter().chain(inner_strides).copied().collect();
-    let dense = x.as_strided(&shape, &strides, x.offset())?.copy_as(x.dtype());
-    let final_shape: Vec<usize> = x.shape()[..lead].iter().chain(out).copied().collect();
-    dense.as_strided(&final_shape, &contiguous_strides(&final_shape), 0)
 }
