@@ -3,18 +3,15 @@
 //! except in the `*_reject_*` files, which must be rejected. Guards against
 //! false rejections of valid TorchScript.
 
+mod common;
+
 use std::rc::Rc;
 use tsc_frontend::driver::check_declarations;
 use tsc_frontend::syntax::{parse, span::SourceFile};
 
 #[test]
 fn corpus_functions_check_as_torchscript_would() {
-    let mut paths: Vec<String> = std::fs::read_dir("tests/corpus")
-        .expect("tests/corpus exists")
-        .filter_map(|e| e.ok().map(|e| e.path().to_string_lossy().into_owned()))
-        .filter(|p| p.ends_with(".py"))
-        .collect();
-    paths.sort();
+    let paths = common::py_files("tests/corpus");
     assert!(paths.len() >= 60, "corpus has {} files", paths.len());
     let mut failures = Vec::new();
     for path in &paths {

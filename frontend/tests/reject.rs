@@ -3,21 +3,18 @@
 //! must be rejected before it runs, with exactly the rendered diagnostics in
 //! the neighbouring `.stderr` file. `TSC_BLESS=1` rewrites the goldens.
 
+mod common;
+
 use std::path::Path;
 use tsc_frontend::driver;
 
 fn rejection(path: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let entry = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("# entry: "))
-        .ok_or_else(|| format!("{path}: first line must be `# entry: EXPR`"))?;
+    let entry = common::entry_of(path)?;
     let program = match driver::load(path, "reject") {
         Ok(p) => p,
         Err(rendered) => return Ok(rendered),
     };
-    let entry = match program.entry(entry) {
+    let entry = match program.entry(&entry) {
         Ok(e) => e,
         Err(rendered) => return Ok(rendered),
     };
@@ -30,12 +27,7 @@ fn rejection(path: &str) -> Result<String, String> {
 #[test]
 fn rejected_programs_match_their_goldens() {
     let bless = std::env::var_os("TSC_BLESS").is_some();
-    let mut names: Vec<String> = std::fs::read_dir("tests/reject")
-        .expect("tests/reject exists")
-        .filter_map(|e| e.ok().map(|e| e.path().to_string_lossy().into_owned()))
-        .filter(|p| p.ends_with(".py"))
-        .collect();
-    names.sort();
+    let names = common::py_files("tests/reject");
     assert!(names.len() >= 25, "at least 25 rejected programs, found {}", names.len());
     let mut failures = Vec::new();
     for path in &names {

@@ -3,16 +3,17 @@
 //! rendered `.stderr` goldens in `tests/runtime/` (`TSC_BLESS=1` rewrites
 //! them). Also strict weight loading: every problem names the key and shapes.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 use tsc_frontend::driver;
 use tsc_runtime::{DType, Tensor};
 
 fn run_error(path: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let entry = text.lines().next().and_then(|l| l.strip_prefix("# entry: ")).ok_or("no `# entry:` line")?;
+    let entry = common::entry_of(path)?;
     let program = driver::load(path, "runtime").map_err(|e| format!("{path}: load failed:\n{e}"))?;
-    let entry = program.entry(entry).map_err(|e| format!("{path}: entry failed:\n{e}"))?;
+    let entry = program.entry(&entry).map_err(|e| format!("{path}: entry failed:\n{e}"))?;
     program.check(&entry).map_err(|e| format!("{path}: the checker rejected it:\n{e}"))?;
     match program.run(&entry, &[]) {
         Ok(_) => Err(format!("{path}: ran without the expected error")),
@@ -23,12 +24,7 @@ fn run_error(path: &str) -> Result<String, String> {
 #[test]
 fn runtime_errors_point_at_the_source_with_a_call_stack() {
     let bless = std::env::var_os("TSC_BLESS").is_some();
-    let mut paths: Vec<String> = std::fs::read_dir("tests/runtime")
-        .expect("tests/runtime exists")
-        .filter_map(|e| e.ok().map(|e| e.path().to_string_lossy().into_owned()))
-        .filter(|p| p.ends_with(".py"))
-        .collect();
-    paths.sort();
+    let paths = common::py_files("tests/runtime");
     let mut failures = Vec::new();
     for path in &paths {
         let got = match run_error(path) {
