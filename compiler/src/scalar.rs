@@ -1,0 +1,271 @@
+//! `Op::Scalar`: arithmetic, comparison and conversion of Python numbers,
+//! with TorchScript's semantics (64-bit wrapping `int`, `float` = f64,
+//! `bool` counts as an int in arithmetic, `/` always gives a float, `//`
+//! and `%` floor, `int ** negative int` is a float). Name, type rule and
+//! reference evaluation of each op live here together.
+
+use crate::op::Literal;
+use crate::types::Type;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ScalarOp {
+    Add,
+    Sub,
+    Mul,
+    TrueDiv,
+    FloorDiv,
+    Mod,
+    Pow,
+    Neg,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Not,
+    IntCast,
+    FloatCast,
+    BoolCast,
+}
+
+use ScalarOp as S;
+
+impl ScalarOp {
+    pub const ALL: [ScalarOp; 20] = [
+        S::Add, S::Sub, S::Mul, S::TrueDiv, S::FloorDiv, S::Mod, S::Pow, S::Neg, S::Eq, S::Ne, S::Lt, S::Le, S::Gt,
+        S::Ge, S::And, S::Or, S::Not, S::IntCast, S::FloatCast, S::BoolCast,
+    ];
+
+    /// The name after `scalar.` in the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            S::Add => "add",
+            S::Sub => "sub",
+            S::Mul => "mul",
+            S::TrueDiv => "truediv",
+            S::FloorDiv => "floordiv",
+            S::Mod => "mod",
+            S::Pow => "pow",
+            S::Neg => "neg",
+            S::Eq => "eq",
+            S::Ne => "ne",
+            S::Lt => "lt",
+            S::Le => "le",
+            S::Gt => "gt",
+            S::Ge => "ge",
+            S::And => "and",
+            S::Or => "or",
+            S::Not => "not",
+            S::IntCast => "int_cast",
+            S::FloatCast => "float_cast",
+            S::BoolCast => "bool_cast",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<ScalarOp> {
+        ScalarOp::ALL.into_iter().find(|o| o.name() == s)
+    }
+
+    pub fn arity(self) -> usize {
+        match self {
+            S::Neg | S::Not | S::IntCast | S::FloatCast | S::BoolCast => 1,
+            _ => 2,
+        }
+    }
+
+    /// The result type for operand types `ins`, or why they do not fit.
+    pub fn result_type(self, ins: &[&Type]) -> Result<Type, String> {
+        if ins.len() != self.arity() {
+            return Err(format!("takes {} operands, got {}", self.arity(), ins.len()));
+        }
+        let int_like = |t: &Type| matches!(t, Type::Int | Type::Bool);
+        let bad = || Err(format!("does not apply to ({})", ins.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")));
+        match self {
+            S::Add | S::Sub | S::Mul | S::FloorDiv | S::Mod | S::Pow => match (ins[0], ins[1]) {
+                (a, b) if int_like(a) && int_like(b) => Ok(Type::Int),
+                (a, b) if a.is_number() && b.is_number() => Ok(Type::Float),
+                _ => bad(),
+            },
+            S::TrueDiv if ins[0].is_number() && ins[1].is_number() => Ok(Type::Float),
+            S::Neg if int_like(ins[0]) => Ok(Type::Int),
+            S::Neg if *ins[0] == Type::Float => Ok(Type::Float),
+            S::Eq | S::Ne => match (ins[0], ins[1]) {
+                (a, b) if a.is_number() && b.is_number() => Ok(Type::Bool),
+                (a, b) if a == b && matches!(a, Type::Str | Type::None | Type::DType | Type::Device) => Ok(Type::Bool),
+                _ => bad(),
+            },
+            S::Lt | S::Le | S::Gt | S::Ge => match (ins[0], ins[1]) {
+                (a, b) if a.is_number() && b.is_number() => Ok(Type::Bool),
+                (Type::Str, Type::Str) => Ok(Type::Bool),
+                _ => bad(),
+            },
+            S::And | S::Or if *ins[0] == Type::Bool && *ins[1] == Type::Bool => Ok(Type::Bool),
+            S::Not if *ins[0] == Type::Bool => Ok(Type::Bool),
+            S::IntCast if ins[0].is_number() => Ok(Type::Int),
+            S::FloatCast if ins[0].is_number() => Ok(Type::Float),
+            S::BoolCast if ins[0].is_number() => Ok(Type::Bool),
+            _ => bad(),
+        }
+    }
+
+    /// Reference evaluation. An error is what Python would raise
+    /// (`ZeroDivisionError`, a non-finite float to `int`, ...).
+    pub fn eval(self, args: &[Literal]) -> Result<Literal, String> {
+        use Literal as L;
+        if args.len() != self.arity() {
+            return Err(format!("scalar.{} takes {} operands", self.name(), self.arity()));
+        }
+        let a = &args[0];
+        match self {
+            S::Neg => match *a {
+                L::Int(i) => Ok(L::Int(i.wrapping_neg())),
+                L::Bool(b) => Ok(L::Int(-(b as i64))),
+                L::Float(f) => Ok(L::Float(-f)),
+                _ => Err("bad operand for neg".into()),
+            },
+            S::Not => truth(a).map(|b| L::Bool(!b)),
+            S::BoolCast => truth(a).map(L::Bool),
+            S::FloatCast => num_f64(a).map(L::Float),
+            S::IntCast => match *a {
+                L::Int(i) => Ok(L::Int(i)),
+                L::Bool(b) => Ok(L::Int(b as i64)),
+                L::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(L::Int(f.trunc() as i64)),
+                L::Float(f) => Err(format!("cannot convert float {f} to integer")),
+                _ => Err("bad operand for int".into()),
+            },
+            _ => binary(self, a, &args[1]),
+        }
+    }
+}
+
+fn truth(v: &Literal) -> Result<bool, String> {
+    match *v {
+        Literal::Bool(b) => Ok(b),
+        Literal::Int(i) => Ok(i != 0),
+        Literal::Float(f) => Ok(f != 0.0),
+        _ => Err("not a number".into()),
+    }
+}
+
+fn num_f64(v: &Literal) -> Result<f64, String> {
+    match *v {
+        Literal::Bool(b) => Ok(b as i64 as f64),
+        Literal::Int(i) => Ok(i as f64),
+        Literal::Float(f) => Ok(f),
+        _ => Err("not a number".into()),
+    }
+}
+
+fn as_int(v: &Literal) -> Option<i64> {
+    match *v {
+        Literal::Bool(b) => Some(b as i64),
+        Literal::Int(i) => Some(i),
+        _ => None,
+    }
+}
+
+/// Python's float floor-mod: the result has the divisor's sign.
+fn fmod_floor(a: f64, b: f64) -> f64 {
+    let r = a % b;
+    if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+        r + b
+    } else {
+        r
+    }
+}
+
+fn binary(op: ScalarOp, a: &Literal, b: &Literal) -> Result<Literal, String> {
+    use Literal as L;
+    let cmp = |o: Option<std::cmp::Ordering>| -> Result<Literal, String> {
+        use std::cmp::Ordering::*;
+        Ok(L::Bool(match op {
+            S::Lt => o == Some(Less),
+            S::Le => matches!(o, Some(Less | Equal)),
+            S::Gt => o == Some(Greater),
+            S::Ge => matches!(o, Some(Greater | Equal)),
+            S::Eq => o == Some(Equal),
+            _ => o != Some(Equal),
+        }))
+    };
+    match op {
+        S::And => return Ok(L::Bool(truth(a)? && truth(b)?)),
+        S::Or => return Ok(L::Bool(truth(a)? || truth(b)?)),
+        S::Eq | S::Ne | S::Lt | S::Le | S::Gt | S::Ge => {
+            return match (a, b) {
+                (L::Str(x), L::Str(y)) => cmp(Some(x.cmp(y))),
+                (L::None, L::None) if matches!(op, S::Eq | S::Ne) => cmp(Some(std::cmp::Ordering::Equal)),
+                (L::DType(x), L::DType(y)) if matches!(op, S::Eq | S::Ne) => cmp(Some(x.cmp(y))),
+                (L::Device(x), L::Device(y)) if matches!(op, S::Eq | S::Ne) => cmp((x == y).then_some(std::cmp::Ordering::Equal)),
+                _ => match (as_int(a), as_int(b)) {
+                    (Some(x), Some(y)) => cmp(Some(x.cmp(&y))),
+                    _ => cmp(num_f64(a)?.partial_cmp(&num_f64(b)?)),
+                },
+            };
+        }
+        _ => {}
+    }
+    if let (Some(x), Some(y)) = (as_int(a), as_int(b)) {
+        return int_binary(op, x, y);
+    }
+    let (x, y) = (num_f64(a)?, num_f64(b)?);
+    Ok(L::Float(match op {
+        S::Add => x + y,
+        S::Sub => x - y,
+        S::Mul => x * y,
+        S::Pow => x.powf(y),
+        S::TrueDiv | S::FloorDiv | S::Mod if y == 0.0 => return Err("ZeroDivisionError: float division by zero".into()),
+        S::TrueDiv => x / y,
+        S::FloorDiv => ((x - fmod_floor(x, y)) / y).round(),
+        _ => fmod_floor(x, y),
+    }))
+}
+
+fn int_binary(op: ScalarOp, a: i64, b: i64) -> Result<Literal, String> {
+    use Literal as L;
+    Ok(match op {
+        S::Add => L::Int(a.wrapping_add(b)),
+        S::Sub => L::Int(a.wrapping_sub(b)),
+        S::Mul => L::Int(a.wrapping_mul(b)),
+        S::TrueDiv | S::FloorDiv | S::Mod if b == 0 => return Err("ZeroDivisionError: division by zero".into()),
+        S::TrueDiv => L::Float(a as f64 / b as f64),
+        S::FloorDiv | S::Mod => {
+            let (q, r) = (a.wrapping_div(b), a.wrapping_rem(b));
+            let (q, r) = if r != 0 && ((r < 0) != (b < 0)) { (q - 1, r + b) } else { (q, r) };
+            L::Int(if op == S::FloorDiv { q } else { r })
+        }
+        S::Pow if b < 0 => L::Float((a as f64).powf(b as f64)),
+        _ => L::Int(a.wrapping_pow(u32::try_from(b).unwrap_or(u32::MAX))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Literal as L;
+
+    #[test]
+    fn python_semantics() {
+        assert_eq!(S::FloorDiv.eval(&[L::Int(-7), L::Int(2)]), Ok(L::Int(-4)));
+        assert_eq!(S::Mod.eval(&[L::Int(-7), L::Int(2)]), Ok(L::Int(1)));
+        assert_eq!(S::Mod.eval(&[L::Float(-7.0), L::Float(2.0)]), Ok(L::Float(1.0)));
+        assert_eq!(S::TrueDiv.eval(&[L::Int(7), L::Int(2)]), Ok(L::Float(3.5)));
+        assert_eq!(S::Add.eval(&[L::Bool(true), L::Bool(true)]), Ok(L::Int(2)));
+        assert_eq!(S::Pow.eval(&[L::Int(2), L::Int(-1)]), Ok(L::Float(0.5)));
+        assert!(S::FloorDiv.eval(&[L::Int(1), L::Int(0)]).is_err());
+        assert_eq!(S::Lt.eval(&[L::Int(1), L::Float(1.5)]), Ok(L::Bool(true)));
+        assert_eq!(S::IntCast.eval(&[L::Float(-2.7)]), Ok(L::Int(-2)));
+        assert!(S::IntCast.eval(&[L::Float(f64::NAN)]).is_err());
+    }
+
+    #[test]
+    fn type_rule() {
+        assert_eq!(S::Add.result_type(&[&Type::Int, &Type::Bool]), Ok(Type::Int));
+        assert_eq!(S::Add.result_type(&[&Type::Int, &Type::Float]), Ok(Type::Float));
+        assert_eq!(S::TrueDiv.result_type(&[&Type::Int, &Type::Int]), Ok(Type::Float));
+        assert!(S::And.result_type(&[&Type::Int, &Type::Bool]).is_err());
+        assert!(S::Neg.result_type(&[&Type::Str]).is_err());
+    }
+}
