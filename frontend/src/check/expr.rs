@@ -173,13 +173,14 @@ impl<'p> Checker<'p> {
             }
             return b.ty.clone();
         }
-        if let Some(v) = ctx.func.globals.borrow().get(n) {
+        let globals = ctx.func.globals().unwrap_or_default();
+        if let Some(v) = globals.borrow().get(n) {
             return Type::of_value(v);
         }
         if let Some(v) = crate::interp::builtins::builtin(n) {
             return Type::of_value(&v);
         }
-        let globals = ctx.func.globals.borrow();
+        let globals = globals.borrow();
         let candidates = env.vars.keys().map(String::as_str).chain(globals.keys().map(String::as_str));
         let mut d = Diagnostic::error(format!("undefined name '{n}'"), span).label("not found in this scope");
         if let Some(s) = did_you_mean(n, candidates) {

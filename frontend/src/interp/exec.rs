@@ -243,7 +243,7 @@ impl Interp {
         Ok(Rc::new(Func {
             def: Rc::new(def.clone()),
             file: f.file.clone(),
-            globals: f.globals.clone(),
+            globals: Rc::downgrade(&f.globals),
             qualname,
             defaults,
             owner: RefCell::new(std::rc::Weak::new()),
@@ -310,7 +310,10 @@ impl Interp {
         let owner = func.owner.borrow().upgrade();
         let mut frame = Frame {
             file: func.file.clone(),
-            globals: func.globals.clone(),
+            globals: match func.globals() {
+                Some(g) => g,
+                None => return err(format!("`{}` outlived its program", func.qualname)),
+            },
             this: if owner.is_some() { this } else { None },
             class: owner,
             locals: Some(locals),

@@ -145,13 +145,10 @@ impl Interp {
             depth: std::cell::Cell::new(0),
             stdout: RefCell::new(Box::new(std::io::stdout())),
         };
-        let file = Rc::new(SourceFile::new(PRELUDE_NAME, PRELUDE));
-        let (module, diags) = syntax::parse(&file);
-        if let Some(d) = diags.first() {
-            return Err(d.render(&file));
-        }
+        let (file, module) = prelude_ast()?;
+        let file = Rc::new(file.clone());
         let globals = interp.prelude.clone();
-        interp.run_module(&file, &module, globals).map_err(|e| e.render())?;
+        interp.run_module(&file, module, globals).map_err(|e| e.render())?;
         Ok(interp)
     }
 
@@ -182,6 +179,21 @@ impl Interp {
     pub fn call_value(&self, f: &Value, args: Vec<Value>, kwargs: Vec<(String, Value)>) -> R<Value> {
         self.call(f, args, kwargs)
     }
+}
+
+/// The prelude, parsed once per process.
+fn prelude_ast() -> Result<&'static (SourceFile, ast::Module), String> {
+    static AST: std::sync::OnceLock<Result<(SourceFile, ast::Module), String>> = std::sync::OnceLock::new();
+    AST.get_or_init(|| {
+        let file = SourceFile::new(PRELUDE_NAME, PRELUDE);
+        let (module, diags) = syntax::parse(&file);
+        match diags.first() {
+            Some(d) => Err(d.render(&file)),
+            None => Ok((file, module)),
+        }
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 /// The prelude's file name in messages.

@@ -244,17 +244,26 @@ impl Class {
     }
 }
 
-/// A `def`: its syntax, the file it lives in and that file's globals.
+/// A `def`: its syntax, the file it lives in and that file's globals
+/// (held weakly: the globals hold the function, and the program owns both).
 pub struct Func {
     pub def: Rc<ast::FunctionDef>,
     pub file: Rc<SourceFile>,
-    pub globals: Rc<RefCell<HashMap<String, Value>>>,
+    pub globals: std::rc::Weak<RefCell<HashMap<String, Value>>>,
     /// `Class.method` or `function`, for stack traces.
     pub qualname: String,
     /// Default values, evaluated when the `def` ran (one per parameter).
     pub defaults: Vec<Option<Value>>,
     /// The class that defines this method (for `super()`).
     pub owner: RefCell<std::rc::Weak<Class>>,
+}
+
+impl Func {
+    /// The globals of the file that defines this function (gone only after
+    /// the program itself was dropped).
+    pub fn globals(&self) -> Option<Rc<RefCell<HashMap<String, Value>>>> {
+        self.globals.upgrade()
+    }
 }
 
 impl fmt::Debug for Func {
