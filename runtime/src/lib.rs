@@ -16,6 +16,7 @@ pub mod error;
 pub mod io;
 pub mod iter;
 pub mod ops;
+pub mod program;
 pub mod scalar;
 pub mod shape;
 pub mod storage;

@@ -29,6 +29,7 @@ pub mod loss;
 pub mod nn;
 pub mod norm;
 pub mod pool;
+pub mod prim;
 pub mod random;
 pub mod reduce;
 pub mod reduce_stats;
@@ -62,7 +63,7 @@ pub struct Registry {
     by_name: HashMap<String, Vec<Overload>>,
 }
 
-fn families() -> [&'static [OpDef]; 22] {
+fn families() -> [&'static [OpDef]; 23] {
     [
         activation::OPS,
         binary::OPS,
@@ -86,6 +87,7 @@ fn families() -> [&'static [OpDef]; 22] {
         shape_copy::OPS,
         sort::OPS,
         unary::OPS,
+        prim::OPS, // last: Python scalar overloads come after the tensor ones
     ]
 }
 

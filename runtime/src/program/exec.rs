@@ -1,0 +1,262 @@
+//! The executor: runs a `Plan` over a `Frame` of value slots. One
+//! interpreter loop over a block's nodes; `If` and `Loop` recurse into
+//! their blocks (depth bounded by validation). After each node the plan's
+//! free list clears the slots whose last use it was, so intermediate
+//! tensors die as early as in eager mode.
+//!
+//! An error raised by a node (an op's error, a bad unpack, `Raise`) is
+//! reported with the node's source location:
+//! `linear: shapes ... at model.py:12:16: return F.linear(x, w)`.
+
+use super::call::call;
+use super::plan::{PBlock, PNode, POp, Plan};
+use super::schema::IoKind;
+use crate::ops::registry;
+use crate::{Category, Error, Result, Value};
+
+/// The per-run state: one optional value per slot.
+pub struct Frame {
+    pub slots: Vec<Option<Value>>,
+}
+
+impl Frame {
+    /// An empty frame sized for `plan`.
+    pub fn new(plan: &Plan) -> Frame {
+        Frame { slots: vec![None; plan.num_slots] }
+    }
+}
+
+fn clear(frame: &mut Frame, slots: &[u32]) {
+    for &s in slots {
+        if let Some(x) = frame.slots.get_mut(s as usize) {
+            *x = None;
+        }
+    }
+}
+
+fn internal(msg: impl std::fmt::Display) -> Error {
+    Error::op("executor", format!("internal: {msg}"))
+}
+
+impl Plan {
+    /// Runs the entry block with named inputs and returns its results.
+    pub fn run(&self, inputs: &[(String, Value)]) -> Result<Vec<Value>> {
+        self.run_in(&mut Frame::new(self), inputs)
+    }
+
+    /// `run` reusing a frame (its previous contents are dropped).
+    pub fn run_in(&self, frame: &mut Frame, inputs: &[(String, Value)]) -> Result<Vec<Value>> {
+        frame.slots.clear();
+        frame.slots.resize(self.num_slots, None);
+        for (name, _) in inputs {
+            if !self.inputs.iter().any(|d| &d.name == name) {
+                let known: Vec<&str> = self.inputs.iter().map(|d| d.name.as_str()).collect();
+                return Err(Error::op("program", format!("unexpected input `{name}` (the program takes: {})", known.join(", "))));
+            }
+        }
+        for d in &self.inputs {
+            let v = inputs.iter().find(|(n, _)| n == &d.name).map(|(_, v)| v);
+            let v = v.ok_or_else(|| Error::op("program", format!("missing input `{}`", d.name)))?;
+            let v = input_value(d.kind, v).ok_or_else(|| {
+                Error::op("program", format!("input `{}` must be {:?}, not {}", d.name, d.kind, v.type_name()))
+            })?;
+            self.set(frame, d.slot, v)?;
+        }
+        let entry = self.blocks.first().ok_or_else(|| internal("no entry block"))?;
+        self.exec_block(entry, frame)?;
+        self.results(entry, frame)
+    }
+
+    fn block(&self, b: u32) -> Result<&PBlock> {
+        self.blocks.get(b as usize).ok_or_else(|| internal(format!("no block {b}")))
+    }
+
+    fn set(&self, frame: &mut Frame, s: u32, v: Value) -> Result<()> {
+        let slot = frame.slots.get_mut(s as usize).ok_or_else(|| internal(format!("no slot %{s}")))?;
+        *slot = Some(v);
+        Ok(())
+    }
+
+    /// The value in slot `s`, moved out when `take`.
+    fn get(&self, frame: &mut Frame, s: u32, take: bool) -> Result<Value> {
+        let slot = frame.slots.get_mut(s as usize).and_then(|x| if take { x.take() } else { x.clone() });
+        slot.ok_or_else(|| internal(format!("slot %{s} is empty")))
+    }
+
+    fn results(&self, b: &PBlock, frame: &mut Frame) -> Result<Vec<Value>> {
+        b.results.iter().map(|&(s, take)| self.get(frame, s, take)).collect()
+    }
+
+    /// Runs a block whose params are already set.
+    fn exec_block(&self, b: &PBlock, frame: &mut Frame) -> Result<()> {
+        clear(frame, &b.free_at_entry);
+        for node in &b.nodes {
+            match node.op {
+                POp::If => self.exec_if(node, frame)?,
+                POp::Loop => self.exec_loop(node, frame)?,
+                _ => self.exec_leaf(node, frame).map_err(|e| self.at(node, e))?,
+            }
+            clear(frame, &node.free);
+        }
+        Ok(())
+    }
+
+    /// Adds the node's source location to an error.
+    fn at(&self, node: &PNode, e: Error) -> Error {
+        let Some(loc) = node.loc.and_then(|l| self.locs.get(l as usize)) else { return e };
+        match e {
+            Error::Op { op, msg } => Error::Op { op, msg: format!("{msg} at {loc}") },
+            Error::Signature(msg) => Error::Signature(format!("{msg} at {loc}")),
+            Error::Io { path, msg } => Error::Io { path, msg: format!("{msg} at {loc}") },
+        }
+    }
+
+    fn args(&self, node: &PNode, frame: &mut Frame) -> Result<Vec<Value>> {
+        node.inputs.iter().map(|&(s, take)| self.get(frame, s, take)).collect()
+    }
+
+    fn set_all(&self, node: &PNode, frame: &mut Frame, vals: Vec<Value>) -> Result<()> {
+        if vals.len() != node.outputs.len() {
+            return Err(internal(format!("{} values for {} outputs", vals.len(), node.outputs.len())));
+        }
+        for (&s, v) in node.outputs.iter().zip(vals) {
+            self.set(frame, s, v)?;
+        }
+        Ok(())
+    }
+
+    fn exec_leaf(&self, node: &PNode, frame: &mut Frame) -> Result<()> {
+        let args = self.args(node, frame)?;
+        let out = match &node.op {
+            POp::Call { name, overloads } => call(name, overloads, args)?,
+            POp::InPlace { name } => registry().call(name, &args, &[])?,
+            POp::Const(i) => self.consts.get(*i).cloned().ok_or_else(|| internal(format!("no const {i}")))?,
+            POp::ListConstruct => Value::List(args),
+            POp::TupleConstruct => Value::Tuple(args),
+            POp::ListUnpack | POp::TupleUnpack => return self.unpack(node, frame, args),
+            POp::TupleIndex(i) => match args.into_iter().next() {
+                Some(Value::Tuple(items)) => {
+                    let n = items.len();
+                    items.into_iter().nth(*i).ok_or_else(|| Error::op("TupleIndex", format!("index {i} is out of range for a {n}-tuple")))?
+                }
+                Some(v) => return Err(Error::op("TupleIndex", format!("expected a tuple, got {}", v.type_name()))),
+                None => return Err(internal("TupleIndex without input")),
+            },
+            POp::Raise => {
+                let msg = match args.first() {
+                    Some(Value::Str(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                };
+                return Err(Error::op("raise", msg));
+            }
+            POp::If | POp::Loop => return Err(internal("control flow in exec_leaf")),
+        };
+        match node.outputs.len() {
+            0 => Ok(()),
+            1 => self.set(frame, node.outputs[0], out),
+            n => match out {
+                Value::Tuple(items) if items.len() == n => self.set_all(node, frame, items),
+                v => Err(Error::op(node.op_name(), format!("returned {} where the program expects a {n}-tuple", v.type_name()))),
+            },
+        }
+    }
+
+    fn unpack(&self, node: &PNode, frame: &mut Frame, args: Vec<Value>) -> Result<()> {
+        let (what, items) = match (&node.op, args.into_iter().next()) {
+            (POp::ListUnpack, Some(Value::List(v))) => ("list", v),
+            (POp::TupleUnpack, Some(Value::Tuple(v))) => ("tuple", v),
+            (_, v) => {
+                let got = v.map(|v| v.type_name()).unwrap_or_default();
+                return Err(Error::op(node.op_name(), format!("cannot unpack {got}")));
+            }
+        };
+        if items.len() != node.outputs.len() {
+            let msg = format!("expected a {what} of {} items, got {}", node.outputs.len(), items.len());
+            return Err(Error::op(node.op_name(), format!("ValueError: {msg}")));
+        }
+        self.set_all(node, frame, items)
+    }
+
+    fn exec_if(&self, node: &PNode, frame: &mut Frame) -> Result<()> {
+        let cond = self.bool_input(node, frame, 0).map_err(|e| self.at(node, e))?;
+        let b = *node.blocks.get(if cond { 0 } else { 1 }).ok_or_else(|| internal("If without blocks"))?;
+        let blk = self.block(b)?;
+        self.exec_block(blk, frame)?;
+        let vals = self.results(blk, frame)?;
+        self.set_all(node, frame, vals)
+    }
+
+    fn bool_input(&self, node: &PNode, frame: &mut Frame, i: usize) -> Result<bool> {
+        let &(s, _) = node.inputs.get(i).ok_or_else(|| internal("missing input"))?;
+        match self.get(frame, s, false)? {
+            Value::Bool(b) => Ok(b),
+            v => Err(Error::op(node.op_name(), format!("the condition must be a bool, not {}", v.type_name()))),
+        }
+    }
+
+    fn exec_loop(&self, node: &PNode, frame: &mut Frame) -> Result<()> {
+        let &(trip_slot, _) = node.inputs.first().ok_or_else(|| internal("Loop without inputs"))?;
+        let max_trip = match self.get(frame, trip_slot, false)? {
+            Value::Int(n) => n,
+            v => return Err(self.at(node, Error::op("Loop", format!("the trip count must be an int, not {}", v.type_name())))),
+        };
+        let mut cond = self.bool_input(node, frame, 1).map_err(|e| self.at(node, e))?;
+        let mut carried: Vec<Value> = node.inputs.get(2..).unwrap_or_default().iter().map(|&(s, _)| self.get(frame, s, false)).collect::<Result<_>>()?;
+        let body = self.block(*node.blocks.first().ok_or_else(|| internal("Loop without a block"))?)?;
+        let mut i: i64 = 0;
+        while cond && i < max_trip {
+            let (&iter_slot, carried_slots) = body.params.split_first().ok_or_else(|| internal("Loop body without params"))?;
+            self.set(frame, iter_slot, Value::Int(i))?;
+            for (&s, v) in carried_slots.iter().zip(carried.drain(..)) {
+                self.set(frame, s, v)?;
+            }
+            self.exec_block(body, frame)?;
+            let mut res = self.results(body, frame)?.into_iter();
+            cond = match res.next() {
+                Some(Value::Bool(b)) => b,
+                v => {
+                    let got = v.map(|v| v.type_name()).unwrap_or_default();
+                    return Err(self.at(node, Error::op("Loop", format!("the loop condition must be a bool, not {got}"))));
+                }
+            };
+            carried.extend(res);
+            i += 1;
+        }
+        self.set_all(node, frame, carried)
+    }
+}
+
+impl PNode {
+    fn op_name(&self) -> &str {
+        match &self.op {
+            POp::Call { name, .. } | POp::InPlace { name } => name,
+            POp::Const(_) => "Const",
+            POp::If => "If",
+            POp::Loop => "Loop",
+            POp::ListConstruct => "ListConstruct",
+            POp::TupleConstruct => "TupleConstruct",
+            POp::ListUnpack => "ListUnpack",
+            POp::TupleUnpack => "TupleUnpack",
+            POp::TupleIndex(_) => "TupleIndex",
+            POp::Raise => "Raise",
+        }
+    }
+}
+
+/// An input value checked (and converted) for its declared kind. A 0-d or
+/// one-element tensor is accepted for a number, as the CLI passes numbers.
+fn input_value(kind: IoKind, v: &Value) -> Option<Value> {
+    let item = |cats: &[Category]| match v {
+        Value::Tensor(t) if t.numel() == 1 && cats.contains(&t.dtype().category()) => t.item().ok(),
+        _ => None,
+    };
+    match (kind, v) {
+        (IoKind::Tensor, Value::Tensor(_)) | (IoKind::Int, Value::Int(_)) | (IoKind::Float, Value::Float(_)) | (IoKind::Bool, Value::Bool(_)) => Some(v.clone()),
+        (IoKind::Float, Value::Int(i)) => Some(Value::Float(*i as f64)),
+        (IoKind::Int, _) => item(&[Category::Int]).map(|s| Value::Int(s.to_i64())),
+        (IoKind::Float, _) => item(&[Category::Float, Category::Int]).map(|s| Value::Float(s.to_f64())),
+        (IoKind::Bool, _) => item(&[Category::Bool]).map(|s| Value::Bool(s.to_bool())),
+        (IoKind::Tensor, _) => None,
+    }
+}

@@ -1,0 +1,187 @@
+//! `Plan`: a validated program ready to run, computed once and immutable
+//! (the per-run state is a separate `Frame`, see `exec.rs`). Building it
+//! validates the `ProgramDef` (`verify.rs`), resolves every `Call` to its
+//! overload list in the op registry (so running it does no name lookup),
+//! materializes the constants, and turns liveness into per-node *free
+//! lists*: each value's slot is cleared right after its last use, and a
+//! last use as a plain op argument or a block result moves the value
+//! instead of cloning it.
+
+use super::schema::{ConstDef, IoDef, OpCode, ProgramDef};
+use super::verify::{bad, verify, LastUse, Liveness};
+use crate::ops::schema::Ty;
+use crate::ops::{registry, Overload};
+use crate::{DType, Result, Tensor, Value};
+
+/// A validated, resolved program. Cheap to share between threads; each run
+/// uses its own `Frame`.
+pub struct Plan {
+    pub(super) blocks: Vec<PBlock>,
+    pub(super) consts: Vec<Value>,
+    pub(super) inputs: Vec<IoDef>,
+    pub(super) num_slots: usize,
+    pub(super) locs: Vec<String>,
+}
+
+pub(super) struct PBlock {
+    pub params: Vec<u32>,
+    /// Params that nothing uses: cleared on entry.
+    pub free_at_entry: Vec<u32>,
+    pub nodes: Vec<PNode>,
+    /// `(slot, move)`: a result moves out of its slot when this is its
+    /// last use, else it is cloned.
+    pub results: Vec<(u32, bool)>,
+}
+
+pub(super) struct PNode {
+    pub op: POp,
+    /// `(slot, move)`, as for results.
+    pub inputs: Vec<(u32, bool)>,
+    pub outputs: Vec<u32>,
+    pub blocks: Vec<u32>,
+    pub loc: Option<u32>,
+    /// Slots whose last use is this node: cleared after it runs.
+    pub free: Vec<u32>,
+}
+
+pub(super) enum POp {
+    /// A registry op, resolved: `name` for messages, the overloads to try.
+    Call { name: String, overloads: &'static [Overload] },
+    /// An in-place variant (`add_`), run through `Registry::call`.
+    InPlace { name: String },
+    Const(usize),
+    If,
+    Loop,
+    ListConstruct,
+    TupleConstruct,
+    ListUnpack,
+    TupleUnpack,
+    TupleIndex(usize),
+    Raise,
+}
+
+impl Plan {
+    /// Validates and plans a program without a tensor table (a tensor
+    /// constant is then an error).
+    pub fn new(def: &ProgramDef) -> Result<Plan> {
+        Plan::with_tensors(def, &[])
+    }
+
+    /// Validates and plans a program whose `ConstDef::Tensor` entries index
+    /// `tensors` (the artifact's tensor table).
+    pub fn with_tensors(def: &ProgramDef, tensors: &[Tensor]) -> Result<Plan> {
+        let live = verify(def)?;
+        let consts = def.consts.iter().enumerate().map(|(i, c)| constant(c, tensors).map_err(|e| bad(format!("const {i}: {e}")))).collect::<Result<_>>()?;
+        let mut blocks = Vec::with_capacity(def.blocks.len());
+        for (bi, b) in def.blocks.iter().enumerate() {
+            let mut nodes = Vec::with_capacity(b.nodes.len());
+            for (k, n) in b.nodes.iter().enumerate() {
+                let op = resolve(&n.op, n.outputs.len()).map_err(|e| bad(format!("block {bi}: node {k}: {e}")))?;
+                let moves = !matches!(op, POp::If | POp::Loop);
+                let last = last_occurrences(&n.inputs);
+                let inputs = n.inputs.iter().zip(last).map(|(&s, l)| (s, moves && l && last_here(&live, s, bi, LastUse::Node(k as u32)))).collect();
+                nodes.push(PNode { op, inputs, outputs: n.outputs.clone(), blocks: n.blocks.clone(), loc: n.loc, free: Vec::new() });
+            }
+            let last = last_occurrences(&b.results);
+            let results = b.results.iter().zip(last).map(|(&s, l)| (s, l && last_here(&live, s, bi, LastUse::Results))).collect();
+            blocks.push(PBlock { params: b.params.clone(), free_at_entry: Vec::new(), nodes, results });
+        }
+        for s in 0..def.num_slots as usize {
+            let b = &mut blocks[live.def_block[s] as usize];
+            match (live.last_use[s], live.def_node[s]) {
+                (LastUse::Node(k), _) | (LastUse::Never, Some(k)) => b.nodes[k as usize].free.push(s as u32),
+                (LastUse::Never, None) => b.free_at_entry.push(s as u32),
+                (LastUse::Results, _) => {}
+            }
+        }
+        Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots: def.num_slots as usize, locs: def.locs.clone() })
+    }
+
+    /// The entry's parameters.
+    pub fn inputs(&self) -> &[IoDef] {
+        &self.inputs
+    }
+
+    /// How many values the entry returns.
+    pub fn num_outputs(&self) -> usize {
+        self.blocks.first().map_or(0, |b| b.results.len())
+    }
+}
+
+/// For each position, whether no later position holds the same slot.
+fn last_occurrences(slots: &[u32]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    let mut last: Vec<bool> = slots.iter().rev().map(|&s| seen.insert(s)).collect();
+    last.reverse();
+    last
+}
+
+/// Whether block `b`'s use `at` is the last use of `s` in its defining block.
+fn last_here(live: &Liveness, s: u32, b: usize, at: LastUse) -> bool {
+    live.def_block[s as usize] as usize == b && live.last_use[s as usize] == at
+}
+
+fn constant(c: &ConstDef, tensors: &[Tensor]) -> Result<Value, String> {
+    Ok(match c {
+        ConstDef::Int(i) => Value::Int(*i),
+        ConstDef::Float(f) => Value::Float(*f),
+        ConstDef::Bool(b) => Value::Bool(*b),
+        ConstDef::Str(s) => Value::Str(s.clone()),
+        ConstDef::None => Value::None,
+        ConstDef::DType(name) => match DType::from_name(name) {
+            Some(d) if d.name() == name => Value::DType(d),
+            _ => return Err(format!("unknown dtype `{name}`")),
+        },
+        ConstDef::Tensor { table_index } => match tensors.get(*table_index as usize) {
+            Some(t) => Value::Tensor(t.clone()),
+            None => return Err(format!("tensor {table_index} is not in the tensor table ({} tensors)", tensors.len())),
+        },
+    })
+}
+
+/// Resolves an opcode; for a `Call`, finds the overloads once.
+fn resolve(op: &OpCode, outputs: usize) -> Result<POp, String> {
+    Ok(match op {
+        OpCode::Call { name } => return resolve_call(name, outputs),
+        OpCode::Const(i) => POp::Const(*i as usize),
+        OpCode::If => POp::If,
+        OpCode::Loop => POp::Loop,
+        OpCode::ListConstruct => POp::ListConstruct,
+        OpCode::TupleConstruct => POp::TupleConstruct,
+        OpCode::ListUnpack => POp::ListUnpack,
+        OpCode::TupleUnpack => POp::TupleUnpack,
+        OpCode::TupleIndex(i) => POp::TupleIndex(*i as usize),
+        OpCode::Raise => POp::Raise,
+    })
+}
+
+fn resolve_call(name: &str, outputs: usize) -> Result<POp, String> {
+    let reg = registry();
+    let (base, overload) = match name.split_once('.') {
+        Some((b, o)) => (b, Some(o)),
+        None => (name, None),
+    };
+    let all = reg.overloads(base);
+    let overloads: &'static [Overload] = match overload {
+        _ if all.is_empty() => {
+            return match base.strip_suffix('_') {
+                Some(b) if overload.is_none() && !reg.overloads(b).is_empty() && outputs <= 1 => Ok(POp::InPlace { name: name.to_string() }),
+                _ => Err(format!("unknown op `{name}`")),
+            };
+        }
+        None => all,
+        Some(o) => match all.iter().position(|ov| ov.schema.overload == o) {
+            Some(i) => std::slice::from_ref(&all[i]),
+            None => return Err(format!("op `{base}` has no overload `{o}`")),
+        },
+    };
+    let fits = |ty: &Ty| match ty {
+        Ty::Tuple(ts) => ts.len() == outputs,
+        Ty::Any => true,
+        _ => false,
+    };
+    if outputs > 1 && !overloads.iter().any(|ov| fits(&ov.schema.ret)) {
+        return Err(format!("`{name}` does not return a {outputs}-tuple"));
+    }
+    Ok(POp::Call { name: base.to_string(), overloads })
+}

@@ -1,0 +1,276 @@
+//! Unit tests of validation, planning (free lists) and execution on small
+//! hand-built programs. `runtime/tests/program.rs` covers the artifact.
+
+use super::plan::POp;
+use super::*;
+use crate::{DType, Error, Tensor, Value};
+
+fn node(op: OpCode, inputs: &[u32], outputs: &[u32]) -> NodeDef {
+    NodeDef { op, inputs: inputs.to_vec(), outputs: outputs.to_vec(), blocks: vec![], loc: None }
+}
+fn call(name: &str, inputs: &[u32], outputs: &[u32]) -> NodeDef {
+    node(OpCode::Call { name: name.into() }, inputs, outputs)
+}
+fn block(params: &[u32], nodes: Vec<NodeDef>, results: &[u32]) -> BlockDef {
+    BlockDef { params: params.to_vec(), nodes, results: results.to_vec() }
+}
+fn input(name: &str, kind: IoKind, slot: u32) -> IoDef {
+    IoDef { name: name.into(), kind, slot }
+}
+/// A program whose entry takes `inputs` and returns `outputs`.
+fn program(inputs: Vec<IoDef>, mut blocks: Vec<BlockDef>, consts: Vec<ConstDef>, num_slots: u32) -> ProgramDef {
+    blocks[0].params = inputs.iter().map(|i| i.slot).collect();
+    let outputs = blocks[0].results.clone();
+    ProgramDef { blocks, inputs, outputs, consts, locs: vec!["m.py:3:5: y = x // 0".into()], num_slots }
+}
+fn err_of(def: &ProgramDef) -> String {
+    match Plan::new(def) {
+        Ok(_) => panic!("expected an invalid program"),
+        Err(e) => e.to_string(),
+    }
+}
+fn ints(n: &[(&str, i64)]) -> Vec<(String, Value)> {
+    n.iter().map(|(k, v)| (k.to_string(), Value::Int(*v))).collect()
+}
+
+/// `def f(n: int) -> int: s = 0; for i in range(n): s = s + i * i; return s`
+fn sum_of_squares() -> ProgramDef {
+    let body = block(&[3, 4], vec![call("mul", &[3, 3], &[5]), call("add", &[4, 5], &[6])], &[2, 6]);
+    let mut lp = node(OpCode::Loop, &[0, 2, 1], &[7]);
+    lp.blocks = vec![1];
+    let entry = block(&[], vec![node(OpCode::Const(0), &[], &[1]), node(OpCode::Const(1), &[], &[2]), lp], &[7]);
+    program(vec![input("n", IoKind::Int, 0)], vec![entry, body], vec![ConstDef::Int(0), ConstDef::Bool(true)], 8)
+}
+
+#[test]
+fn loop_runs_and_reuses_frames() {
+    let plan = Plan::new(&sum_of_squares()).unwrap();
+    assert_eq!(plan.run(&ints(&[("n", 4)])).unwrap(), vec![Value::Int(14)]);
+    assert_eq!(plan.run(&ints(&[("n", 0)])).unwrap(), vec![Value::Int(0)]);
+    let mut frame = Frame::new(&plan);
+    for n in [3, 5] {
+        let want = (0..n).map(|i| i * i).sum::<i64>();
+        assert_eq!(plan.run_in(&mut frame, &ints(&[("n", n)])).unwrap(), vec![Value::Int(want)]);
+        assert!(frame.slots.iter().all(Option::is_none), "every slot is freed by the end of a run");
+    }
+}
+
+#[test]
+fn values_die_after_their_last_use() {
+    let plan = Plan::new(&sum_of_squares()).unwrap();
+    let entry = &plan.blocks[0];
+    // %1 (the init) dies with the loop, %2 (cond) too; the loop output is a result.
+    assert_eq!(entry.nodes[2].free, vec![0, 1, 2]);
+    let body = &plan.blocks[1];
+    // `i` (%3) dies at the mul, which moves it out at its second (last) use.
+    assert_eq!(body.nodes[0].free, vec![3]);
+    assert_eq!(body.nodes[0].inputs, vec![(3, false), (3, true)]);
+    // %4 and %5 die at the add, which moves both.
+    assert_eq!(body.nodes[1].free, vec![4, 5]);
+    assert_eq!(body.nodes[1].inputs, vec![(4, true), (5, true)]);
+    // %2 (cond, from the entry) is a body result: cloned, not moved.
+    assert_eq!(body.results, vec![(2, false), (6, true)]);
+    assert!(matches!(body.nodes[0].op, POp::Call { .. }));
+}
+
+/// `def f(c: bool, x: Tensor): return relu(x) if c else neg(x)`
+fn if_program() -> ProgramDef {
+    let then_b = block(&[], vec![call("relu", &[1], &[2])], &[2]);
+    let else_b = block(&[], vec![call("neg", &[1], &[3])], &[3]);
+    let mut n = node(OpCode::If, &[0], &[4]);
+    n.blocks = vec![1, 2];
+    program(vec![input("c", IoKind::Bool, 0), input("x", IoKind::Tensor, 1)], vec![block(&[], vec![n], &[4]), then_b, else_b], vec![], 5)
+}
+
+#[test]
+fn if_picks_a_branch() {
+    let plan = Plan::new(&if_program()).unwrap();
+    let x = Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap();
+    for (c, want) in [(true, vec![0.0f32, 2.0]), (false, vec![1.0, -2.0])] {
+        let out = plan.run(&[("c".into(), Value::Bool(c)), ("x".into(), Value::Tensor(x.clone()))]).unwrap();
+        assert_eq!(out[0].as_tensor().unwrap().to_vec::<f32>(), want);
+    }
+    // A 0-d bool tensor is accepted for a bool input (the CLI's convention).
+    let c = Value::Tensor(Tensor::from_vec(vec![true], &[]).unwrap());
+    assert!(plan.run(&[("c".into(), c), ("x".into(), Value::Tensor(x.clone()))]).is_ok());
+    let e = plan.run(&[("c".into(), Value::Int(1)), ("x".into(), Value::Tensor(x.clone()))]).unwrap_err();
+    assert!(e.to_string().contains("input `c`"), "{e}");
+    assert!(plan.run(&[("x".into(), Value::Tensor(x.clone()))]).unwrap_err().to_string().contains("missing input `c`"));
+    let extra = [("c".into(), Value::Bool(true)), ("x".into(), Value::Tensor(x)), ("z".into(), Value::None)];
+    assert!(plan.run(&extra).unwrap_err().to_string().contains("unexpected input `z`"));
+}
+
+#[test]
+fn errors_carry_the_source_location() {
+    let mut n = call("floordiv", &[0, 1], &[2]);
+    n.loc = Some(0);
+    let def = program(vec![input("x", IoKind::Int, 0)], vec![block(&[], vec![node(OpCode::Const(0), &[], &[1]), n], &[2])], vec![ConstDef::Int(0)], 3);
+    let e = Plan::new(&def).unwrap().run(&ints(&[("x", 7)])).unwrap_err();
+    assert!(matches!(e, Error::Op { .. }));
+    assert_eq!(e.to_string(), "floordiv: ZeroDivisionError: integer division or modulo by zero at m.py:3:5: y = x // 0");
+}
+
+#[test]
+fn raise_fails_the_run() {
+    let mut r = node(OpCode::Raise, &[0], &[]);
+    r.loc = Some(0);
+    let def = program(vec![], vec![block(&[], vec![node(OpCode::Const(0), &[], &[0]), r], &[])], vec![ConstDef::Str("ValueError: bad".into())], 1);
+    let e = Plan::new(&def).unwrap().run(&[]).unwrap_err();
+    assert_eq!(e.to_string(), "raise: ValueError: bad at m.py:3:5: y = x // 0");
+}
+
+#[test]
+fn containers_and_multiple_results() {
+    // t = (x, y); a, b = t; m = max(x, dim=0) -> (values, indices); l = [a, b]
+    let x = Tensor::from_vec(vec![3.0f32, 1.0, 2.0, 5.0], &[2, 2]).unwrap();
+    let nodes = vec![
+        node(OpCode::TupleConstruct, &[0, 1], &[2]),
+        node(OpCode::TupleUnpack, &[2], &[3, 4]),
+        node(OpCode::Const(0), &[], &[5]),
+        call("max", &[0, 5], &[6, 7]),
+        node(OpCode::ListConstruct, &[3, 4], &[8]),
+        node(OpCode::TupleIndex(1), &[2], &[9]),
+        call("len", &[8], &[10]),
+    ];
+    let def = program(vec![input("x", IoKind::Tensor, 0), input("y", IoKind::Int, 1)], vec![block(&[], nodes, &[7, 9, 10])], vec![ConstDef::Int(0)], 11);
+    let out = Plan::new(&def).unwrap().run(&[("x".into(), Value::Tensor(x)), ("y".into(), Value::Int(4))]).unwrap();
+    assert_eq!(out[0].as_tensor().unwrap().to_vec::<i64>(), vec![0, 1]);
+    assert_eq!(out[1], Value::Int(4));
+    assert_eq!(out[2], Value::Int(2));
+}
+
+#[test]
+fn pinned_overloads_and_in_place_ops() {
+    let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap();
+    let def = program(
+        vec![input("x", IoKind::Tensor, 0)],
+        vec![block(&[], vec![node(OpCode::Const(0), &[], &[1]), call("add_", &[0, 1], &[]), call("add.int", &[1, 1], &[2])], &[0, 2])],
+        vec![ConstDef::Int(1)],
+        3,
+    );
+    let out = Plan::new(&def).unwrap().run(&[("x".into(), Value::Tensor(x.clone()))]).unwrap();
+    assert_eq!(x.to_vec::<f32>(), vec![2.0, 3.0], "add_ writes into the input");
+    assert_eq!(out[1], Value::Int(2));
+    let mut bad = def.clone();
+    bad.blocks[0].nodes[2] = call("add.nope", &[1, 1], &[2]);
+    assert!(err_of(&bad).contains("no overload `nope`"));
+}
+
+#[test]
+fn tensor_and_dtype_constants() {
+    let w = Tensor::from_vec(vec![2.0f32], &[1]).unwrap();
+    let def = program(
+        vec![],
+        vec![block(&[], vec![node(OpCode::Const(0), &[], &[0]), node(OpCode::Const(1), &[], &[1]), call("to", &[0, 1], &[2])], &[2])],
+        vec![ConstDef::Tensor { table_index: 0 }, ConstDef::DType("float64".into())],
+        3,
+    );
+    assert!(err_of(&def).contains("tensor table"));
+    let out = Plan::with_tensors(&def, std::slice::from_ref(&w)).unwrap().run(&[]).unwrap();
+    assert_eq!(out[0].as_tensor().unwrap().dtype(), DType::F64);
+    let mut bad = def.clone();
+    bad.consts[1] = ConstDef::DType("float".into());
+    let e = Plan::with_tensors(&bad, &[w]).err().unwrap().to_string();
+    assert!(e.contains("const 1: unknown dtype `float`"), "{e}");
+}
+
+#[test]
+fn rejects_invalid_programs() {
+    let ok = sum_of_squares();
+    assert!(Plan::new(&ok).is_ok());
+    type Mutation = Box<dyn Fn(&mut ProgramDef)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        ("no entry block", Box::new(|p| p.blocks.clear())),
+        ("out of range", Box::new(|p| p.blocks[0].nodes[0].outputs[0] = 99)),
+        ("defined twice", Box::new(|p| p.blocks[0].nodes[1].outputs[0] = 1)),
+        ("not defined", Box::new(|p| p.blocks[1].nodes[0].inputs[0] = 6)),
+        ("not defined", Box::new(|p| {
+            p.blocks[0].results[0] = 5;
+            p.outputs[0] = 5;
+        })),
+        ("unknown op", Box::new(|p| p.blocks[1].nodes[0].op = OpCode::Call { name: "nope".into() })),
+        ("const index", Box::new(|p| p.blocks[0].nodes[0].op = OpCode::Const(9))),
+        ("loc 7", Box::new(|p| p.blocks[0].nodes[0].loc = Some(7))),
+        ("Loop needs", Box::new(|p| p.blocks[0].nodes[2].inputs.pop().map(|_| ()).unwrap_or(()))),
+        ("params are not the input slots", Box::new(|p| p.inputs[0].slot = 1)),
+        ("results are not the output slots", Box::new(|p| p.outputs.clear())),
+        ("declared twice", Box::new(|p| {
+            p.inputs.push(p.inputs[0].clone());
+            p.blocks[0].params.push(0);
+        })),
+        ("num_slots", Box::new(|p| p.num_slots = u32::MAX)),
+        ("belongs to no node", Box::new(|p| p.blocks.push(BlockDef::default()))),
+        ("used twice", Box::new(|p| {
+            let mut n = node(OpCode::If, &[2], &[]);
+            n.blocks = vec![2, 2];
+            p.blocks.push(BlockDef::default());
+            p.blocks[0].nodes.insert(2, n);
+        })),
+        ("takes no blocks", Box::new(|p| p.blocks[0].nodes[0].blocks = vec![1])),
+        ("does not return a 2-tuple", Box::new(|p| {
+            p.num_slots = 9;
+            p.blocks[1].nodes[0].outputs.push(8);
+        })),
+    ];
+    for (want, mutate) in cases {
+        let mut p = ok.clone();
+        mutate(&mut p);
+        let e = err_of(&p);
+        assert!(e.contains(want), "wanted `{want}` in: {e}");
+    }
+}
+
+#[test]
+fn scopes_are_block_structured() {
+    // The else branch uses a value defined in the then branch.
+    let mut p = if_program();
+    p.blocks[2].nodes[0].inputs[0] = 2;
+    assert!(err_of(&p).contains("%2 is used where it is not defined"));
+    // A block uses its own node's output.
+    let mut p = if_program();
+    p.blocks[1].nodes[0].inputs[0] = 4;
+    assert!(err_of(&p).contains("%4 is used where it is not defined"));
+    // A loop body's value is not visible after the loop.
+    let mut p = sum_of_squares();
+    p.blocks[0].results[0] = 6;
+    p.outputs[0] = 6;
+    assert!(err_of(&p).contains("%6 is used where it is not defined"));
+}
+
+#[test]
+fn nesting_is_bounded() {
+    // if c: if c: ... (depth levels), each branch empty.
+    let build = |depth: u32| {
+        let mut blocks = vec![BlockDef::default()];
+        let mut parent = 0usize;
+        for _ in 0..depth {
+            let t = blocks.len() as u32;
+            let mut n = node(OpCode::If, &[0], &[]);
+            n.blocks = vec![t, t + 1];
+            blocks[parent].nodes.push(n);
+            blocks.push(BlockDef::default());
+            blocks.push(BlockDef::default());
+            parent = t as usize;
+        }
+        program(vec![input("c", IoKind::Bool, 0)], blocks, vec![], 1)
+    };
+    let plan = Plan::new(&build(MAX_DEPTH as u32)).unwrap();
+    assert!(plan.run(&[("c".into(), Value::Bool(true))]).unwrap().is_empty());
+    assert!(err_of(&build(MAX_DEPTH as u32 + 1)).contains("nest deeper"));
+    assert!(err_of(&build(100_000)).contains("nest deeper"));
+}
+
+#[test]
+fn a_plan_is_shared_between_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let plan = Plan::new(&sum_of_squares()).unwrap();
+    shareable(&plan);
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (1..4).map(|n| s.spawn({
+            let plan = &plan;
+            move || plan.run(&ints(&[("n", n)])).unwrap()
+        })).collect();
+        let got: Vec<Vec<Value>> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(got, vec![vec![Value::Int(0)], vec![Value::Int(1)], vec![Value::Int(5)]]);
+    });
+}
