@@ -1,5 +1,5 @@
 //! The `tsc` command-line tool. The contract outside tools call is in
-//! `shared/DESIGN.md` §5 and `spec/cli.md`: `run`, `check`, `compile`,
+//! `shared/DESIGN.md` §5: `run`, `check`, `compile`,
 //! `exec`, `bench`. Errors go to stderr with a non-zero exit code; problems
 //! in the program are reported with `file:line:col` and the source line.
 
