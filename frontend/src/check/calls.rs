@@ -215,7 +215,7 @@ impl<'p> Checker<'p> {
         let arg = |i: usize| a.pos.get(i).map_or(Type::Unknown, |(t, _)| t.clone());
         match recv {
             Type::Tensor => match name {
-                "copy_" | "requires_grad_" | "new_zeros" | "new_ones" | "new_full" | "new_empty" | "new_tensor" => Type::Tensor,
+                _ if crate::interp::methods::TENSOR_EXTRA.contains(&name) => Type::Tensor,
                 _ => {
                     let mut all = ArgTypes { pos: vec![(Type::Tensor, span)], kw: a.kw.clone() };
                     all.pos.extend(a.pos.iter().cloned());

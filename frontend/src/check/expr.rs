@@ -11,7 +11,7 @@ use crate::syntax::ast::{self, BinOp, ExprKind, UnaryOp};
 use crate::syntax::span::Span;
 use tsc_runtime::ops;
 
-const TENSOR_EXTRA: &[&str] = &["copy_", "requires_grad_", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"];
+use crate::interp::methods::TENSOR_EXTRA;
 
 impl<'p> Checker<'p> {
     pub(crate) fn expr(&mut self, ctx: &mut FnCtx, env: &mut Env, e: &ast::Expr) -> Type {

@@ -1,7 +1,7 @@
 //! Python's builtin functions (`len`, `range`, `print`, `isinstance`, ...),
 //! conversions between interpreter and runtime values, and `str`/`repr`.
 
-use super::operators::{value_cmp, value_eq};
+use super::operators::value_cmp;
 use super::value::{Dict, Value};
 use super::{err, rt, Interp, R};
 use std::cell::RefCell;
@@ -527,9 +527,4 @@ fn format_tensor(t: &Tensor) -> String {
         }
     }
     format!("tensor({})", rec(&vals, t.shape(), t.dtype().is_float()))
-}
-
-/// `==` on interpreter values, exported for methods (`list.index`, `count`, `remove`).
-pub(crate) fn eq(a: &Value, b: &Value) -> bool {
-    value_eq(a, b)
 }

@@ -2,7 +2,8 @@
 //! any runtime op called with `x` first), lists, strings, dicts, tuples;
 //! module objects are in `module.rs`.
 
-use super::builtins::{as_index, eq, sort_values, to_str};
+use super::builtins::{as_index, sort_values, to_str};
+use super::operators::value_eq as eq;
 use super::namespaces::call_op;
 use super::value::{Dict, Value};
 use super::{err, Interp, R};
@@ -21,8 +22,8 @@ const STR_METHODS: &[&str] = &[
     "join", "format", "isdigit", "isalpha", "isspace", "count", "index", "title", "capitalize", "zfill",
 ];
 const DICT_METHODS: &[&str] = &["keys", "values", "items", "get", "pop", "update", "setdefault", "clear", "copy"];
-/// Tensor methods that are not ops of the registry.
-const TENSOR_EXTRA: &[&str] = &["copy_", "requires_grad_", "cuda", "numpy", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"];
+/// Tensor methods that are not ops of the registry (the checker reads this list too).
+pub(crate) const TENSOR_EXTRA: &[&str] = &["copy_", "requires_grad_", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"];
 
 impl Interp {
     /// `v.name`.
@@ -103,7 +104,6 @@ impl Interp {
                 super::rt(t.assign(&src))?;
                 return Ok(recv.clone());
             }
-            "cuda" | "numpy" => return err(format!("Tensor.{name}() is not supported")),
             "new_zeros" | "new_ones" | "new_empty" | "new_full" | "new_tensor" => {
                 let op = match name {
                     "new_zeros" => "zeros",

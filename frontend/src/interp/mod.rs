@@ -18,7 +18,7 @@
 pub mod builtins;
 mod eval;
 mod exec;
-mod methods;
+pub(crate) mod methods;
 mod namespaces;
 pub mod module;
 mod operators;

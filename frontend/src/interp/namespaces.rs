@@ -137,10 +137,11 @@ impl Interp {
 /// and the argument PyTorch's Python API calls `input` binds to `self`.
 pub(crate) fn call_op(name: &str, args: Vec<Value>, kwargs: Vec<(String, Value)>, first_pack: usize) -> R<Value> {
     let rargs: Vec<RV> = args.iter().map(to_rt).collect::<R<_>>()?;
-    let self_first = ops::registry().overloads(name).iter().all(|o| o.schema.params.first().is_some_and(|p| p.name == "self"));
+    // Only a keyword named `input` needs the schemas' first-parameter names.
+    let self_first = || ops::registry().overloads(name).iter().all(|o| o.schema.params.first().is_some_and(|p| p.name == "self"));
     let rkw: Vec<(String, RV)> = kwargs
         .iter()
-        .map(|(k, v)| Ok((if k == "input" && self_first { "self".to_string() } else { k.clone() }, to_rt(v)?)))
+        .map(|(k, v)| Ok((if k == "input" && self_first() { "self".to_string() } else { k.clone() }, to_rt(v)?)))
         .collect::<R<_>>()?;
     let kw: Vec<(&str, RV)> = rkw.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     match ops::call(name, &rargs, &kw) {
