@@ -22,6 +22,7 @@ EXAMPLES = [
     ("lenet", "LeNet(10)", [(2, 1, 28, 28)]),
     ("lstm", "HandLSTM(8, 16)", [(5, 2, 8)]),  # [T, B, input_size]
     ("gpt2_block", "Block(32, 4)", [(2, 8, 32)]),  # [B, T, d_model]
+    ("control", "Refiner(6, 8)", [(3, 6)]),
 ]
 
 

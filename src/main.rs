@@ -28,6 +28,20 @@ struct EntryArgs {
     weights: Option<String>,
 }
 
+/// Trace mode: record one eager run on example inputs.
+#[derive(clap::Args)]
+struct TraceArgs {
+    /// Trace instead of script (needs --inputs).
+    #[arg(long)]
+    trace: bool,
+    /// Make every trace warning (a branch, loop or value that depended on tensor data) an error.
+    #[arg(long, requires = "trace")]
+    strict: bool,
+    /// Example inputs for the trace (safetensors).
+    #[arg(long)]
+    inputs: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the entry eagerly on named inputs (or, without --entry, run the file as a script).
@@ -48,18 +62,34 @@ enum Command {
     Compile {
         #[command(flatten)]
         e: EntryArgs,
-        #[arg(long)]
-        trace: bool,
-        #[arg(long)]
-        inputs: Option<String>,
+        #[command(flatten)]
+        t: TraceArgs,
+        /// The `.tsg` file to write.
         #[arg(short = 'o')]
         out: String,
     },
-    /// Execute a compiled `.tsg` graph.
+    /// Print the entry's graph IR (optimized; `--print-after=lower` for the raw lowering).
+    Ir {
+        #[command(flatten)]
+        e: EntryArgs,
+        #[command(flatten)]
+        t: TraceArgs,
+        /// Print the graph after this pass (each time it runs); `lower` prints the unoptimized graph.
+        #[arg(long = "print-after")]
+        print_after: Option<String>,
+        /// Also write the graph as Graphviz DOT to this file.
+        #[arg(long)]
+        dot: Option<String>,
+    },
+    /// Execute a compiled `.tsg` graph on named inputs; write named outputs.
     Exec {
+        /// The compiled graph.
         graph: String,
+        /// A safetensors file whose names are the graph's input names
+        /// (`int`/`float`/`bool` inputs as 0-d int64/float32/bool tensors).
         #[arg(long)]
         inputs: String,
+        /// Where to write the outputs (`output`, or `output.0`, `output.1`, ...).
         #[arg(long)]
         output: String,
     },
@@ -112,12 +142,40 @@ fn prepare(e: &EntryArgs, entry: &str) -> Result<(Program, Entry), String> {
     Ok((program, ent))
 }
 
+/// Lowers and optimizes the entry; trace warnings go to stderr.
+fn compile(program: &Program, ent: &Entry, t: &TraceArgs, print_after: Option<&str>) -> Result<tsc::compile::Compiled, String> {
+    let examples = match (t.trace, &t.inputs) {
+        (false, _) => None,
+        (true, Some(path)) => Some(read_inputs(path)?),
+        (true, None) => return Err("error: --trace needs --inputs (the example inputs)".into()),
+    };
+    let opts = tsc::compile::Options { trace: examples.as_deref().map(|x| (x, t.strict)), print_after };
+    let c = tsc::compile::compile(program, ent, &opts)?;
+    eprint!("{}", c.warnings.concat());
+    Ok(c)
+}
+
 fn module_name(path: &str) -> &str {
     std::path::Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or("model")
 }
 
+/// Named input tensors from a safetensors file (`run`, `exec`, `bench`).
 fn read_inputs(path: &str) -> Result<Vec<(String, Tensor)>, String> {
     tsc::runtime::io::load(path).map_err(|e| format!("error: {e}"))
+}
+
+/// Writes named outputs to a safetensors file, or without one prints each
+/// output's shape and dtype (`run`, `exec`).
+fn write_outputs(path: Option<&str>, outs: &[(String, Tensor)]) -> Result<(), String> {
+    match path {
+        Some(p) => tsc::runtime::io::save(p, outs).map_err(|e| format!("error: {e}")),
+        None => {
+            for (n, t) in outs {
+                println!("{n}: shape {:?} dtype {}", t.shape(), t.dtype().name());
+            }
+            Ok(())
+        }
+    }
 }
 
 fn need_entry(e: &EntryArgs) -> Result<&str, String> {
@@ -140,15 +198,7 @@ fn run(cmd: Command) -> Result<(), String> {
                 None => Vec::new(),
             };
             let outs = program.run(&ent, &inputs)?;
-            match output {
-                Some(p) => tsc::runtime::io::save(&p, &outs).map_err(|e| format!("error: {e}")),
-                None => {
-                    for (n, t) in &outs {
-                        println!("{n}: shape {:?} dtype {}", t.shape(), t.dtype().name());
-                    }
-                    Ok(())
-                }
-            }
+            write_outputs(output.as_deref(), &outs)
         }
         Command::Check { e } => match &e.entry {
             Some(entry) => {
@@ -157,24 +207,51 @@ fn run(cmd: Command) -> Result<(), String> {
             }
             None => driver::check_file(&e.file),
         },
-        Command::Compile { e, .. } => {
-            need_entry(&e)?;
-            Err("error: `tsc compile` (script and trace modes) is not built yet; use `tsc run` for eager execution".into())
+        Command::Compile { e, t, out } => {
+            let entry = need_entry(&e)?;
+            let (program, ent) = prepare(&e, entry)?;
+            let c = compile(&program, &ent, &t, None)?;
+            tsc::compile::save(&out, &program, &c, entry)
         }
-        Command::Exec { .. } => Err("error: `tsc exec` is not built yet (no .tsg format yet)".into()),
-        Command::Bench { e, inputs, mode, iters, warmup, json } => {
-            if mode == Mode::Script {
-                return Err("error: --mode script is not built yet; use --mode eager".into());
+        Command::Ir { e, t, print_after, dot } => {
+            let entry = need_entry(&e)?;
+            let (program, ent) = prepare(&e, entry)?;
+            let g = compile(&program, &ent, &t, print_after.as_deref())?.graph;
+            if print_after.is_none() {
+                print!("{g}");
             }
+            if let Some(path) = dot {
+                std::fs::write(&path, tsc::compiler::dot::to_dot(&g)).map_err(|err| format!("error: cannot write {path}: {err}"))?;
+            }
+            Ok(())
+        }
+        Command::Exec { graph, inputs, output } => {
+            let model = tsc::load(&graph).map_err(|e| format!("error: {e}"))?;
+            let inputs = read_inputs(&inputs)?;
+            let outs = model.forward_tensors(&inputs).map_err(|e| format!("error: {e}"))?;
+            write_outputs(Some(output.as_str()), &outs)
+        }
+        Command::Bench { e, inputs, mode, iters, warmup, json } => {
             let (program, ent) = prepare(&e, need_entry(&e)?)?;
             let inputs = read_inputs(&inputs)?;
+            let mut step: Box<dyn FnMut() -> Result<(), String>> = match mode {
+                Mode::Eager => Box::new(|| program.run(&ent, &inputs).map(drop)),
+                Mode::Script => {
+                    let c = compile(&program, &ent, &TraceArgs { trace: false, strict: false, inputs: None }, None)?;
+                    let emitted = tsc::compile::emit(&program, &c)?;
+                    let tensors: Vec<Tensor> = emitted.tensors.into_iter().map(|(_, t)| t).collect();
+                    let plan = tsc::runtime::program::Plan::with_tensors(&emitted.program, &tensors).map_err(|e| format!("error: {e}"))?;
+                    let args: Vec<(String, tsc::Value)> = inputs.iter().map(|(n, t)| (n.clone(), tsc::Value::Tensor(t.clone()))).collect();
+                    Box::new(move || plan.run(&args).map(drop).map_err(|e| format!("error: {e}")))
+                }
+            };
             for _ in 0..warmup {
-                program.run(&ent, &inputs)?;
+                step()?;
             }
             let mut times = Vec::with_capacity(iters.max(1));
             for _ in 0..iters.max(1) {
                 let t0 = Instant::now();
-                program.run(&ent, &inputs)?;
+                step()?;
                 times.push(t0.elapsed().as_secs_f64());
             }
             times.sort_by(f64::total_cmp);

@@ -1,12 +1,16 @@
 //! The CLI contract (`shared/DESIGN.md` §5) through the real `tsc` binary:
 //! named inputs with 0-d tensors for numbers, output naming (`output`,
 //! `output.0`, ...; numbers as 0-d int64/float64/bool), script runs without
-//! `--entry`, `tsc check`, `tsc bench --json`, and errors as non-zero exits
-//! with `file:line:col` on stderr.
+//! `--entry`, `tsc check`, `tsc bench --json`, errors as non-zero exits
+//! with `file:line:col` on stderr, and `tsc exec` on `.tsg` files built in
+//! the test from IR text (`emit` + `artifact::save`): the conventions of
+//! `run`, and clean errors for corrupt files and bad inputs.
 
 use std::path::PathBuf;
 use std::process::Command;
+use tsc::compiler::{parse_with_blobs, to_program};
 use tsc::runtime::io;
+use tsc::runtime::program::{artifact, Meta};
 use tsc::{DType, Scalar, Tensor};
 
 const PROGRAM: &str = r#"import torch
@@ -113,4 +117,125 @@ fn bench_prints_one_json_object() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
     assert!(v["median_s"].as_f64().is_some_and(|m| m > 0.0) && v["min_s"].is_number() && v["iters"] == 3, "{out}");
+}
+
+// ---- `tsc exec` on graphs built here: IR text → `emit` → `.tsg` ----
+
+/// `stats` of `PROGRAM` as IR, with its `x * w` weight a named constant.
+const STATS_IR: &str = "\
+graph(%x : Tensor, %scale : float, %n : int, %flag : bool):
+  @w = tensor<f32, [3]>
+  %w : Tensor<f32, [3]> = const @w
+  %xw : Tensor = aten.mul.Tensor(%x, %w)
+  %y : Tensor = aten.mul.Scalar(%xw, %scale)
+  %one : int = const 1
+  %m : int = scalar.add(%n, %one)
+  %two : float = const 2.0
+  %s2 : float = scalar.mul(%scale, %two)
+  %nf : bool = scalar.not(%flag)
+  %zero : int = const 0
+  %neg : bool = scalar.lt(%n, %zero)
+  %r : Tuple[Tensor, int, float, bool] = if(%neg)
+    ^1():
+      %msg : str = const \"ValueError: n must be non-negative\"
+      raise(%msg)  # prog.py:6:9
+      %u : Tuple[Tensor, int, float, bool] = uninitialized
+      -> (%u)
+    ^2():
+      %t : Tuple[Tensor, int, float, bool] = tuple_construct(%y, %m, %s2, %nf)
+      -> (%t)
+  return (%r)
+";
+
+fn build_tsg(d: &Dir, file: &str, ir: &str, inputs: &[&str]) -> String {
+    let w = Tensor::from_vec(vec![1.0f32, 2.0, 1.0], &[3]).expect("w");
+    let g = parse_with_blobs(ir, &std::collections::HashMap::from([("w".to_string(), w)])).expect("parse IR");
+    let names: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+    let e = to_program(&g, &names).expect("emit");
+    let path = d.path(file);
+    artifact::save(&path, &e.program, &Meta::default(), &e.tensors).expect("save .tsg");
+    path
+}
+
+#[test]
+fn exec_runs_a_compiled_graph_with_the_run_conventions() {
+    let (d, _, inp) = setup("exec");
+    let tsg = build_tsg(&d, "stats.tsg", STATS_IR, &["x", "scale", "n", "flag"]);
+    let out = d.path("out.safetensors");
+    let (ok, _, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &out]);
+    assert!(ok, "{err}");
+    let outs = io::load(&out).expect("outputs");
+    let names: Vec<&str> = outs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["output.0", "output.1", "output.2", "output.3"]);
+    // The same values, dtypes and names as `tsc run` (x * [1, 2, 1] * 0.5).
+    assert_eq!(outs[0].1.to_vec::<f32>(), vec![0.5, -2.0, 1.5]);
+    let n = &outs[1].1;
+    assert_eq!((n.dtype(), n.shape().len(), n.item().expect("item").to_i64()), (DType::I64, 0, 42));
+    assert_eq!((outs[2].1.dtype(), outs[2].1.item().expect("item").to_f64()), (DType::F64, 1.0));
+    assert_eq!((outs[3].1.dtype(), outs[3].1.item().expect("item").to_bool()), (DType::Bool, false));
+}
+
+#[test]
+fn exec_names_a_single_output_output() {
+    let d = Dir::new("exec1");
+    let tsg = build_tsg(&d, "neg.tsg", "graph(%x : Tensor):\n  %y : Tensor = aten.neg(%x)\n  return (%y)\n", &["x"]);
+    let inp = d.path("in.safetensors");
+    io::save(&inp, &[("x".to_string(), Tensor::from_vec(vec![1i64, -2], &[2]).expect("x"))]).expect("save");
+    let out = d.path("out.safetensors");
+    let (ok, _, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &out]);
+    assert!(ok, "{err}");
+    let outs = io::load(&out).expect("outputs");
+    assert_eq!((outs.len(), outs[0].0.as_str(), outs[0].1.to_vec::<i64>()), (1, "output", vec![-1, 2]));
+}
+
+/// A failed `tsc exec`: non-zero exit, the message on stderr, no panic.
+fn exec_err(tsg: &str, inputs: &str, out: &str) -> String {
+    let (ok, _, err) = tsc(&["exec", tsg, "--inputs", inputs, "--output", out]);
+    assert!(!ok, "expected a failure");
+    assert!(err.starts_with("error: ") && !err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn exec_errors_are_clean() {
+    let (d, _, inp) = setup("exec-err");
+    let tsg = build_tsg(&d, "stats.tsg", STATS_IR, &["x", "scale", "n", "flag"]);
+    let out = d.path("out.safetensors");
+    let bytes = std::fs::read(&tsg).expect("read .tsg");
+    // Corrupt files: garbage, truncated, a newer format version.
+    let bad = d.path("bad.tsg");
+    std::fs::write(&bad, b"definitely not a graph").expect("write");
+    let e = exec_err(&bad, &inp, &out);
+    assert!(e.contains("bad.tsg") && e.contains("not a .tsg file"), "{e}");
+    std::fs::write(&bad, &bytes[..bytes.len() - 5]).expect("write");
+    assert!(exec_err(&bad, &inp, &out).contains("bad.tsg"));
+    let mut newer = bytes.clone();
+    newer[4..8].copy_from_slice(&9u32.to_le_bytes());
+    std::fs::write(&bad, &newer).expect("write");
+    assert!(exec_err(&bad, &inp, &out).contains("version 9 is newer than this tsc (supports up to 1)"));
+    assert!(exec_err(&d.path("missing.tsg"), &inp, &out).contains("missing.tsg"));
+    // Inputs: one missing, one of the wrong dtype for an `int`, one unknown.
+    let x = Tensor::from_vec(vec![1.0f32, -2.0, 3.0], &[3]).expect("x");
+    let with = |n: Tensor, extra: bool| {
+        let mut v = vec![("x".to_string(), x.clone()), ("scale".to_string(), Tensor::scalar(Scalar::Float(0.5), DType::F32))];
+        v.push(("n".to_string(), n));
+        v.push(("flag".to_string(), Tensor::scalar(Scalar::Bool(true), DType::Bool)));
+        if extra {
+            v.push(("bogus".to_string(), x.clone()));
+        }
+        let p = d.path("in2.safetensors");
+        io::save(&p, &v).expect("save inputs");
+        p
+    };
+    let missing = d.path("in3.safetensors");
+    io::save(&missing, &[("x".to_string(), x.clone())]).expect("save inputs");
+    let e = exec_err(&tsg, &missing, &out);
+    assert!(e.contains("missing input `scale`") && e.contains("x, scale, n, flag"), "{e}");
+    let e = exec_err(&tsg, &with(Tensor::scalar(Scalar::Float(41.0), DType::F32), false), &out);
+    assert!(e.contains("input `n` must be an int (or a one-element integer tensor, e.g. 0-d int64), not a float32 tensor of shape []"), "{e}");
+    let e = exec_err(&tsg, &with(Tensor::scalar(Scalar::Int(1), DType::I64), true), &out);
+    assert!(e.contains("unexpected input `bogus`"), "{e}");
+    // A program error carries its source location.
+    let e = exec_err(&tsg, &with(Tensor::scalar(Scalar::Int(-1), DType::I64), false), &out);
+    assert!(e.contains("ValueError: n must be non-negative at prog.py:6:9"), "{e}");
 }

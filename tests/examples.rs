@@ -51,3 +51,8 @@ fn hand_written_lstm() {
 fn gpt2_block() {
     check_example("gpt2_block");
 }
+
+#[test]
+fn control_flow() {
+    check_example("control");
+}

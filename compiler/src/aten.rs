@@ -98,9 +98,27 @@ impl AtenOp {
         }
     }
 
+    /// The name a runtime program's `Call` uses for exactly this overload:
+    /// `add.Tensor`, `add_.Tensor`, `relu` (an op with one overload), or
+    /// `sum.` (the overload with the empty name, when there are several).
+    pub fn call_name(&self) -> String {
+        if !self.overload.is_empty() {
+            format!("{}.{}", self.name, self.overload)
+        } else if overloads(&self.name).len() == 1 {
+            self.name.clone()
+        } else {
+            format!("{}.", self.name)
+        }
+    }
+
     /// Writes into an argument (`add_`, `setitem`) or touches the random state.
     pub fn has_side_effects(&self) -> bool {
         self.name.ends_with('_') || MUTATING.contains(&self.name.as_str()) || NONDETERMINISTIC.contains(&self.name.as_str())
+    }
+
+    /// Reads or sets the random state.
+    pub fn is_random(&self) -> bool {
+        NONDETERMINISTIC.contains(&self.name.as_str())
     }
 
     pub fn is_elementwise(&self) -> bool {
@@ -241,6 +259,8 @@ mod tests {
         let add_ = AtenOp::new("add_", "Tensor").unwrap();
         assert!(add_.has_side_effects() && add_.schema().name == "add");
         assert!(AtenOp::new("split", "").map(|a| a.returns_list()).unwrap_or(true));
+        assert_eq!(add_.call_name(), "add_.Tensor");
+        assert_eq!(AtenOp::new("linear", "").unwrap().call_name(), "linear");
     }
 
     #[test]

@@ -40,3 +40,20 @@ pub enum PassError {
     #[error("pass `{pass}`: {msg}")]
     Failed { pass: &'static str, msg: String },
 }
+
+/// Why a graph has no runtime program (`emit.rs`).
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum EmitError {
+    /// The graph breaks an IR invariant.
+    #[error("invalid graph: {0}")]
+    Verify(VerifyError),
+    /// The input names do not fit the graph's inputs.
+    #[error("{0}")]
+    Signature(String),
+    /// Input `index` cannot be a program input.
+    #[error("input {index} (`{name}`): {msg}")]
+    Input { index: usize, name: String, msg: String },
+    /// A node has no runtime form; `at` is its source location or node id.
+    #[error("{at}: {op}: {msg}")]
+    Node { at: String, op: String, msg: String },
+}

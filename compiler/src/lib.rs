@@ -14,6 +14,8 @@
 //!   DOT export).
 //! - `verify.rs`: the invariants, checked after every pass in debug builds.
 //! - `passes/`: the optimization passes and the one pipeline that runs them.
+//! - `emit.rs`: lowering to the runtime's program (`ProgramDef` + tensor
+//!   table), what a `.tsg` file carries.
 //!
 //! Architecture invariant: this crate knows nothing of source text or the
 //! language; the frontend lowers into it. It reads op schemas from
@@ -22,7 +24,9 @@
 pub mod aten;
 pub mod builder;
 pub mod dot;
+pub mod emit;
 pub mod entity;
+pub mod eval;
 pub mod error;
 pub mod graph;
 mod lex;
@@ -36,7 +40,8 @@ pub mod verify;
 
 pub use aten::AtenOp;
 pub use entity::{Block, ConstId, Node, Value};
-pub use error::{ParseError, PassError, VerifyError};
+pub use emit::{to_program, Emitted};
+pub use error::{EmitError, ParseError, PassError, VerifyError};
 pub use graph::{BlockData, ConstData, ConstValue, Graph, Loc, NodeData, ValueData, ValueDef};
 pub use op::{Literal, Op};
 pub use parse::{parse, parse_with_blobs};

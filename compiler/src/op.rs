@@ -121,6 +121,10 @@ pub enum Op {
     /// Raises an exception with the message operand.
     Raise,
     Print,
+    /// A value of any type that is never read (TorchScript's
+    /// `prim::Uninitialized`): what a variable holds on a path that does
+    /// not assign it. Text: `uninitialized`, without parentheses.
+    Uninitialized,
 }
 
 /// Ops with a plain text name and no attribute, for printing and parsing.
@@ -140,6 +144,7 @@ const SIMPLE: &[(Op, &str)] = &[
     (Op::IsNone, "is_none"),
     (Op::Raise, "raise"),
     (Op::Print, "print"),
+    (Op::Uninitialized, "uninitialized"),
 ];
 
 impl Op {
@@ -306,6 +311,7 @@ impl Op {
                 need(*ins[0] == Type::Str, "message must be str")
             }
             Op::Print => need(outs.is_empty(), "has no outputs"),
+            Op::Uninitialized => arity(0, 1),
         }
     }
 }

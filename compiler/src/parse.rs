@@ -355,6 +355,9 @@ impl<'a> Parser<'a> {
             }
             return Ok((Op::Literal(self.literal()?), Vec::new()));
         }
+        if name == "uninitialized" {
+            return Ok((Op::Uninitialized, Vec::new()));
+        }
         let op = if let Some(rest) = name.strip_prefix("aten.") {
             let (n, o) = rest.split_once('.').unwrap_or((rest, ""));
             match AtenOp::new(n, o) {

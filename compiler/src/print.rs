@@ -122,6 +122,7 @@ impl Printer<'_> {
                 write!(self.out, "const @{name}")?
             }
             Op::Literal(l) => write!(self.out, "const {}", literal_text(l))?,
+            Op::Uninitialized => self.out.push_str("uninitialized"),
             op => write!(self.out, "{}({})", op.name(), self.list(&node.inputs))?,
         }
         if let Some(loc) = &node.loc {

@@ -6,6 +6,8 @@
 
 use crate::op::Literal;
 use crate::types::Type;
+use tsc_runtime::ops::prim;
+use tsc_runtime::Scalar;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ScalarOp {
@@ -132,8 +134,7 @@ impl ScalarOp {
             S::IntCast => match *a {
                 L::Int(i) => Ok(L::Int(i)),
                 L::Bool(b) => Ok(L::Int(b as i64)),
-                L::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Ok(L::Int(f.trunc() as i64)),
-                L::Float(f) => Err(format!("cannot convert float {f} to integer")),
+                L::Float(f) => prim::to_int(Scalar::Float(f)).map(L::Int).map_err(|e| e.to_string()),
                 _ => Err("bad operand for int".into()),
             },
             _ => binary(self, a, &args[1]),
@@ -164,16 +165,6 @@ fn as_int(v: &Literal) -> Option<i64> {
         Literal::Bool(b) => Some(b as i64),
         Literal::Int(i) => Some(i),
         _ => None,
-    }
-}
-
-/// Python's float floor-mod: the result has the divisor's sign.
-fn fmod_floor(a: f64, b: f64) -> f64 {
-    let r = a % b;
-    if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
-        r + b
-    } else {
-        r
     }
 }
 
@@ -215,12 +206,29 @@ fn binary(op: ScalarOp, a: &Literal, b: &Literal) -> Result<Literal, String> {
         S::Add => x + y,
         S::Sub => x - y,
         S::Mul => x * y,
-        S::Pow => x.powf(y),
+        S::Pow => float_pow(x, y)?,
         S::TrueDiv | S::FloorDiv | S::Mod if y == 0.0 => return Err("ZeroDivisionError: float division by zero".into()),
         S::TrueDiv => x / y,
-        S::FloorDiv => ((x - fmod_floor(x, y)) / y).round(),
-        _ => fmod_floor(x, y),
+        // CPython's `float_divmod` (signs of zeros and infinities included).
+        S::FloorDiv => prim::py_divmod_float(x, y).map_or(f64::NAN, |(q, _)| q),
+        _ => prim::py_divmod_float(x, y).map_or(f64::NAN, |(_, m)| m),
     }))
+}
+
+/// `x ** y` on floats, raising where Python does instead of giving a
+/// special value (or a complex number).
+fn float_pow(x: f64, y: f64) -> Result<f64, String> {
+    if x == 0.0 && y < 0.0 {
+        return Err("ZeroDivisionError: 0.0 cannot be raised to a negative power".into());
+    }
+    if x < 0.0 && x.is_finite() && y.is_finite() && y.fract() != 0.0 {
+        return Err(format!("a negative number raised to a fractional power is complex ({x} ** {y})"));
+    }
+    let r = x.powf(y);
+    if r.is_infinite() && x.is_finite() && y.is_finite() {
+        return Err(format!("OverflowError: ({x} ** {y}) is out of the float range"));
+    }
+    Ok(r)
 }
 
 fn int_binary(op: ScalarOp, a: i64, b: i64) -> Result<Literal, String> {
@@ -236,8 +244,11 @@ fn int_binary(op: ScalarOp, a: i64, b: i64) -> Result<Literal, String> {
             let (q, r) = if r != 0 && ((r < 0) != (b < 0)) { (q - 1, r + b) } else { (q, r) };
             L::Int(if op == S::FloorDiv { q } else { r })
         }
-        S::Pow if b < 0 => L::Float((a as f64).powf(b as f64)),
-        _ => L::Int(a.wrapping_pow(u32::try_from(b).unwrap_or(u32::MAX))),
+        S::Pow => match prim::py_pow_int(a, b).map_err(|e| e.to_string())? {
+            Scalar::Int(i) => L::Int(i),
+            s => L::Float(s.to_f64()),
+        },
+        _ => return Err(format!("scalar.{} is not arithmetic", op.name())),
     })
 }
 
@@ -258,6 +269,14 @@ mod tests {
         assert_eq!(S::Lt.eval(&[L::Int(1), L::Float(1.5)]), Ok(L::Bool(true)));
         assert_eq!(S::IntCast.eval(&[L::Float(-2.7)]), Ok(L::Int(-2)));
         assert!(S::IntCast.eval(&[L::Float(f64::NAN)]).is_err());
+        // Python raises where C would give a special value.
+        assert!(S::Pow.eval(&[L::Int(0), L::Int(-1)]).is_err());
+        assert!(S::Pow.eval(&[L::Float(0.0), L::Float(-1.0)]).is_err());
+        assert!(S::Pow.eval(&[L::Float(10.0), L::Float(400.0)]).is_err());
+        assert_eq!(S::Pow.eval(&[L::Int(3), L::Int(1 << 33)]), Ok(L::Int(prim::py_pow_int(3, 1 << 33).unwrap().to_i64())));
+        // `-1.0 // inf == -1.0` and `-1.0 % inf == inf` (CPython's divmod).
+        assert_eq!(S::FloorDiv.eval(&[L::Float(-1.0), L::Float(f64::INFINITY)]), Ok(L::Float(-1.0)));
+        assert_eq!(S::Mod.eval(&[L::Float(-1.0), L::Float(f64::INFINITY)]), Ok(L::Float(f64::INFINITY)));
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl Program {
 }
 
 /// A 0-d input tensor becomes an `int`/`float`/`bool` where the parameter says so.
-fn input_value(name: &str, ann: Option<&str>, t: Tensor) -> Result<Value, String> {
+pub(crate) fn input_value(name: &str, ann: Option<&str>, t: Tensor) -> Result<Value, String> {
     let scalar = || -> Result<Scalar, String> {
         if t.numel() != 1 {
             return Err(format!("error: input `{name}` is annotated as a number but has shape {:?}\n", t.shape()));

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod driver;
 pub mod hint;
 pub mod interp;
+pub mod lower;
 pub mod syntax;
 
 pub use tsc_compiler as compiler;

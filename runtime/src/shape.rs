@@ -8,19 +8,22 @@ pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
-/// Number of elements, or an error when the product overflows.
+/// Number of elements, or an error when the shape is too large to lay
+/// out: the product of the dims with zeros counted as one (what contiguous
+/// strides multiply, so it must fit even for an empty tensor) overflows or
+/// exceeds `isize::MAX / 16`.
 pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
-    let mut n: usize = 1;
+    let mut span: usize = 1;
     for &d in shape {
-        match n.checked_mul(d) {
-            Some(v) => n = v,
+        match span.checked_mul(d.max(1)) {
+            Some(v) => span = v,
             None => bail!(op, "shape {shape:?} has too many elements"),
         }
     }
-    if n > isize::MAX as usize / 16 {
+    if span > isize::MAX as usize / 16 {
         bail!(op, "shape {shape:?} has too many elements");
     }
-    Ok(n)
+    Ok(numel(shape))
 }
 
 /// Row-major strides of a contiguous tensor of `shape`.

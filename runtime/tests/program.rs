@@ -343,3 +343,119 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn future_versions_name_both_versions() {
+    let bytes = good_file();
+    for v in [FORMAT_VERSION + 1, u32::MAX] {
+        let mut b = bytes.clone();
+        b[4..8].copy_from_slice(&v.to_le_bytes());
+        // The version is checked before the header: garbage after it does not matter.
+        b[20] ^= 0xff;
+        assert_eq!(load_err(&b), format!("t.tsg: file format version {v} is newer than this tsc (supports up to {FORMAT_VERSION})"));
+    }
+}
+
+#[test]
+fn every_truncation_on_disk_is_an_error() {
+    // `load` maps the file (or reads it when shorter than the preamble).
+    let bytes = good_file();
+    let path = std::env::temp_dir().join(format!("tsc-trunc-test-{}.tsg", std::process::id()));
+    let mut failures = Vec::new();
+    for n in 0..bytes.len() {
+        std::fs::write(&path, &bytes[..n]).unwrap();
+        if load(&path).is_ok() {
+            failures.push(n);
+        }
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let whole = load(&path);
+    let _ = std::fs::remove_file(&path);
+    assert!(failures.is_empty(), "loaded truncated at {failures:?}");
+    assert!(whole.is_ok());
+}
+
+#[test]
+fn every_bit_of_the_header_flipped_never_panics() {
+    let bytes = good_file();
+    let hend = 16 + u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+    for i in 0..hend {
+        for bit in 0..8 {
+            let mut b = bytes.clone();
+            b[i] ^= 1 << bit;
+            // An error, or a file that still validates and runs or fails cleanly.
+            if let Ok(l) = from_bytes(&b, Path::new("t.tsg")) {
+                let _ = l.plan.run(&inputs());
+            }
+        }
+    }
+}
+
+#[test]
+fn lying_lengths_at_the_limits_are_errors() {
+    let (h, data) = parts();
+    let lie = |f: &dyn Fn(&mut Header)| {
+        let (mut h, mut d) = (h.clone(), data.clone());
+        f(&mut h);
+        if h.tensors[0].nbytes == 0 {
+            d[..24].fill(0); // keep the zero-padding rule so the lie is what is checked
+        }
+        match from_bytes(&assemble(&h, &d).unwrap(), Path::new("t.tsg")) {
+            Ok(_) => "loaded".to_string(),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert!(lie(&|h| h.tensors[0].nbytes = u64::MAX).contains("does not take"));
+    // Zero elements, but strides that overflow.
+    let e = lie(&|h| {
+        h.tensors[0].shape = vec![0, u64::MAX, u64::MAX];
+        h.tensors[0].nbytes = 0;
+    });
+    assert!(e.contains("tensor `fc.weight`"), "{e}");
+    let e = lie(&|h| h.tensors[1].offset = (data.len() as u64).next_multiple_of(64));
+    assert!(e.contains("outside the"), "{e}");
+    assert!(lie(&|h| h.program.blocks[0].nodes[0].op = OpCode::Const(u32::MAX)).contains("invalid program"));
+    assert!(lie(&|h| h.program.locs.clear()).contains("loc 0 is out of range"));
+}
+
+/// In-place calls with an overload and a keyword-only operand, the empty
+/// overload (`sum.`), and the list/optional builtins compiled programs use.
+#[test]
+fn calls_bind_overloads_keywords_and_builtins() {
+    let x = Value::Tensor(f32s(&[1.0, 2.0, 3.0], &[3]));
+    let p = ProgramDef {
+        blocks: vec![BlockDef {
+            params: vec![0, 1],
+            nodes: vec![
+                node(OpCode::Const(0), &[], &[2]),                       // 2
+                op("mul.Scalar", &[0, 2], &[3]),                         // t = 2x (a copy)
+                op("add_.Tensor", &[3, 1, 2], &[4]),                     // t += 2 * y
+                node(OpCode::Const(1), &[], &[5]),                       // None
+                node(OpCode::Const(2), &[], &[6]),                       // False
+                node(OpCode::Const(3), &[], &[7]),                       // float64
+                op("sum.", &[3, 5, 6, 7], &[8]),                         // sum(t, dtype=f64)
+                node(OpCode::ListConstruct, &[0, 1, 3], &[9]),
+                node(OpCode::Const(4), &[], &[10]),                      // -1
+                op("slice.t", &[9, 5, 5, 10], &[11]),                    // l[::-1]
+                op("__getitem__.t", &[11, 10], &[12]),                   // == x
+                op("_unwrap_optional", &[12], &[13]),
+            ],
+            results: vec![3, 8, 13],
+        }],
+        inputs: vec![IoDef { name: "x".into(), kind: IoKind::Tensor, slot: 0 }, IoDef { name: "y".into(), kind: IoKind::Tensor, slot: 1 }],
+        outputs: vec![3, 8, 13],
+        consts: vec![ConstDef::Int(2), ConstDef::None, ConstDef::Bool(false), ConstDef::DType("float64".into()), ConstDef::Int(-1)],
+        locs: vec!["f.py:1:1: t".into()],
+        num_slots: 14,
+    };
+    let plan = Plan::new(&p).unwrap();
+    let out = plan.run(&[("x".into(), x.clone()), ("y".into(), Value::Tensor(f32s(&[0.5, 0.5, -1.0], &[3])))]).unwrap();
+    assert_eq!(tensor(&out[0]), vec![3.0, 5.0, 4.0]);
+    let s = out[1].as_tensor().unwrap();
+    assert_eq!((s.dtype(), s.to_vec::<f64>()), (tsc_runtime::DType::F64, vec![12.0]));
+    assert_eq!(tensor(&out[2]), vec![1.0, 2.0, 3.0]);
+    // An in-place call names an overload of the base op; a bad one is refused at load.
+    let mut q = p.clone();
+    q.blocks[0].nodes[2] = op("add_.Nope", &[3, 1, 2], &[4]);
+    assert!(Plan::new(&q).err().unwrap().to_string().contains("op `add` has no overload `Nope`"));
+}

@@ -7,15 +7,18 @@
 //! as literals, tensors as new named blobs (`@wN`, a fresh contiguous copy).
 //! A node is left alone when evaluation fails (the error stays a runtime
 //! error), when a result is a list, when a tensor result has more than
-//! `MAX_FOLD_NUMEL` elements (weights are not invented), or when the
-//! result's type does not refine the declared output type.
+//! `MAX_FOLD_NUMEL` elements (weights are not invented), when the graph
+//! writes into some tensor (a folded blob is shared by every run), or when
+//! the result's type does not refine the declared output type.
 
 use crate::entity::{Block, Node, Value};
 use crate::error::PassError;
 use crate::graph::{ConstValue, Graph};
 use crate::op::{const_type, node_has_side_effects, Literal, Op};
+use crate::passes::read_only_lists;
 use crate::types::Type;
 use std::collections::{HashMap, HashSet};
+use crate::eval::{literal_value, to_literal};
 use tsc_runtime::Value as RtValue;
 
 /// Largest tensor result folded into a new blob.
@@ -23,40 +26,23 @@ pub const MAX_FOLD_NUMEL: usize = 1 << 16;
 
 pub fn run(g: &mut Graph) -> Result<bool, PassError> {
     let mut subst = HashMap::new();
-    let frozen = frozen_lists(g);
-    let changed = block(g, g.entry, &mut subst, &frozen);
+    let frozen = read_only_lists(g);
+    let fold_tensors = !writes_tensors(g);
+    let changed = block(g, g.entry, &mut subst, &frozen, fold_tensors);
     g.replace_uses(&subst);
     Ok(changed)
 }
 
-/// `list_construct` outputs whose every use only reads the list (a
-/// side-effect-free runtime op, `list_index`, `list_len`, `list_slice`,
-/// `list_unpack`): their contents are their operands, forever.
-fn frozen_lists(g: &Graph) -> HashSet<Value> {
-    let mut lists = HashSet::new();
-    let mut escaped = HashSet::new();
-    for (b, _) in g.reachable_blocks() {
-        escaped.extend(g.block(b).results.iter().copied());
-        for &n in &g.block(b).nodes {
-            let node = g.node(n);
-            if node.op == Op::ListConstruct {
-                lists.insert(node.outputs[0]);
-            }
-            let reads = match &node.op {
-                Op::Aten(_) => !node_has_side_effects(g, n),
-                Op::ListIndex | Op::ListLen | Op::ListSlice | Op::ListUnpack => true,
-                _ => false,
-            };
-            if !reads {
-                escaped.extend(node.inputs.iter().copied());
-            }
-        }
-    }
-    lists.retain(|v| !escaped.contains(v));
-    lists
+/// Whether some runtime op writes into a tensor (`add_`, `setitem`): then
+/// a folded tensor could be written, and the blob is shared by every run,
+/// so no tensor result is folded.
+fn writes_tensors(g: &Graph) -> bool {
+    g.reachable_blocks().iter().any(|&(b, _)| {
+        g.block(b).nodes.iter().any(|&n| matches!(&g.node(n).op, Op::Aten(a) if !a.is_random()) && node_has_side_effects(g, n))
+    })
 }
 
-fn block(g: &mut Graph, b: Block, subst: &mut HashMap<Value, Value>, frozen: &HashSet<Value>) -> bool {
+fn block(g: &mut Graph, b: Block, subst: &mut HashMap<Value, Value>, frozen: &HashSet<Value>, fold_tensors: bool) -> bool {
     let mut changed = false;
     let mut i = 0;
     while i < g.block(b).nodes.len() {
@@ -64,9 +50,9 @@ fn block(g: &mut Graph, b: Block, subst: &mut HashMap<Value, Value>, frozen: &Ha
         let inputs: Vec<Value> = g.node(n).inputs.iter().map(|v| *subst.get(v).unwrap_or(v)).collect();
         g.node_mut(n).inputs = inputs;
         for inner in g.node(n).blocks.clone() {
-            changed |= block(g, inner, subst, frozen);
+            changed |= block(g, inner, subst, frozen, fold_tensors);
         }
-        match fold(g, n, frozen) {
+        match fold(g, n, frozen, fold_tensors) {
             Some(results) => {
                 let outputs = g.node(n).outputs.clone();
                 let new_nodes: Vec<Node> = results.iter().filter_map(|&r| g.def_node(r)).collect();
@@ -104,41 +90,16 @@ fn const_value(g: &Graph, v: Value, frozen: &HashSet<Value>) -> Option<RtValue> 
     }
 }
 
-fn literal_value(l: &Literal) -> RtValue {
-    match l {
-        Literal::Int(i) => RtValue::Int(*i),
-        Literal::Float(f) => RtValue::Float(*f),
-        Literal::Bool(b) => RtValue::Bool(*b),
-        Literal::Str(s) => RtValue::Str(s.clone()),
-        Literal::None => RtValue::None,
-        Literal::DType(d) => RtValue::DType(*d),
-        Literal::Device(d) => RtValue::Device(*d),
-    }
-}
-
-fn as_literal(v: &RtValue) -> Option<Literal> {
-    Some(match v {
-        RtValue::Int(i) => Literal::Int(*i),
-        RtValue::Float(f) => Literal::Float(*f),
-        RtValue::Bool(b) => Literal::Bool(*b),
-        RtValue::Str(s) => Literal::Str(s.clone()),
-        RtValue::None => Literal::None,
-        RtValue::DType(d) => Literal::DType(*d),
-        RtValue::Device(d) => Literal::Device(*d),
-        _ => return None,
-    })
-}
-
 /// Evaluates `n` if it folds; creates (outside any block) one `const` node
 /// per output and returns their outputs.
-fn fold(g: &mut Graph, n: Node, frozen: &HashSet<Value>) -> Option<Vec<Value>> {
+fn fold(g: &mut Graph, n: Node, frozen: &HashSet<Value>, fold_tensors: bool) -> Option<Vec<Value>> {
     let node = g.node(n);
     if !node.blocks.is_empty() || node_has_side_effects(g, n) {
         return None;
     }
     let results: Vec<RtValue> = match &node.op {
         Op::Scalar(s) => {
-            let args = node.inputs.iter().map(|&i| as_literal(&const_value(g, i, frozen)?)).collect::<Option<Vec<_>>>()?;
+            let args = node.inputs.iter().map(|&i| to_literal(&const_value(g, i, frozen)?).ok()).collect::<Option<Vec<_>>>()?;
             vec![literal_value(&s.eval(&args).ok()?)]
         }
         Op::Aten(a) => {
@@ -160,13 +121,13 @@ fn fold(g: &mut Graph, n: Node, frozen: &HashSet<Value>) -> Option<Vec<Value>> {
     let mut ops = Vec::new();
     for (r, want) in results.iter().zip(&declared) {
         let (op_value, ty) = match r {
-            RtValue::Tensor(t) if t.numel() <= MAX_FOLD_NUMEL => {
+            RtValue::Tensor(t) if fold_tensors && t.numel() <= MAX_FOLD_NUMEL => {
                 let c = ConstValue::Tensor(t.copy_as(t.dtype()));
                 let ty = const_type(&c);
                 (Err(c), ty)
             }
             other => {
-                let l = as_literal(other)?;
+                let l = to_literal(other).ok()?;
                 let ty = l.ty();
                 (Ok(l), ty)
             }

@@ -5,34 +5,15 @@
 //! initial carried values. Walks every block in program order, re-visiting
 //! inlined nodes.
 
-use crate::entity::{Block, Node};
+use crate::entity::Node;
 use crate::error::PassError;
 use crate::graph::Graph;
 use crate::op::{Literal, Op};
-use crate::passes::literal_of;
+use crate::passes::{literal_of, replace_nodes};
 use std::collections::HashMap;
 
 pub fn run(g: &mut Graph) -> Result<bool, PassError> {
-    Ok(block(g, g.entry))
-}
-
-fn block(g: &mut Graph, b: Block) -> bool {
-    let mut changed = false;
-    let mut i = 0;
-    while i < g.block(b).nodes.len() {
-        let n = g.block(b).nodes[i];
-        if let Some(replacement) = fold(g, n) {
-            g.block_mut(b).nodes.splice(i..=i, replacement);
-            g.detach_node(n);
-            changed = true;
-            continue;
-        }
-        for inner in g.node(n).blocks.clone() {
-            changed |= block(g, inner);
-        }
-        i += 1;
-    }
-    changed
+    Ok(replace_nodes(g, g.entry, &mut fold))
 }
 
 /// If `n` is decided statically, rewires its outputs and returns the nodes

@@ -16,12 +16,12 @@
 //! Errors carry the innermost source location plus the call stack.
 
 pub mod builtins;
-mod eval;
+pub(crate) mod eval;
 mod exec;
 pub(crate) mod methods;
-mod namespaces;
+pub(crate) mod namespaces;
 pub mod module;
-mod operators;
+pub(crate) mod operators;
 pub mod value;
 
 use crate::diag::Diagnostic;

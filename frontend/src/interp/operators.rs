@@ -110,7 +110,7 @@ fn float_binary(op: BinOp, a: f64, b: f64) -> R<Value> {
     }))
 }
 
-fn tensor_op_name(op: BinOp) -> &'static str {
+pub(crate) fn tensor_op_name(op: BinOp) -> &'static str {
     match op {
         BinOp::Add => "add",
         BinOp::Sub => "sub",

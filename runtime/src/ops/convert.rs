@@ -219,6 +219,13 @@ fn run_size(a: &Args) -> Result<Value> {
 fn run_size_dim(a: &Args) -> Result<Value> {
     Ok(Value::Int(a.tensor(0)?.size(a.int(1)?)? as i64))
 }
+/// `self.copy_(src)`: writes `src` (broadcast) into `self`'s elements.
+fn run_copy_(a: &Args) -> Result<Value> {
+    let x = a.tensor(0)?;
+    x.assign(&a.tensor(1)?.broadcast_to(x.shape())?)?;
+    Ok(x.clone().into())
+}
+
 fn run_dim(a: &Args) -> Result<Value> {
     Ok(Value::Int(a.tensor(0)?.ndim() as i64))
 }
@@ -270,6 +277,10 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "is_contiguous(Tensor self) -> bool", run: run_is_contiguous },
     OpDef { schema: "is_floating_point(Tensor self) -> bool", run: run_is_floating_point },
     OpDef { schema: "is_nonzero(Tensor self) -> bool", run: run_is_nonzero },
+    OpDef { schema: "copy_(Tensor self, Tensor src, bool non_blocking=False) -> Tensor", run: run_copy_ },
+    // `x.dtype` / `x.device` as graph ops (TorchScript's `prim::dtype`, `prim::device`)
+    OpDef { schema: "prim_dtype(Tensor self) -> ScalarType", run: |a| Ok(Value::DType(a.tensor(0)?.dtype())) },
+    OpDef { schema: "prim_device(Tensor self) -> Device", run: |a| Ok(Value::Device(a.tensor(0)?.device())) },
 ];
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 //! indexing, as in PyTorch), so `x[idx, :, 0]` keeps `idx`'s dims in place.
 //!
 //! `getitem(Tensor self, Any indices)` / `setitem(Tensor self, Any indices,
-//! Any value)` take the index as a `Value`: a list of items (or one item)
-//! where an item is an int, a bool, `None`, the string `"..."` (Ellipsis),
+//! Any value)` take the index as a `Value`: a list or tuple of items (or
+//! one item that is neither) where an item is an int, a bool, `None`, the string `"..."` (Ellipsis),
 //! a 3-tuple `(start, stop, step)` of ints/`None` (a slice), a tensor, or
 //! a list of ints/bools (an index tensor). `setitem` writes into `self`
 //! and returns it.
@@ -72,7 +72,7 @@ fn run_setitem(a: &Args) -> Result<Value> {
 /// Decodes the `indices` argument of `getitem`/`setitem` (see the module doc).
 pub fn decode_items(v: &Value) -> Result<Vec<IndexItem>> {
     match v {
-        Value::List(items) => items.iter().map(decode_item).collect(),
+        Value::List(items) | Value::Tuple(items) => items.iter().map(decode_item).collect(),
         other => Ok(vec![decode_item(other)?]),
     }
 }

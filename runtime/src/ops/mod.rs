@@ -30,6 +30,7 @@ pub mod nn;
 pub mod norm;
 pub mod pool;
 pub mod prim;
+pub mod prim_builtins;
 pub mod random;
 pub mod reduce;
 pub mod reduce_stats;
@@ -42,7 +43,7 @@ pub mod unary;
 pub use args::{Args, Operand};
 pub use schema::{Param, Schema, Ty};
 
-use crate::{Error, Result, Value};
+use crate::{Error, Result, Tensor, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -63,7 +64,7 @@ pub struct Registry {
     by_name: HashMap<String, Vec<Overload>>,
 }
 
-fn families() -> [&'static [OpDef]; 23] {
+fn families() -> [&'static [OpDef]; 24] {
     [
         activation::OPS,
         binary::OPS,
@@ -88,6 +89,7 @@ fn families() -> [&'static [OpDef]; 23] {
         sort::OPS,
         unary::OPS,
         prim::OPS, // last: Python scalar overloads come after the tensor ones
+        prim_builtins::OPS,
     ]
 }
 
@@ -155,26 +157,25 @@ impl Registry {
             return Err(Error::op(name, "an in-place op needs a tensor as its first argument"));
         };
         let result = self.call(base, args, kwargs)?;
-        let Value::Tensor(r) = result else {
-            return Err(Error::op(name, "has no in-place form (its result is not a tensor)"));
-        };
-        if crate::dtype::promote_types(r.dtype(), target.dtype()) != target.dtype()
-            && r.dtype().category() > target.dtype().category()
-        {
-            return Err(Error::op(
-                name,
-                format!("result type {} can't be cast to the desired output type {}", r.dtype(), target.dtype()),
-            ));
-        }
-        if crate::shape::broadcast_shapes(name, r.shape(), target.shape())? != target.shape() {
-            return Err(Error::op(
-                name,
-                format!("output with shape {:?} doesn't match the broadcast shape {:?}", target.shape(), r.shape()),
-            ));
-        }
-        target.assign(&r)?;
-        Ok(Value::Tensor(target.clone()))
+        write_inplace(name, target, result)
     }
+}
+
+/// The in-place half of `name_` (e.g. `add_`): writes `result`, what
+/// `name` computed, into `target`, as PyTorch does: the result must cast to
+/// the target's dtype and broadcast to its shape. Returns `target`.
+pub(crate) fn write_inplace(name: &str, target: &Tensor, result: Value) -> Result<Value> {
+    let Value::Tensor(r) = result else {
+        return Err(Error::op(name, "has no in-place form (its result is not a tensor)"));
+    };
+    if crate::dtype::promote_types(r.dtype(), target.dtype()) != target.dtype() && r.dtype().category() > target.dtype().category() {
+        return Err(Error::op(name, format!("result type {} can't be cast to the desired output type {}", r.dtype(), target.dtype())));
+    }
+    if crate::shape::broadcast_shapes(name, r.shape(), target.shape())? != target.shape() {
+        return Err(Error::op(name, format!("output with shape {:?} doesn't match the broadcast shape {:?}", target.shape(), r.shape())));
+    }
+    target.assign(&r)?;
+    Ok(Value::Tensor(target.clone()))
 }
 
 /// The process-wide registry.

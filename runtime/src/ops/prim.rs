@@ -13,6 +13,10 @@
 //! - mixed `int`/`float` arguments bind to the `float` overload (the schema
 //!   binder converts the int), giving a float as in Python.
 //!
+//! Strings compare by code point (`lt.str`, ...). Non-numeric builtins
+//! (list slicing, `Optional` unwrapping, `print`, `device`) are in
+//! `prim_builtins.rs`.
+//!
 //! Every overload here is registered after the tensor overloads of the same
 //! name (this family is last in `families()`), so binding still prefers
 //! tensors. Containers are values in the runtime: `append.t` returns the
@@ -62,6 +66,10 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "gt.float(float a, float b) -> bool", run: |a| cmp_float(a, |x, y| x > y) },
     OpDef { schema: "ge.int(int a, int b) -> bool", run: |a| cmp_int(a, |x, y| x >= y) },
     OpDef { schema: "ge.float(float a, float b) -> bool", run: |a| cmp_float(a, |x, y| x >= y) },
+    OpDef { schema: "lt.str(str a, str b) -> bool", run: |a| Ok(Value::Bool(a.str(0)? < a.str(1)?)) },
+    OpDef { schema: "le.str(str a, str b) -> bool", run: |a| Ok(Value::Bool(a.str(0)? <= a.str(1)?)) },
+    OpDef { schema: "gt.str(str a, str b) -> bool", run: |a| Ok(Value::Bool(a.str(0)? > a.str(1)?)) },
+    OpDef { schema: "ge.str(str a, str b) -> bool", run: |a| Ok(Value::Bool(a.str(0)? >= a.str(1)?)) },
     OpDef { schema: "__not__(bool self) -> bool", run: |a| Ok(Value::Bool(!a.bool(0)?)) },
     OpDef { schema: "__and__.bool(bool a, bool b) -> bool", run: |a| Ok(Value::Bool(a.bool(0)? & a.bool(1)?)) },
     OpDef { schema: "__or__.bool(bool a, bool b) -> bool", run: |a| Ok(Value::Bool(a.bool(0)? | a.bool(1)?)) },
@@ -420,6 +428,10 @@ mod tests {
         assert_eq!(c("ge", &[i(1), f(1.5)]).unwrap(), Value::Bool(false));
         assert_eq!(c("eq", &[f(f64::NAN), f(f64::NAN)]).unwrap(), Value::Bool(false));
         assert_eq!(c("ne", &[Value::from("x"), Value::from("y")]).unwrap(), Value::Bool(true));
+        // Strings order by code point, as in Python.
+        assert_eq!(c("lt", &[Value::from("Z"), Value::from("a")]).unwrap(), Value::Bool(true));
+        assert_eq!(c("ge", &[Value::from("é"), Value::from("z")]).unwrap(), Value::Bool(true));
+        assert_eq!(c("le", &[Value::from("ab"), Value::from("a")]).unwrap(), Value::Bool(false));
         assert_eq!(c("eq", &[Value::Bool(true), Value::Bool(true)]).unwrap(), Value::Bool(true));
         assert_eq!(c("__not__", &[Value::Bool(true)]).unwrap(), Value::Bool(false));
         assert_eq!(c("__is__", &[Value::None, Value::None]).unwrap(), Value::Bool(true));

@@ -11,7 +11,7 @@
 use super::call::call;
 use super::plan::{PBlock, PNode, POp, Plan};
 use super::schema::IoKind;
-use crate::ops::registry;
+use crate::ops::write_inplace;
 use crate::{Category, Error, Result, Value};
 
 /// The per-run state: one optional value per slot.
@@ -48,18 +48,16 @@ impl Plan {
     pub fn run_in(&self, frame: &mut Frame, inputs: &[(String, Value)]) -> Result<Vec<Value>> {
         frame.slots.clear();
         frame.slots.resize(self.num_slots, None);
+        let takes = || self.inputs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ");
         for (name, _) in inputs {
             if !self.inputs.iter().any(|d| &d.name == name) {
-                let known: Vec<&str> = self.inputs.iter().map(|d| d.name.as_str()).collect();
-                return Err(Error::op("program", format!("unexpected input `{name}` (the program takes: {})", known.join(", "))));
+                return Err(Error::op("program", format!("unexpected input `{name}` (the program takes: {})", takes())));
             }
         }
         for d in &self.inputs {
             let v = inputs.iter().find(|(n, _)| n == &d.name).map(|(_, v)| v);
-            let v = v.ok_or_else(|| Error::op("program", format!("missing input `{}`", d.name)))?;
-            let v = input_value(d.kind, v).ok_or_else(|| {
-                Error::op("program", format!("input `{}` must be {:?}, not {}", d.name, d.kind, v.type_name()))
-            })?;
+            let v = v.ok_or_else(|| Error::op("program", format!("missing input `{}` (the program takes: {})", d.name, takes())))?;
+            let v = input_value(d.kind, v).ok_or_else(|| Error::op("program", format!("input `{}` must be {}, not {}", d.name, kind_text(d.kind), describe(v))))?;
             self.set(frame, d.slot, v)?;
         }
         let entry = self.blocks.first().ok_or_else(|| internal("no entry block"))?;
@@ -129,7 +127,12 @@ impl Plan {
         let args = self.args(node, frame)?;
         let out = match &node.op {
             POp::Call { name, overloads } => call(name, overloads, args)?,
-            POp::InPlace { name } => registry().call(name, &args, &[])?,
+            POp::InPlace { name, overloads } => {
+                let Some(Value::Tensor(target)) = args.first().cloned() else {
+                    return Err(Error::op(name, "an in-place op needs a tensor as its first argument"));
+                };
+                write_inplace(name, &target, call(name, overloads, args)?)?
+            }
             POp::Const(i) => self.consts.get(*i).cloned().ok_or_else(|| internal(format!("no const {i}")))?,
             POp::ListConstruct => Value::List(args),
             POp::TupleConstruct => Value::Tuple(args),
@@ -230,7 +233,7 @@ impl Plan {
 impl PNode {
     fn op_name(&self) -> &str {
         match &self.op {
-            POp::Call { name, .. } | POp::InPlace { name } => name,
+            POp::Call { name, .. } | POp::InPlace { name, .. } => name,
             POp::Const(_) => "Const",
             POp::If => "If",
             POp::Loop => "Loop",
@@ -241,6 +244,25 @@ impl PNode {
             POp::TupleIndex(_) => "TupleIndex",
             POp::Raise => "Raise",
         }
+    }
+}
+
+/// What an input of `kind` may be, for messages.
+fn kind_text(kind: IoKind) -> &'static str {
+    match kind {
+        IoKind::Tensor => "a Tensor",
+        IoKind::Int => "an int (or a one-element integer tensor, e.g. 0-d int64)",
+        IoKind::Float => "a float (or a one-element float or integer tensor, e.g. 0-d float32)",
+        IoKind::Bool => "a bool (or a one-element bool tensor)",
+    }
+}
+
+/// `a float32 tensor of shape [2]`, `an int`, ...
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Tensor(t) => format!("a {} tensor of shape {:?}", t.dtype().name(), t.shape()),
+        Value::Int(_) => "an int".into(),
+        v => format!("a {}", v.type_name()),
     }
 }
 

@@ -47,8 +47,9 @@ pub(super) struct PNode {
 pub(super) enum POp {
     /// A registry op, resolved: `name` for messages, the overloads to try.
     Call { name: String, overloads: &'static [Overload] },
-    /// An in-place variant (`add_`), run through `Registry::call`.
-    InPlace { name: String },
+    /// An in-place variant (`add_`, `add_.Tensor`): the overloads of the
+    /// base op (`add`) to try, then the result written into argument 0.
+    InPlace { name: String, overloads: &'static [Overload] },
     Const(usize),
     If,
     Loop,
@@ -161,20 +162,26 @@ fn resolve_call(name: &str, outputs: usize) -> Result<POp, String> {
         Some((b, o)) => (b, Some(o)),
         None => (name, None),
     };
-    let all = reg.overloads(base);
+    // `add_` is the in-place form of `add` when `add_` itself is not registered.
+    let (op, inplace) = match base.strip_suffix('_') {
+        Some(b) if reg.overloads(base).is_empty() && !reg.overloads(b).is_empty() => (b, true),
+        _ => (base, false),
+    };
+    let all = reg.overloads(op);
     let overloads: &'static [Overload] = match overload {
-        _ if all.is_empty() => {
-            return match base.strip_suffix('_') {
-                Some(b) if overload.is_none() && !reg.overloads(b).is_empty() && outputs <= 1 => Ok(POp::InPlace { name: name.to_string() }),
-                _ => Err(format!("unknown op `{name}`")),
-            };
-        }
+        _ if all.is_empty() => return Err(format!("unknown op `{name}`")),
         None => all,
         Some(o) => match all.iter().position(|ov| ov.schema.overload == o) {
             Some(i) => std::slice::from_ref(&all[i]),
-            None => return Err(format!("op `{base}` has no overload `{o}`")),
+            None => return Err(format!("op `{op}` has no overload `{o}`")),
         },
     };
+    if inplace {
+        if outputs > 1 {
+            return Err(format!("in-place `{name}` returns one tensor, not {outputs} values"));
+        }
+        return Ok(POp::InPlace { name: base.to_string(), overloads });
+    }
     let fits = |ty: &Ty| match ty {
         Ty::Tuple(ts) => ts.len() == outputs,
         Ty::Any => true,

@@ -94,10 +94,13 @@ pub struct NodeDef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpCode {
     /// A registry op, called with all inputs positionally in schema order
-    /// (keyword-only parameters included). `name` is an op (`add`: the
-    /// first overload that binds wins, as in eager mode) or one overload
-    /// (`add.int`). Zero outputs discard the result; one output takes it;
-    /// n > 1 outputs unpack an n-tuple result.
+    /// (keyword-only parameters included: they bind by name, in order,
+    /// after the positional ones). `name` is an op (`add`: the first
+    /// overload that binds wins, as in eager mode) or one overload
+    /// (`add.int`; `sum.` is the overload with the empty name); `add_` /
+    /// `add_.Tensor` is the in-place form of `add` / `add.Tensor` (the
+    /// result is written into input 0). Zero outputs discard the result;
+    /// one output takes it; n > 1 outputs unpack an n-tuple result.
     Call { name: String },
     /// `outputs[0] = consts[i]`.
     Const(u32),

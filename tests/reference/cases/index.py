@@ -2,7 +2,8 @@
 
 Python indexing is exercised through the registered ops
 `getitem(self, indices)` and `setitem(self, indices, value)`: `indices` is
-a list of items (or one item) where a 3-tuple is a slice
+a list or tuple of items (or one item that is neither) where a 3-tuple item
+is a slice
 `(start, stop, step)`, the string "..." is Ellipsis, and ints, bools, None,
 tensors and lists of ints are themselves. `setitem` returns the written
 tensor and the cases also check argument 0 after the call, so writes
@@ -63,7 +64,7 @@ aten_index_put = torch.ops.aten.index_put.default
 GET = [
     G("int", x, 1),
     G("int_neg", x3, [-1, -2]),
-    G("slice", x, (1, None, None)),
+    G("slice", x, [(1, None, None)]),
     G("slice_step", x3, [ALL, (None, None, 2), (1, 3, None)]),
     G("slice_clamp", x, [(-10, 100, None), (3, 1, None)]),
     G("none", x, [None, "...", None]),
@@ -120,8 +121,8 @@ GET = [
     G("err_too_many", x, [1, 2, 3], error=True),
     G("err_mask_shape", x, L([True, False]), error=True),
     G("err_broadcast", x, [L([[0, 1]]), L([1, 2, 3])], error=True),
-    G("err_step_zero", x, (None, None, 0), error=True),
-    G("err_step_neg", x, (None, None, -1), error=True),
+    G("err_step_zero", x, [(None, None, 0)], error=True),
+    G("err_step_neg", x, [(None, None, -1)], error=True),
     G("err_0d_int", s0, 0, error=True),
     G("err_empty_dim_oob", e, L([0]), error=True),
 ]
