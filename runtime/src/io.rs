@@ -47,7 +47,7 @@ fn from_st(d: StDtype) -> Option<DType> {
 pub fn buffer_to_bytes(b: &Buffer) -> Vec<u8> {
     match b {
         Buffer::Bool(v) => v.iter().map(|&x| x as u8).collect(),
-        Buffer::U8(v) => v.clone(),
+        Buffer::U8(v) => v.to_vec(),
         Buffer::I8(v) => v.iter().map(|&x| x as u8).collect(),
         Buffer::I16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
         Buffer::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
@@ -76,7 +76,7 @@ pub fn bytes_to_buffer(dtype: DType, bytes: &[u8]) -> Option<Buffer> {
             }
             Some(Buffer::Bool(bytes.iter().map(|&b| b == 1).collect()))
         }
-        DType::U8 => Some(Buffer::U8(bytes.to_vec())),
+        DType::U8 => Some(Buffer::U8(bytes.to_vec().into())),
         DType::I8 => Some(Buffer::I8(bytes.iter().map(|&b| b as i8).collect())),
         DType::I16 => chunks(bytes, i16::from_le_bytes),
         DType::I32 => chunks(bytes, i32::from_le_bytes),

@@ -1,6 +1,8 @@
 //! `tsc-runtime`: tensors with PyTorch's semantics and the eager op library.
 //!
-//! - [`Tensor`] (`tensor.rs`): dtype, shape, strides, offset over shared [`Storage`].
+//! - [`Tensor`] (`tensor.rs`): dtype, shape, strides, offset over shared [`Storage`]
+//!   (`storage.rs`; a buffer's elements are a [`Data`]: owned, or a window into
+//!   a memory-mapped `.tsg`).
 //! - [`DType`] and promotion (`dtype.rs`), [`Scalar`] (`scalar.rs`), [`Device`].
 //! - `shape.rs`: broadcasting and dim arithmetic; `iter.rs`: strided loops.
 //! - [`ops`]: every op, registered by schema; [`ops::call`] dispatches by name.
@@ -28,6 +30,6 @@ pub use dtype::{promote_types, Category, DType, ResultType};
 pub use error::{Error, Result};
 pub use ops::{call, Operand};
 pub use scalar::Scalar;
-pub use storage::{Buffer, Element, Storage};
+pub use storage::{Buffer, Data, Element, Storage};
 pub use tensor::Tensor;
 pub use value::Value;

@@ -1,30 +1,40 @@
 //! Typed CPU buffers, the `Element` trait that connects Rust types to
 //! `DType`s, and `Storage`: a buffer shared (`Arc`) by every view of it.
 //!
+//! A buffer's elements are a [`Data<T>`] (`storage/data.rs`): an owned
+//! `Vec<T>` or a read-only window into a memory-mapped file (the weights of
+//! a loaded `.tsg`), copied on the first write.
+//!
 //! Invariant: a `Storage`'s buffer never changes length or dtype after
 //! creation; views index into it with (offset, strides) that the tensor
 //! constructor checked against that length.
 
+mod data;
+
+pub use data::Data;
+
 use crate::{DType, Device};
 use half::{bf16, f16};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use memmap2::Mmap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// A typed, owned CPU buffer.
+/// A typed CPU buffer (owned, or a window into a mapped file: see [`Data`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Buffer {
-    Bool(Vec<bool>),
-    U8(Vec<u8>),
-    I8(Vec<i8>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-    F16(Vec<f16>),
-    BF16(Vec<bf16>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
+    Bool(Data<bool>),
+    U8(Data<u8>),
+    I8(Data<i8>),
+    I16(Data<i16>),
+    I32(Data<i32>),
+    I64(Data<i64>),
+    F16(Data<f16>),
+    BF16(Data<bf16>),
+    F32(Data<f32>),
+    F64(Data<f64>),
 }
 
-/// Applies `$body` with `$v` bound to the inner `Vec` of a buffer, whatever its type.
+/// Applies `$body` with `$v` bound to the inner [`Data`] of a buffer
+/// (which derefs to a slice), whatever its type.
 #[macro_export]
 macro_rules! with_buffer {
     ($buf:expr, $v:ident => $body:expr) => {
@@ -70,23 +80,55 @@ impl Buffer {
     /// A zero-filled buffer.
     pub fn zeros(dtype: DType, len: usize) -> Buffer {
         match dtype {
-            DType::Bool => Buffer::Bool(vec![false; len]),
-            DType::U8 => Buffer::U8(vec![0; len]),
-            DType::I8 => Buffer::I8(vec![0; len]),
-            DType::I16 => Buffer::I16(vec![0; len]),
-            DType::I32 => Buffer::I32(vec![0; len]),
-            DType::I64 => Buffer::I64(vec![0; len]),
-            DType::F16 => Buffer::F16(vec![f16::ZERO; len]),
-            DType::BF16 => Buffer::BF16(vec![bf16::ZERO; len]),
-            DType::F32 => Buffer::F32(vec![0.0; len]),
-            DType::F64 => Buffer::F64(vec![0.0; len]),
+            DType::Bool => Buffer::Bool(vec![false; len].into()),
+            DType::U8 => Buffer::U8(vec![0; len].into()),
+            DType::I8 => Buffer::I8(vec![0; len].into()),
+            DType::I16 => Buffer::I16(vec![0; len].into()),
+            DType::I32 => Buffer::I32(vec![0; len].into()),
+            DType::I64 => Buffer::I64(vec![0; len].into()),
+            DType::F16 => Buffer::F16(vec![f16::ZERO; len].into()),
+            DType::BF16 => Buffer::BF16(vec![bf16::ZERO; len].into()),
+            DType::F32 => Buffer::F32(vec![0.0; len].into()),
+            DType::F64 => Buffer::F64(vec![0.0; len].into()),
         }
+    }
+
+    /// A buffer of `len` elements of `dtype` that is a window into `map`
+    /// from byte `offset`, read in the machine's byte order, without
+    /// copying. `None` (copy instead) for `bool` (arbitrary bytes are not
+    /// valid `bool`s), or when the bytes are out of the map's bounds or
+    /// misaligned for the element type. The caller checks the byte order.
+    pub(crate) fn map_window(dtype: DType, map: &Arc<Mmap>, offset: usize, len: usize) -> Option<Buffer> {
+        Some(match dtype {
+            DType::Bool => return None,
+            DType::U8 => Buffer::U8(Data::map_window(map, offset, len)?),
+            DType::I8 => Buffer::I8(Data::map_window(map, offset, len)?),
+            DType::I16 => Buffer::I16(Data::map_window(map, offset, len)?),
+            DType::I32 => Buffer::I32(Data::map_window(map, offset, len)?),
+            DType::I64 => Buffer::I64(Data::map_window(map, offset, len)?),
+            DType::F16 => Buffer::F16(Data::map_window(map, offset, len)?),
+            DType::BF16 => Buffer::BF16(Data::map_window(map, offset, len)?),
+            DType::F32 => Buffer::F32(Data::map_window(map, offset, len)?),
+            DType::F64 => Buffer::F64(Data::map_window(map, offset, len)?),
+        })
+    }
+
+    /// Whether the elements are a window into a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        with_buffer!(self, v => v.is_mapped())
+    }
+
+    /// For a mapped buffer: the whole mapped file and the byte offset of
+    /// the elements in it.
+    pub fn map_location(&self) -> Option<(&[u8], usize)> {
+        with_buffer!(self, v => v.map_location())
     }
 
     pub fn slice<T: Element>(&self) -> Option<&[T]> {
         T::slice(self)
     }
 
+    /// Mutable elements; a mapped window is copied first (copy-on-write).
     pub fn slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
         T::slice_mut(self)
     }
@@ -98,9 +140,15 @@ impl Buffer {
 /// anything → bool is `!= 0`, bool → number is 0/1.
 pub trait Element: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static {
     const DTYPE: DType;
+    /// The elements when `b` holds this type.
     fn slice(b: &Buffer) -> Option<&[Self]>;
+    /// Mutable elements when `b` holds this type; a mapped window becomes
+    /// an owned copy first (the map is never written).
     fn slice_mut(b: &mut Buffer) -> Option<&mut [Self]>;
+    /// An owned buffer of this type.
     fn into_buffer(v: Vec<Self>) -> Buffer;
+    /// The elements as an owned `Vec` (copied out of a mapped window), or
+    /// the buffer back when it holds another type.
     fn from_buffer(b: Buffer) -> Result<Vec<Self>, Buffer>;
     fn to_f64(self) -> f64;
     fn to_i64(self) -> i64;
@@ -125,23 +173,23 @@ macro_rules! element_common {
         #[inline]
         fn slice(b: &Buffer) -> Option<&[Self]> {
             match b {
-                Buffer::$variant(v) => Some(v),
+                Buffer::$variant(v) => Some(&v[..]),
                 _ => None,
             }
         }
         #[inline]
         fn slice_mut(b: &mut Buffer) -> Option<&mut [Self]> {
             match b {
-                Buffer::$variant(v) => Some(v),
+                Buffer::$variant(v) => Some(&mut v[..]),
                 _ => None,
             }
         }
         fn into_buffer(v: Vec<Self>) -> Buffer {
-            Buffer::$variant(v)
+            Buffer::$variant(v.into())
         }
         fn from_buffer(b: Buffer) -> Result<Vec<Self>, Buffer> {
             match b {
-                Buffer::$variant(v) => Ok(v),
+                Buffer::$variant(v) => Ok(v.into_vec()),
                 other => Err(other),
             }
         }
@@ -323,5 +371,10 @@ impl Storage {
 
     pub fn dtype(&self) -> DType {
         self.read().dtype()
+    }
+
+    /// Whether the buffer is (still) a window into a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        self.read().is_mapped()
     }
 }

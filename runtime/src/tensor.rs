@@ -105,6 +105,11 @@ impl Tensor {
     pub fn storage(&self) -> &Arc<Storage> {
         &self.storage
     }
+    /// Whether the data is (still) a read-only window into a memory-mapped
+    /// file (a weight of a loaded `.tsg`); the first write copies it.
+    pub fn is_mapped(&self) -> bool {
+        self.storage.is_mapped()
+    }
     /// Whether two tensors share memory.
     pub fn same_storage(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)

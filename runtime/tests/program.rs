@@ -174,6 +174,96 @@ fn an_invalid_program_is_not_written() {
     assert!(e.contains("unknown op `no_such_op`"), "{e}");
 }
 
+/// The weights plus one tensor of every other kind the loader treats
+/// differently (bool is copied; the rest are windows into the map).
+fn many_weights() -> Vec<(String, Tensor)> {
+    let mut w = weights();
+    w.push(("steps".into(), Tensor::from_vec(vec![3i64, -4, 5], &[3]).unwrap()));
+    w.push(("mask".into(), Tensor::from_vec(vec![true, false, true], &[3]).unwrap()));
+    w.push(("half".into(), Tensor::from_vec(vec![half::f16::from_f32(1.5)], &[1]).unwrap()));
+    w.push(("bytes".into(), Tensor::from_vec(vec![7u8; 5], &[5]).unwrap()));
+    w.push(("empty".into(), Tensor::from_vec(Vec::<f64>::new(), &[0, 2]).unwrap()));
+    w
+}
+
+#[test]
+fn loaded_weights_are_windows_into_the_map() {
+    let path = std::env::temp_dir().join(format!("tsc-mmap-test-{}.tsg", std::process::id()));
+    let saved = many_weights();
+    save(&path, &model(), &meta(), &saved).unwrap();
+    let file = std::fs::read(&path).unwrap();
+    let hlen = u64::from_le_bytes(file[8..16].try_into().unwrap()) as usize;
+    let data_start = (16 + hlen).next_multiple_of(64);
+
+    let loaded = load(&path).unwrap();
+    for ((name, want), (t, e)) in saved.iter().zip(loaded.tensors.iter().zip(&loaded.header.tensors)) {
+        assert_eq!((t.dtype(), t.shape()), (want.dtype(), want.shape()), "{name}");
+        assert_eq!(t.to_vec::<f64>(), want.to_vec::<f64>(), "{name}");
+        let expect_mapped = !matches!(name.as_str(), "mask" | "empty");
+        assert_eq!(t.is_mapped(), expect_mapped, "{name}");
+        let g = t.storage().read();
+        match g.map_location() {
+            Some((map, off)) => {
+                // The elements are read where they lie in the mapped file.
+                assert_eq!(map, &file[..], "{name}: the map holds the file");
+                assert_eq!(off, data_start + e.offset as usize, "{name}");
+                let ptr = tsc_runtime::with_buffer!(&*g, v => v.as_ptr() as usize);
+                let base = map.as_ptr() as usize;
+                assert_eq!(ptr, base + off, "{name}: the data pointer is in the map");
+                assert!(ptr + e.nbytes as usize <= base + map.len());
+            }
+            None => assert!(!expect_mapped, "{name}"),
+        }
+    }
+
+    // The program runs on the mapped weights.
+    let (y, s) = expected();
+    let out = loaded.plan.run(&inputs()).unwrap();
+    assert_eq!((tensor(&out[0]), tensor(&out[1])), (y.clone(), s));
+
+    // An in-place op on a weight (through a view) changes that weight, for
+    // every tensor sharing its storage (the plan's constant too), but not
+    // the other weights, the file, or a second load of it.
+    let w = loaded.tensors[0].clone();
+    let row0 = w.as_strided(&[3], &[1], 0).unwrap();
+    call("add_", &[Value::Tensor(row0), Value::Float(1.0)], &[]).unwrap();
+    assert!(!w.is_mapped() && !loaded.tensors[0].is_mapped());
+    assert_eq!(loaded.tensors[0].to_vec::<f32>(), vec![1.5, 0.0, 3.0, 0.25, 1.5, -0.5]);
+    assert!(loaded.tensors[1].is_mapped(), "the bias is still a window");
+    let out = loaded.plan.run(&inputs()).unwrap();
+    assert_ne!(tensor(&out[0]), y, "the plan uses the updated weight");
+    call("mul_", &[Value::Tensor(loaded.tensors[2].clone()), Value::Int(2)], &[]).unwrap();
+    assert_eq!(loaded.tensors[2].to_vec::<i64>(), vec![6, -8, 10]);
+
+    assert_eq!(std::fs::read(&path).unwrap(), file, "the file is untouched");
+    let again = load(&path).unwrap();
+    for ((name, want), t) in saved.iter().zip(&again.tensors) {
+        assert_eq!(t.to_vec::<f64>(), want.to_vec::<f64>(), "{name} in a second load");
+    }
+    assert!(again.tensors[0].is_mapped());
+    let out = again.plan.run(&inputs()).unwrap();
+    assert_eq!(tensor(&out[0]), y);
+
+    // Saving over a loaded file replaces it (rename) instead of rewriting
+    // it under the map: the loaded tensors keep the old values.
+    let mut other = weights();
+    other[1].1 = f32s(&[9.0, 8.0], &[2]);
+    save(&path, &model(), &meta(), &other).unwrap();
+    assert_eq!(again.tensors[1].to_vec::<f32>(), vec![0.1, -0.2]);
+    assert_eq!(load(&path).unwrap().tensors[1].to_vec::<f32>(), vec![9.0, 8.0]);
+
+    // The map outlives the loader and the file's name: tensors (and clones)
+    // keep it alive.
+    let bias = again.tensors[1].clone();
+    drop(again);
+    std::fs::remove_file(&path).unwrap();
+    assert!(bias.is_mapped());
+    assert_eq!(bias.to_vec::<f32>(), vec![0.1, -0.2]);
+    let dir = std::env::temp_dir();
+    let stray = std::fs::read_dir(&dir).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with(&format!(".tsc-mmap-test-{}", std::process::id())));
+    assert!(!stray, "save leaves no temporary file behind");
+}
+
 fn load_err(bytes: &[u8]) -> String {
     match from_bytes(bytes, Path::new("t.tsg")) {
         Ok(_) => panic!("expected an error"),

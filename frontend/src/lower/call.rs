@@ -5,7 +5,8 @@
 //! schemas (the eager binder's rules: positional then keyword, defaults
 //! filled, trailing ints packed into an `int[]`, `input=` is `self`).
 
-use super::stmt::{Cond, Iter, LIST_MUTATORS};
+use super::iter::Iter;
+use super::stmt::{Cond, LIST_MUTATORS};
 use super::{Frame, IrValue, Lower, LV};
 use crate::interp::value::{ClassKind, Func};
 use crate::interp::{builtins, Value, R};
@@ -390,7 +391,7 @@ impl Lower<'_> {
 
     /// Calls runtime op `name` on lowered operands.
     pub(crate) fn call_op(&mut self, name: &str, args: Vec<LV>, kwargs: Vec<(String, LV)>, first_pack: usize) -> R<LV> {
-        if let Some(v) = self.fold(name, &args, &kwargs)? {
+        if let Some(v) = fold(name, &args, &kwargs) {
             return Ok(v);
         }
         let base = name.strip_suffix('_').filter(|_| registry().overloads(name).is_empty());
@@ -444,22 +445,6 @@ impl Lower<'_> {
         })
     }
 
-    /// Computes an op while compiling when every operand is known, none is
-    /// a tensor, the op is deterministic, and the result is no tensor.
-    fn fold(&mut self, name: &str, args: &[LV], kwargs: &[(String, LV)]) -> R<Option<LV>> {
-        if name.ends_with('_') || NEVER_FOLD.contains(&name) {
-            return Ok(None);
-        }
-        let Some((p, k)) = all_static(args, kwargs) else { return Ok(None) };
-        if p.iter().chain(k.iter().map(|(_, v)| v)).any(has_tensor) {
-            return Ok(None);
-        }
-        match crate::interp::namespaces::call_op(name, p, k, 0) {
-            Ok(v) if !has_tensor(&v) => Ok(Some(LV::S(v))),
-            _ => Ok(None),
-        }
-    }
-
     /// Binds operands to `schema` by type, as the eager binder binds values.
     fn bind(&self, schema: &Schema, args: &[LV], kwargs: &[(String, LV)]) -> Option<Vec<Bound>> {
         let positional = schema.params.iter().filter(|p| !p.kw_only).count();
@@ -497,6 +482,22 @@ impl Lower<'_> {
     pub(crate) fn aten1(&mut self, name: &str, overload: &str, ins: Vec<IrValue>, out: Type) -> R<IrValue> {
         let op = AtenOp::new(name, overload).or_else(|e| self.fail(e))?;
         Ok(self.node1(Op::Aten(op), ins, out))
+    }
+}
+
+/// Computes an op while compiling when every operand is known, none is
+/// a tensor, the op is deterministic, and the result is no tensor.
+fn fold(name: &str, args: &[LV], kwargs: &[(String, LV)]) -> Option<LV> {
+    if name.ends_with('_') || NEVER_FOLD.contains(&name) {
+        return None;
+    }
+    let (p, k) = all_static(args, kwargs)?;
+    if p.iter().chain(k.iter().map(|(_, v)| v)).any(has_tensor) {
+        return None;
+    }
+    match crate::interp::namespaces::call_op(name, p, k, 0) {
+        Ok(v) if !has_tensor(&v) => Some(LV::S(v)),
+        _ => None,
     }
 }
 

@@ -6,7 +6,8 @@
 //! graph value becomes a runtime op (tensors, named as `torch.Tensor`'s
 //! dunders name them) or a scalar op.
 
-use super::stmt::{refinements, Cond, Iter};
+use super::iter::Iter;
+use super::stmt::{refinements, Cond};
 use super::{generalize, Frame, IrValue, Lower, LV};
 use crate::interp::eval::{Index, IndexPart};
 use crate::interp::operators::{slice_positions, tensor_op_name};

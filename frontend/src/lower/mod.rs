@@ -15,7 +15,9 @@
 //!   flag variables (`$brk`, `$cont`, `$ret`, `$rv`) that guard what follows
 //!   them, so early exits become structured `if`/`loop` nodes.
 //! - `merge.rs`: joining the variables of two branches into `if` outputs and
-//!   of a loop body into carried values.
+//!   of a loop body into carried values; `iter.rs`: what a `for` iterates.
+//! - `assign.rs`: assignment targets; `trace.rs`: trace mode (concrete
+//!   values of the example run, data-dependence warnings).
 //! - `expr.rs`: expressions and operators; `call.rs`: calls — inlining of
 //!   functions, methods and modules, builtins, and runtime ops bound to their
 //!   schema by operand types.
@@ -28,6 +30,7 @@
 mod assign;
 mod call;
 mod expr;
+mod iter;
 mod merge;
 mod stmt;
 mod trace;

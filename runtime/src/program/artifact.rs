@@ -18,17 +18,34 @@
 //! zero padding, bool bytes, then the program (`Plan::with_tensors`). A corrupt or hostile
 //! file is an `Error::Io`, never a panic or an out-of-bounds read.
 //!
-//! The runtime's storage is an owned `Vec` per dtype, so tensor data is
-//! copied out of the map (once, at load); the map is dropped before
-//! `load` returns.
+//! Zero-copy weights: `load` maps the file once (`Arc<Mmap>`) and, after
+//! all of the validation above, gives each tensor a buffer that is a
+//! read-only window into the map ([`crate::storage::Data`]) instead of a
+//! copy. The map lives as long as any tensor (or clone, or view) of it.
+//! A tensor is copied instead when
+//! - the machine is not little-endian (the file's elements are),
+//! - its dtype is `bool` (arbitrary bytes are not valid `bool`s; the copy
+//!   validates each byte as 0 or 1),
+//! - its window is not aligned for the element type (the format aligns
+//!   every tensor to 64 bytes and maps start on a page, so this is only
+//!   defensive), or it is empty.
+//! [`from_bytes`] (bytes not from a map: the fuzz target, tests) always
+//! copies. Invariants of a window: it lies inside the map, is aligned, its
+//! element type accepts every bit pattern, and it is never written: the
+//! map is read-only and the first write to a tensor (an in-place op) turns
+//! its buffer into an owned copy, so the file and other loads of it never
+//! change. As with any memory-mapped file, the file must not be modified
+//! or truncated while tensors loaded from it are alive.
 
 use super::codec;
 use super::plan::Plan;
 use super::schema::ProgramDef;
 use crate::io::{buffer_to_bytes, bytes_to_buffer};
-use crate::{DType, Error, Result, Tensor};
+use crate::{Buffer, DType, Error, Result, Tensor};
+use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 pub const MAGIC: [u8; 4] = *b"TSG\0";
 /// The format version this build writes and the newest it reads.
@@ -126,14 +143,29 @@ pub fn assemble(header: &Header, data: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Writes a `.tsg` file.
+/// Writes a `.tsg` file: into a temporary file beside `path`, then renamed
+/// over it, so a process that has the old file loaded (its weights are
+/// windows into the old file's map) keeps reading the old contents instead
+/// of a file truncated under it.
 pub fn save(path: impl AsRef<Path>, program: &ProgramDef, meta: &Meta, tensors: &[(String, Tensor)]) -> Result<()> {
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let path = path.as_ref();
     let bytes = to_bytes(program, meta, tensors)?;
-    std::fs::write(path, bytes).map_err(|e| err(path, e))
+    let name = path.file_name().ok_or_else(|| err(path, "not a file name"))?;
+    let mut tmp = std::ffi::OsString::from(".");
+    tmp.push(name);
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tmp.push(format!(".{}-{n}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp);
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(path, e)
+    })
 }
 
-/// Loads a `.tsg` file (memory-mapped, validated, tensors copied out).
+/// Loads a `.tsg` file: memory-mapped and validated; the tensors are
+/// windows into the map where possible (see the module doc), else copies.
 pub fn load(path: impl AsRef<Path>) -> Result<Loaded> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| err(path, e))?;
@@ -141,17 +173,52 @@ pub fn load(path: impl AsRef<Path>) -> Result<Loaded> {
     if len < PREAMBLE as u64 {
         return from_bytes(&std::fs::read(path).map_err(|e| err(path, e))?, path);
     }
-    // SAFETY: the map is only read, within its length, while `from_bytes`
-    // runs; everything it returns is copied out. As with any mapped file,
-    // another process truncating the file meanwhile is outside our control.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| err(path, e))?;
-    from_bytes(&map, path)
+    // SAFETY: `Mmap::map` is unsafe because the mapped bytes can change if
+    // the file is modified (or truncated) by someone else while mapped. We
+    // map read-only, never write through the map (writes to a tensor copy
+    // it first), validate every byte we interpret before creating any
+    // window, and only ever read windows as types for which every bit
+    // pattern is valid; the remaining hazard, another process rewriting or
+    // truncating the file while its tensors are alive, is the documented
+    // contract of loading a memory-mapped file (spec/file-format.md).
+    let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(|e| err(path, e))?);
+    parse(Source::Map(&map, 0), path)
 }
 
 /// Parses and validates `.tsg` bytes; `path` names the file in errors.
+/// The tensors are copies (the bytes are only borrowed).
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Loaded> {
+    parse(Source::Bytes(bytes), path)
+}
+
+/// The bytes of a file being parsed.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// Borrowed bytes: tensors are copied out.
+    Bytes(&'a [u8]),
+    /// A shared map, the file starting at the given byte: tensors may be
+    /// windows into it.
+    Map(&'a Arc<Mmap>, usize),
+}
+
+impl<'a> Source<'a> {
+    fn bytes(self) -> &'a [u8] {
+        match self {
+            Source::Bytes(b) => b,
+            Source::Map(m, start) => m.get(start..).unwrap_or_default(),
+        }
+    }
+}
+
+fn parse(src: Source<'_>, path: &Path) -> Result<Loaded> {
+    let bytes = src.bytes();
     let (header, data) = split(bytes, path)?;
-    let tensors = read_tensors(&header.tensors, data, path)?;
+    // Where the data section starts in the map (`data` is a suffix of `bytes`).
+    let window = match src {
+        Source::Map(map, start) => Some((map, start + (bytes.len() - data.len()))),
+        Source::Bytes(_) => None,
+    };
+    let tensors = read_tensors(&header.tensors, data, path, window)?;
     let plan = Plan::with_tensors(&header.program, &tensors).map_err(|e| err(path, format!("invalid program: {e}")))?;
     Ok(Loaded { header, tensors, plan })
 }
@@ -188,8 +255,10 @@ fn split<'a>(bytes: &'a [u8], path: &Path) -> Result<(Header, &'a [u8])> {
 }
 
 /// Validates the tensor table against the data section, then builds the
-/// tensors (only once no two overlap, so they copy at most the file's size).
-fn read_tensors(entries: &[TensorEntry], data: &[u8], path: &Path) -> Result<Vec<Tensor>> {
+/// tensors (only once no two overlap, so they copy at most the file's
+/// size). With `map` (the map holding `data`, and the byte of the map where
+/// `data` starts), a tensor's buffer is a window into it where allowed.
+fn read_tensors(entries: &[TensorEntry], data: &[u8], path: &Path, map: Option<(&Arc<Mmap>, usize)>) -> Result<Vec<Tensor>> {
     let mut checked: Vec<(DType, Vec<usize>, u64, u64, usize)> = Vec::with_capacity(entries.len());
     let mut names = std::collections::HashSet::new();
     for (i, e) in entries.iter().enumerate() {
@@ -231,13 +300,93 @@ fn read_tensors(entries: &[TensorEntry], data: &[u8], path: &Path) -> Result<Vec
         }
         covered = end;
     }
+    // The last check (bool bytes are 0 or 1) for every tensor before any
+    // buffer, window or copy, is built.
+    for &(dtype, _, start, end, i) in &checked {
+        let bytes = data.get(start as usize..end as usize).unwrap_or_default();
+        if dtype == DType::Bool && bytes.iter().any(|&b| b > 1) {
+            return Err(err(path, format!("tensor `{}`: data is not valid {dtype}", entries[i].name)));
+        }
+    }
     let mut tensors = Vec::with_capacity(checked.len());
     for (dtype, shape, start, end, i) in checked {
         let bad = |msg: String| err(path, format!("tensor `{}`: {msg}", entries[i].name));
         // In bounds: `end <= data.len()` was checked above.
         let bytes = data.get(start as usize..end as usize).ok_or_else(|| bad("out of bounds".into()))?;
-        let buf = bytes_to_buffer(dtype, bytes).ok_or_else(|| bad(format!("data is not valid {dtype}")))?;
+        let mapped = map.and_then(|(m, base)| window(m, base + start as usize, dtype, bytes.len()));
+        let buf = match mapped {
+            Some(buf) => buf,
+            None => bytes_to_buffer(dtype, bytes).ok_or_else(|| bad(format!("data is not valid {dtype}")))?,
+        };
         tensors.push(Tensor::from_buffer(buf, &shape).map_err(|x| bad(x.to_string()))?);
     }
     Ok(tensors)
+}
+
+/// A buffer of `nbytes` bytes of `dtype` at byte `offset` of `map`, used in
+/// place: `None` (the caller copies) on a big-endian machine (the file is
+/// little-endian), for `bool`, and for a misaligned or out-of-bounds
+/// window (`Buffer::map_window` checks those). Called only after the whole
+/// tensor table was validated.
+fn window(map: &Arc<Mmap>, offset: usize, dtype: DType, nbytes: usize) -> Option<Buffer> {
+    if !cfg!(target_endian = "little") {
+        return None;
+    }
+    Buffer::map_window(dtype, map, offset, nbytes / dtype.size())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::{BlockDef, IoDef, IoKind, NodeDef, OpCode};
+
+    /// `def f(n: int): return -n`, with a tensor table it does not use.
+    fn file(tensors: &[(String, Tensor)]) -> Vec<u8> {
+        let p = ProgramDef {
+            blocks: vec![BlockDef { params: vec![0], nodes: vec![NodeDef { op: OpCode::Call { name: "neg".into() }, inputs: vec![0], outputs: vec![1], blocks: vec![], loc: None }], results: vec![1] }],
+            inputs: vec![IoDef { name: "n".into(), kind: IoKind::Int, slot: 0 }],
+            outputs: vec![1],
+            consts: vec![],
+            locs: vec![],
+            num_slots: 2,
+        };
+        to_bytes(&p, &Meta::default(), tensors).unwrap()
+    }
+
+    /// A file whose every tensor window is misaligned (the file starts at
+    /// byte 1 of the map) still loads: the tensors are copied, except
+    /// bytes, which need no alignment.
+    #[test]
+    fn misaligned_windows_are_copied() {
+        let tensors = vec![
+            ("w".to_string(), Tensor::from_vec(vec![1.5f32, -2.0, 3.25], &[3]).unwrap()),
+            ("i".to_string(), Tensor::from_vec(vec![7i64, -8], &[2]).unwrap()),
+            ("b".to_string(), Tensor::from_vec(vec![3u8, 4, 5], &[3]).unwrap()),
+        ];
+        let good = file(&tensors);
+        let path = std::env::temp_dir().join(format!("tsc-misaligned-test-{}.tsg", std::process::id()));
+        for (shift, aligned) in [(1usize, false), (64, true)] {
+            let mut bytes = vec![0u8; shift];
+            bytes.extend_from_slice(&good);
+            std::fs::write(&path, &bytes).unwrap();
+            let f = std::fs::File::open(&path).unwrap();
+            // SAFETY: a private temporary file nobody else writes.
+            let map = Arc::new(unsafe { Mmap::map(&f) }.unwrap());
+            let l = parse(Source::Map(&map, shift), &path).unwrap();
+            assert_eq!(l.tensors.len(), 3);
+            for (t, (_, want)) in l.tensors.iter().zip(&tensors) {
+                assert_eq!(t.to_vec::<f64>(), want.to_vec::<f64>());
+                assert_eq!(t.is_mapped(), aligned || t.dtype() == DType::U8, "{t:?} at shift {shift}");
+            }
+            assert_eq!(l.plan.run(&[("n".into(), crate::Value::Int(3))]).unwrap(), vec![crate::Value::Int(-3)]);
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn from_bytes_copies() {
+        let bytes = file(&[("w".to_string(), Tensor::from_vec(vec![1.0f32; 4], &[4]).unwrap())]);
+        let l = from_bytes(&bytes, Path::new("t.tsg")).unwrap();
+        assert!(!l.tensors[0].is_mapped());
+    }
 }

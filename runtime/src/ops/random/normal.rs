@@ -29,8 +29,8 @@ const TWO_PI: f64 = 2.0 * std::f64::consts::PI;
 pub(super) fn normal_buffer(g: &mut Generator, dtype: DType, n: usize, mean: f64, std: f64, fill_path: bool) -> Buffer {
     if fill_path && n >= 16 {
         match dtype {
-            DType::F64 => return Buffer::F64(fill_f64(g, n, mean, std)),
-            DType::F32 => return Buffer::F32(fill_f32(g, n, mean as f32, std as f32)),
+            DType::F64 => return Buffer::F64(fill_f64(g, n, mean, std).into()),
+            DType::F32 => return Buffer::F32(fill_f32(g, n, mean as f32, std as f32).into()),
             DType::F16 => return round_buffer::<f16>(fill_f32_blockwise(g, n, mean as f32, std as f32)),
             DType::BF16 => return round_buffer::<bf16>(fill_f32_blockwise(g, n, mean as f32, std as f32)),
             _ => {}
