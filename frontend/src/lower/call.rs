@@ -312,12 +312,10 @@ impl Lower<'_> {
                 let Some(t) = super::join(&self.g.ty(x).clone(), &self.g.ty(y).clone()) else {
                     return self.fail("min()/max() of values of different types");
                 };
-                let tb = self.g.add_block();
-                let eb = self.g.add_block();
+                let (tb, eb) = (self.g.add_block(), self.g.add_block());
                 self.g.set_results(tb, vec![x]);
                 self.g.set_results(eb, vec![y]);
-                let n = self.g.append_node_with_blocks(self.cur, Op::If, vec![c], vec![t], vec![tb, eb]);
-                Ok(LV::D(self.g.node(n).outputs[0]))
+                Ok(LV::D(self.control_node(Op::If, vec![c], vec![t], vec![tb, eb])[0]))
             }
         }
     }

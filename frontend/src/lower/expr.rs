@@ -79,13 +79,18 @@ impl Lower<'_> {
                     Cond::Static(false) => self.expr(f, orelse)?,
                     Cond::Dyn(c) => {
                         let (tn, en) = refinements(test);
-                        self.branch(
+                        self.branch_value(
                             f,
                             c,
-                            |me, f| me.narrowed(f, &tn, |me, f| me.temp(f, IFX, body)),
-                            |me, f| me.narrowed(f, &en, |me, f| me.temp(f, IFX, orelse)),
-                        )?;
-                        f.vars.remove(IFX).unwrap_or(LV::none())
+                            |me, f| {
+                                me.unwrap_vars(f, &tn);
+                                me.expr(f, body)
+                            },
+                            |me, f| {
+                                me.unwrap_vars(f, &en);
+                                me.expr(f, orelse)
+                            },
+                        )?
                     }
                 }
             }
@@ -95,13 +100,6 @@ impl Lower<'_> {
             ExprKind::Dict(_) => return self.fail("dict values cannot be compiled yet (use them in eager mode)"),
             _ => return self.fail("this expression cannot be compiled"),
         })
-    }
-
-    /// Evaluates `e` into the temporary variable `name`.
-    fn temp(&mut self, f: &mut Frame, name: &str, e: &Expr) -> R<()> {
-        let v = self.expr(f, e)?;
-        f.vars.insert(name.into(), v);
-        Ok(())
     }
 
     fn items(&mut self, f: &mut Frame, items: &[Expr]) -> R<Vec<LV>> {
@@ -383,25 +381,18 @@ impl Lower<'_> {
             Cond::Dyn(c) => {
                 let (tn, en) = refinements(first);
                 let names = if and { tn } else { en };
-                let rest_value = |me: &mut Self, f: &mut Frame| -> R<()> {
-                    me.narrowed(f, &names, |me, f| {
-                        let v = me.bool_op(f, op, rest)?;
-                        let c = me.cond(&v)?;
-                        let v = me.cond_value(c);
-                        f.vars.insert(BOX.into(), LV::D(v));
-                        Ok(())
-                    })
+                let rest_value = |me: &mut Self, f: &mut Frame| -> R<LV> {
+                    me.unwrap_vars(f, &names);
+                    let v = me.bool_op(f, op, rest)?;
+                    let c = me.cond(&v)?;
+                    Ok(LV::D(me.cond_value(c)))
                 };
-                let short = |_: &mut Self, f: &mut Frame| -> R<()> {
-                    f.vars.insert(BOX.into(), LV::bool(!and));
-                    Ok(())
-                };
+                let short = |_: &mut Self, _: &mut Frame| -> R<LV> { Ok(LV::bool(!and)) };
                 if and {
-                    self.branch(f, c, rest_value, short)?;
+                    self.branch_value(f, c, rest_value, short)
                 } else {
-                    self.branch(f, c, short, rest_value)?;
+                    self.branch_value(f, c, short, rest_value)
                 }
-                Ok(f.vars.remove(BOX).unwrap_or(LV::bool(false)))
             }
         }
     }
@@ -537,7 +528,11 @@ impl Lower<'_> {
             Cond::Static(true) => self.comp_filtered(f, acc, elt, more, rest),
             Cond::Dyn(c) => {
                 let (tn, _) = refinements(test);
-                self.branch(f, c, |me, f| me.narrowed(f, &tn, |me, f| me.comp_filtered(f, acc, elt, more, rest)), |_, _| Ok(()))
+                let then = |me: &mut Self, f: &mut Frame| {
+                    me.unwrap_vars(f, &tn);
+                    me.comp_filtered(f, acc, elt, more, rest)
+                };
+                self.branch(f, c, then, |_, _| Ok(()))
             }
         }
     }
@@ -570,10 +565,6 @@ impl Lower<'_> {
         })
     }
 }
-
-/// Temporaries for `and`/`or` and conditional expressions.
-const BOX: &str = "$bool";
-const IFX: &str = "$ifx";
 
 /// A static index into a known-length sequence: an item (`Ok`) or a slice
 /// (`Err`), or `None` when out of range.

@@ -50,9 +50,7 @@ fn same_static(a: &Value, b: &Value) -> bool {
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::DType(x), Value::DType(y)) => x == y,
         (Value::Device(x), Value::Device(y)) => x == y,
-        (Value::Tensor(x), Value::Tensor(y)) => {
-            x.same_storage(y) && x.shape() == y.shape() && x.strides() == y.strides() && x.offset() == y.offset()
-        }
+        (Value::Tensor(x), Value::Tensor(y)) => same_tensor(x, y),
         (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
         (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same_static(p, q)),
         (Value::Object(x), Value::Object(y)) => Rc::ptr_eq(x, y),
@@ -80,6 +78,11 @@ fn rebuild(s: &Shape, outs: &mut impl Iterator<Item = IrValue>) -> LV {
         Shape::Tuple(xs) => LV::Tuple(xs.iter().map(|x| rebuild(x, outs)).collect()),
         Shape::List(xs, h) => LV::List(xs.iter().map(|x| rebuild(x, outs)).collect(), h.clone()),
     }
+}
+
+/// The same view of the same storage.
+pub(crate) fn same_tensor(a: &tsc_runtime::Tensor, b: &tsc_runtime::Tensor) -> bool {
+    a.same_storage(b) && a.shape() == b.shape() && a.strides() == b.strides() && a.offset() == b.offset()
 }
 
 pub(crate) fn raised(vars: &BTreeMap<String, LV>) -> bool {
@@ -233,8 +236,35 @@ impl Lower<'_> {
         Ok(())
     }
 
+    /// A two-way branch that yields one value: `then`/`els` lower a path
+    /// each and return its value, which the `if` joins like a variable.
+    pub(crate) fn branch_value(
+        &mut self,
+        f: &mut Frame,
+        c: IrValue,
+        then: impl FnOnce(&mut Self, &mut Frame) -> R<LV>,
+        els: impl FnOnce(&mut Self, &mut Frame) -> R<LV>,
+    ) -> R<LV> {
+        const VALUE: &str = "$value";
+        self.branch(
+            f,
+            c,
+            |me, f| {
+                let v = then(me, f)?;
+                f.vars.insert(VALUE.into(), v);
+                Ok(())
+            },
+            |me, f| {
+                let v = els(me, f)?;
+                f.vars.insert(VALUE.into(), v);
+                Ok(())
+            },
+        )?;
+        Ok(f.vars.remove(VALUE).unwrap_or(LV::none()))
+    }
+
     /// Appends an `if`/`loop` node owning `blocks`; returns its outputs.
-    fn control_node(&mut self, op: Op, ins: Vec<IrValue>, outs: Vec<Type>, blocks: Vec<tsc_compiler::Block>) -> Vec<IrValue> {
+    pub(crate) fn control_node(&mut self, op: Op, ins: Vec<IrValue>, outs: Vec<Type>, blocks: Vec<tsc_compiler::Block>) -> Vec<IrValue> {
         let n = self.g.append_node_with_blocks(self.cur, op, ins, outs, blocks);
         let loc = self.loc();
         self.g.set_loc(n, loc);

@@ -227,15 +227,23 @@ impl Lower<'_> {
                 self.branch(
                     f,
                     c,
-                    |me, f| me.narrowed(f, &tn, |me, f| me.block(f, body)),
-                    |me, f| me.narrowed(f, &en, |me, f| me.block(f, orelse)),
+                    |me, f| {
+                        me.unwrap_vars(f, &tn);
+                        me.block(f, body)
+                    },
+                    |me, f| {
+                        me.unwrap_vars(f, &en);
+                        me.block(f, orelse)
+                    },
                 )
             }
         }
     }
 
     /// Replaces `Optional` graph variables named in `names` by their
-    /// unwrapped values.
+    /// unwrapped values (TorchScript's refinement after `x is not None`).
+    /// The merge turns a narrowing that one path only made back into the
+    /// optional.
     pub(crate) fn unwrap_vars(&mut self, f: &mut Frame, names: &[String]) {
         for n in names {
             if let Some(LV::D(v)) = f.vars.get(n).cloned() {
@@ -245,14 +253,6 @@ impl Lower<'_> {
                 }
             }
         }
-    }
-
-    /// Runs `k` with the named `Optional` variables narrowed to their
-    /// values (TorchScript's refinement after `x is not None`). The merge
-    /// turns a narrowing that one path only made back into the optional.
-    pub(crate) fn narrowed(&mut self, f: &mut Frame, names: &[String], k: impl FnOnce(&mut Self, &mut Frame) -> R<()>) -> R<()> {
-        self.unwrap_vars(f, names);
-        k(self, f)
     }
 
     /// Lowers a `loop` node over `body` (carrying what it assigns).
@@ -301,23 +301,16 @@ impl Lower<'_> {
             }
             Exit::Maybe(_, c) => {
                 let any = self.any_flag(f, &[RET, BRK]).unwrap_or(c);
-                const WC: &str = "$wc";
-                self.branch(
+                let v = self.branch_value(
                     f,
                     any,
-                    |_, f| {
-                        f.vars.insert(WC.into(), LV::bool(false));
-                        Ok(())
-                    },
+                    |_, _| Ok(LV::bool(false)),
                     |me, f| {
                         let c = me.expr(f, test)?;
                         let c = me.cond(&c)?;
-                        let v = me.cond_value(c);
-                        f.vars.insert(WC.into(), LV::D(v));
-                        Ok(())
+                        Ok(LV::D(me.cond_value(c)))
                     },
                 )?;
-                let v = f.vars.remove(WC).unwrap_or(LV::bool(false));
                 self.mat(&v)
             }
         }
@@ -368,20 +361,7 @@ impl Lower<'_> {
                 if always {
                     return Ok(rv);
                 }
-                const RES: &str = "$res";
-                self.branch(
-                    f,
-                    r,
-                    |_, f| {
-                        f.vars.insert(RES.into(), rv);
-                        Ok(())
-                    },
-                    |_, f| {
-                        f.vars.insert(RES.into(), LV::none());
-                        Ok(())
-                    },
-                )?;
-                Ok(f.vars.remove(RES).unwrap_or(LV::none()))
+                self.branch_value(f, r, |_, _| Ok(rv), |_, _| Ok(LV::none()))
             }
             Some(_) => self.fail("internal: bad return flag"),
         }
@@ -455,14 +435,14 @@ fn exit_state(f: &Frame, flags: &[&str]) -> Exit {
 
 /// Sets aside the enclosing loop's `break`/`continue` flags (a nested loop
 /// has its own, starting false).
-fn take_loop_flags(f: &mut Frame) -> [Option<LV>; 2] {
+pub(crate) fn take_loop_flags(f: &mut Frame) -> [Option<LV>; 2] {
     let saved = [f.vars.remove(BRK), f.vars.remove(CONT)];
     f.vars.insert(BRK.into(), LV::bool(false));
     f.vars.insert(CONT.into(), LV::bool(false));
     saved
 }
 
-fn restore_loop_flags(f: &mut Frame, saved: [Option<LV>; 2]) {
+pub(crate) fn restore_loop_flags(f: &mut Frame, saved: [Option<LV>; 2]) {
     f.vars.remove(BRK);
     f.vars.remove(CONT);
     for (name, v) in [BRK, CONT].into_iter().zip(saved) {

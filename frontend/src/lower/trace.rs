@@ -156,9 +156,8 @@ impl Lower<'_> {
 
     /// `while` in a trace: unrolled by the example run's conditions.
     pub(crate) fn trace_while(&mut self, f: &mut super::Frame, test: &crate::syntax::ast::Expr, body: &[crate::syntax::ast::Stmt]) -> R<()> {
-        use super::stmt::{BRK, CONT, RET};
-        let saved = [f.vars.remove(BRK), f.vars.remove(CONT)];
-        f.vars.insert(BRK.into(), LV::bool(false));
+        use super::stmt::{restore_loop_flags, take_loop_flags, BRK, CONT, RET};
+        let saved = take_loop_flags(f);
         for i in 0..=MAX_TRACE_ITERS {
             let c = self.expr(f, test)?;
             if let Cond::Static(false) = self.cond(&c)? {
@@ -174,12 +173,7 @@ impl Lower<'_> {
                 break;
             }
         }
-        f.vars.remove(BRK);
-        for (name, v) in [BRK, CONT].into_iter().zip(saved) {
-            if let Some(v) = v {
-                f.vars.insert(name.into(), v);
-            }
-        }
+        restore_loop_flags(f, saved);
         Ok(())
     }
 }
