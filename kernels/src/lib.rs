@@ -8,6 +8,7 @@
 //! - [`unary`]: vectorized float math (exp, tanh, gelu, ...) on slices.
 //! - [`rows`]: row-wise fused kernels (softmax, log_softmax, layer_norm).
 //! - [`binary`]: elementwise binary ops and sums on slices.
+//! - [`jit`]: the kernel IR of fused elementwise loops and its backends.
 //! - [`parallel`]: splitting work across cores when it pays.
 //! - [`simd`]: the small SIMD layer (AVX2+FMA, runtime-detected) the
 //!   vectorized kernels are written against.
@@ -15,6 +16,7 @@
 pub mod binary;
 pub mod conv;
 pub mod gemm;
+pub mod jit;
 pub mod parallel;
 pub mod pool;
 pub mod rows;

@@ -1,0 +1,7 @@
+//! The kernel JIT: a portable IR for fused elementwise loops ([`ir`]), its
+//! reference semantics ([`reference`]), and the backends that compile it.
+
+pub mod ir;
+pub mod reference;
+
+pub use ir::{BinaryOp, CmpOp, Inst, Kernel, Kind, UnaryOp};
