@@ -3,5 +3,6 @@
 
 pub mod ir;
 pub mod reference;
+pub mod cpu;
 
 pub use ir::{BinaryOp, CmpOp, Inst, Kernel, Kind, UnaryOp};

@@ -1,0 +1,406 @@
+//! The float math the row functions need, emitted as CLIF: [`Emit`] wraps a
+//! `FunctionBuilder` and a lane type (`f32` for the scalar tail, `f32x4` for
+//! the vector loop) so every function below is written once for both, and
+//! the polynomial approximations (exp, log, tanh, sigmoid, silu, erf, gelu,
+//! gelu_tanh) are ports of `crate::unary::approx` (same coefficients and
+//! range reductions; the accuracy measured for this port is in
+//! `spec/kernels.md`).
+
+// Coefficients are written as the fitter printed them.
+#![allow(clippy::excessive_precision)]
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::types::{F32, F32X4, I32, I32X4};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value};
+use cranelift_frontend::FunctionBuilder;
+
+use crate::jit::ir::UnaryOp;
+
+/// An emitter for one lane type.
+pub(super) struct Emit<'a, 'b> {
+    pub b: &'a mut FunctionBuilder<'b>,
+    /// `f32x4` lanes (else scalar `f32`).
+    pub vector: bool,
+    /// Fused multiply-add is a single instruction on this ISA.
+    pub has_fma: bool,
+}
+
+/// A mask: the result of a comparison in the current lane type.
+#[derive(Copy, Clone)]
+pub(super) struct Mask(pub Value);
+
+impl Emit<'_, '_> {
+    fn fty(&self) -> Type {
+        if self.vector {
+            F32X4
+        } else {
+            F32
+        }
+    }
+    fn ity(&self) -> Type {
+        if self.vector {
+            I32X4
+        } else {
+            I32
+        }
+    }
+    /// The float constant `c` in every lane.
+    pub fn c(&mut self, c: f32) -> Value {
+        let s = self.b.ins().f32const(c);
+        if self.vector {
+            self.b.ins().splat(F32X4, s)
+        } else {
+            s
+        }
+    }
+    /// The integer constant `c` in every lane.
+    fn ci(&mut self, c: i32) -> Value {
+        let s = self.b.ins().iconst(I32, i64::from(c));
+        if self.vector {
+            self.b.ins().splat(I32X4, s)
+        } else {
+            s
+        }
+    }
+    fn bits(&mut self, x: Value) -> Value {
+        let t = self.ity();
+        self.b.ins().bitcast(t, MemFlagsData::new(), x)
+    }
+    fn float_of_bits(&mut self, x: Value) -> Value {
+        let t = self.fty();
+        self.b.ins().bitcast(t, MemFlagsData::new(), x)
+    }
+    pub fn add(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().fadd(a, b)
+    }
+    pub fn sub(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().fsub(a, b)
+    }
+    pub fn mul(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().fmul(a, b)
+    }
+    pub fn div(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().fdiv(a, b)
+    }
+    /// `a·b + c`, fused when the ISA has FMA.
+    pub fn mul_add(&mut self, a: Value, b: Value, c: Value) -> Value {
+        if self.has_fma {
+            self.b.ins().fma(a, b, c)
+        } else {
+            let p = self.b.ins().fmul(a, b);
+            self.b.ins().fadd(p, c)
+        }
+    }
+    fn mul_addc(&mut self, a: Value, b: f32, c: Value) -> Value {
+        let b = self.c(b);
+        self.mul_add(a, b, c)
+    }
+    pub fn cmp(&mut self, cc: FloatCC, a: Value, b: Value) -> Mask {
+        Mask(self.b.ins().fcmp(cc, a, b))
+    }
+    fn cmpc(&mut self, cc: FloatCC, a: Value, c: f32) -> Mask {
+        let c = self.c(c);
+        self.cmp(cc, a, c)
+    }
+    /// `m ? a : b` per lane.
+    pub fn select(&mut self, m: Mask, a: Value, b: Value) -> Value {
+        if self.vector {
+            let m = self.b.ins().bitcast(F32X4, MemFlagsData::new(), m.0);
+            self.b.ins().bitselect(m, a, b)
+        } else {
+            self.b.ins().select(m.0, a, b)
+        }
+    }
+    /// Clamps into `[lo, hi]`; NaN stays NaN.
+    fn clamp(&mut self, x: Value, lo: f32, hi: f32) -> Value {
+        let m = self.cmpc(FloatCC::LessThan, x, lo);
+        let l = self.c(lo);
+        let x = self.select(m, l, x);
+        let m = self.cmpc(FloatCC::GreaterThan, x, hi);
+        let h = self.c(hi);
+        self.select(m, h, x)
+    }
+    /// The magnitude of `x` with the sign of `s`.
+    fn copysign(&mut self, x: Value, s: Value) -> Value {
+        let (xb, sb) = (self.bits(x), self.bits(s));
+        let (mag, sign) = (self.ci(0x7fff_ffff), self.ci(i32::MIN));
+        let xb = self.b.ins().band(xb, mag);
+        let sb = self.b.ins().band(sb, sign);
+        let r = self.b.ins().bor(xb, sb);
+        self.float_of_bits(r)
+    }
+    /// Horner evaluation, highest degree first.
+    fn poly(&mut self, x: Value, c: &[f32]) -> Value {
+        let mut acc = self.c(c[0]);
+        for &k in &c[1..] {
+            let k = self.c(k);
+            acc = self.mul_add(acc, x, k);
+        }
+        acc
+    }
+    /// `2^n` for lanes holding integers in `[-126, 127]`: `n + 1.5·2^23` has
+    /// `n` in its low mantissa bits.
+    fn pow2i(&mut self, n: Value) -> Value {
+        let magic = self.c(12_582_912.0);
+        let t = self.add(n, magic);
+        let t = self.bits(t);
+        let bias = self.ci(127 - 0x4b40_0000);
+        let e = self.b.ins().iadd(t, bias);
+        let sh = self.b.ins().iconst(I32, 23);
+        let e = self.b.ins().ishl(e, sh);
+        self.float_of_bits(e)
+    }
+    /// For positive normal lanes: `(e, m)` with `x = 2^e · m`, `m ∈ [1, 2)`.
+    fn split_exp(&mut self, x: Value) -> (Value, Value) {
+        let b = self.bits(x);
+        let sh = self.b.ins().iconst(I32, 23);
+        let e = self.b.ins().ushr(b, sh);
+        let ff = self.ci(0xff);
+        let e = self.b.ins().band(e, ff);
+        let ft = self.fty();
+        let e = self.b.ins().fcvt_from_sint(ft, e);
+        let e127 = self.c(127.0);
+        let e = self.sub(e, e127);
+        let (mm, one) = (self.ci(0x007f_ffff), self.ci(0x3f80_0000));
+        let m = self.b.ins().band(b, mm);
+        let m = self.b.ins().bor(m, one);
+        (e, self.float_of_bits(m))
+    }
+
+    /// `op(x)`.
+    pub fn unary(&mut self, op: UnaryOp, x: Value) -> Value {
+        match op {
+            UnaryOp::Neg => self.b.ins().fneg(x),
+            UnaryOp::Abs => self.b.ins().fabs(x),
+            UnaryOp::Exp => self.exp(x),
+            UnaryOp::Log => self.log(x),
+            UnaryOp::Sqrt => self.b.ins().sqrt(x),
+            UnaryOp::Rsqrt => {
+                let s = self.b.ins().sqrt(x);
+                let one = self.c(1.0);
+                self.div(one, s)
+            }
+            UnaryOp::Reciprocal => {
+                let one = self.c(1.0);
+                self.div(one, x)
+            }
+            UnaryOp::Tanh => self.tanh(x),
+            UnaryOp::Sigmoid => {
+                let one = self.c(1.0);
+                self.over_one_plus_exp(x, one)
+            }
+            UnaryOp::Silu => self.over_one_plus_exp(x, x),
+            UnaryOp::Relu => {
+                // x < 0 ? 0 : x keeps NaN and -0.
+                let m = self.cmpc(FloatCC::LessThan, x, 0.0);
+                let z = self.c(0.0);
+                self.select(m, z, x)
+            }
+            UnaryOp::Erf => self.erf(x),
+            UnaryOp::Gelu => self.gelu(x),
+            UnaryOp::GeluTanh => self.gelu_tanh(x),
+            UnaryOp::Floor => self.b.ins().floor(x),
+            UnaryOp::Ceil => self.b.ins().ceil(x),
+            UnaryOp::Trunc => self.b.ins().trunc(x),
+        }
+    }
+
+    /// Cody-Waite reduction `x = n·ln2 + r` and `e^r` on |r| ≤ ln2/2.
+    fn exp_reduced(&mut self, x: Value) -> (Value, Value) {
+        let l2e = self.c(std::f32::consts::LOG2_E);
+        let n = self.mul(x, l2e);
+        let n = self.b.ins().nearest(n);
+        let r = self.mul_addc(n, -LN2_HI, x);
+        let r = self.mul_addc(n, -LN2_LO, r);
+        let p = self.poly(r, &EXP_P);
+        let pr = self.mul(p, r);
+        let y = self.mul_add(pr, r, r);
+        let one = self.c(1.0);
+        (n, self.add(y, one))
+    }
+    /// e^x: inf above 88.73, 0 below -103.98, denormal results in between.
+    fn exp(&mut self, x: Value) -> Value {
+        let x = self.clamp(x, -104.0, 89.0);
+        let (n, y) = self.exp_reduced(x);
+        // 2^n as 2^n1 · 2^n2 so each factor stays normal.
+        let half = self.c(0.5);
+        let n1 = self.mul(n, half);
+        let n1 = self.b.ins().nearest(n1);
+        let n2 = self.sub(n, n1);
+        let p1 = self.pow2i(n1);
+        let p2 = self.pow2i(n2);
+        let y = self.mul(y, p1);
+        self.mul(y, p2)
+    }
+    /// e^x clamped to [-87.3, 88.7]: results always normal (cheaper).
+    fn exp_normal(&mut self, x: Value) -> Value {
+        let x = self.clamp(x, -87.3, 88.7);
+        let (n, y) = self.exp_reduced(x);
+        let p = self.pow2i(n);
+        self.mul(y, p)
+    }
+    /// ln x: log(0) = -inf, log(x<0) = NaN, log(inf) = inf.
+    fn log(&mut self, x: Value) -> Value {
+        let tiny = self.cmpc(FloatCC::LessThan, x, f32::MIN_POSITIVE);
+        let big23 = self.c(8_388_608.0);
+        let xb = self.mul(x, big23);
+        let xs = self.select(tiny, xb, x);
+        let (e, m) = self.split_exp(xs);
+        let c23 = self.c(23.0);
+        let e23 = self.sub(e, c23);
+        let e = self.select(tiny, e23, e);
+        let sqrt2 = self.c(std::f32::consts::SQRT_2);
+        let big = self.cmp(FloatCC::LessThan, sqrt2, m);
+        let half = self.c(0.5);
+        let mh = self.mul(m, half);
+        let m = self.select(big, mh, m);
+        let one = self.c(1.0);
+        let e1 = self.add(e, one);
+        let e = self.select(big, e1, e);
+        let f = self.sub(m, one);
+        let f2 = self.mul(f, f);
+        let p = self.poly(f, &LOG_P);
+        let lo = self.c(LN2_LO);
+        let elo = self.mul(e, lo);
+        let pf = self.mul(p, f);
+        let y = self.mul_add(pf, f2, elo);
+        let y = self.mul_addc(f2, -0.5, y);
+        let r = self.add(f, y);
+        let r = self.mul_addc(e, LN2_HI, r);
+        let inf = self.cmpc(FloatCC::Equal, x, f32::INFINITY);
+        let r = self.select(inf, x, r);
+        let zero = self.cmpc(FloatCC::Equal, x, 0.0);
+        let ninf = self.c(f32::NEG_INFINITY);
+        let r = self.select(zero, ninf, r);
+        let nonneg = self.cmpc(FloatCC::GreaterThanOrEqual, x, 0.0);
+        let nan = self.c(f32::NAN);
+        self.select(nonneg, r, nan)
+    }
+    /// tanh: x + x³P(x²) for |x| < 0.625, else 1 - 2/(e^2|x| + 1) with x's sign.
+    fn tanh(&mut self, x: Value) -> Value {
+        let ax = self.b.ins().fabs(x);
+        let s = self.mul(x, x);
+        let p = self.poly(s, &TANH_P);
+        let xs = self.mul(x, s);
+        let small = self.mul_add(p, xs, x);
+        let small = self.copysign(small, x);
+        let ax2 = self.add(ax, ax);
+        let e = self.exp_normal(ax2);
+        let one = self.c(1.0);
+        let e1 = self.add(e, one);
+        let two = self.c(2.0);
+        let q = self.div(two, e1);
+        let large = self.sub(one, q);
+        let large = self.copysign(large, x);
+        let m = self.cmpc(FloatCC::LessThan, ax, TANH_SMALL);
+        self.select(m, small, large)
+    }
+    /// `num / (1 + e^-w)`, as `num·e^w / (1 + e^w)` for w < -80 so e^-w never
+    /// overflows.
+    fn over_one_plus_exp(&mut self, w: Value, num: Value) -> Value {
+        let big = self.cmpc(FloatCC::GreaterThanOrEqual, w, -80.0);
+        let nw = self.b.ins().fneg(w);
+        let arg = self.select(big, nw, w);
+        let e = self.exp(arg);
+        let ne = self.mul(num, e);
+        let num = self.select(big, num, ne);
+        let one = self.c(1.0);
+        let d = self.add(e, one);
+        self.div(num, d)
+    }
+    /// erfc(t) for t ≥ 0.921875 (t clamped to 6).
+    fn erfc_large(&mut self, t: Value) -> Value {
+        let t = self.clamp(t, ERF_SMALL, ERFC_T_MAX);
+        let s = self.c(ERF_SMALL);
+        let t = self.sub(t, s);
+        let q = self.poly(t, &ERFC_Q);
+        self.exp_normal(q)
+    }
+    fn erf_small(&mut self, x: Value) -> Value {
+        let x2 = self.mul(x, x);
+        let p = self.poly(x2, &ERF_P);
+        self.mul_add(p, x, x)
+    }
+    fn erf(&mut self, x: Value) -> Value {
+        let t = self.b.ins().fabs(x);
+        let small = self.erf_small(x);
+        let ec = self.erfc_large(t);
+        let one = self.c(1.0);
+        let large = self.sub(one, ec);
+        let large = self.copysign(large, x);
+        let m = self.cmpc(FloatCC::LessThan, t, ERF_SMALL);
+        self.select(m, small, large)
+    }
+    /// x·Φ(x), Φ(x) = erfc(-x/√2)/2 (no 1 + erf cancellation for x < 0).
+    fn gelu(&mut self, x: Value) -> Value {
+        let k = self.c(std::f32::consts::FRAC_1_SQRT_2);
+        let u = self.mul(x, k);
+        let t = self.b.ins().fabs(u);
+        let es = self.erf_small(u);
+        let half = self.c(0.5);
+        let phi_small = self.mul_add(es, half, half);
+        let ec = self.erfc_large(t);
+        let h = self.mul(ec, half);
+        let m = self.cmpc(FloatCC::LessThan, t, ERFC_T_MAX);
+        let zero = self.c(0.0);
+        let h = self.select(m, h, zero);
+        let one = self.c(1.0);
+        let oh = self.sub(one, h);
+        let pos = self.cmpc(FloatCC::GreaterThanOrEqual, u, 0.0);
+        let phi_large = self.select(pos, oh, h);
+        let sm = self.cmpc(FloatCC::LessThan, t, ERF_SMALL);
+        let phi = self.select(sm, phi_small, phi_large);
+        self.mul(x, phi)
+    }
+    /// x/2·(1 + tanh(z)) = x·sigmoid(2z), z = √(2/π)(x + 0.044715x³).
+    fn gelu_tanh(&mut self, x: Value) -> Value {
+        const C1: f32 = 1.595_769_1; // 2·√(2/π)
+        const C2: f32 = 0.071_354_82; // 2·√(2/π)·0.044715
+        let x2 = self.mul(x, x);
+        let c1 = self.c(C1);
+        let inner = self.mul_addc(x2, C2, c1);
+        let w = self.mul(x, inner);
+        self.over_one_plus_exp(w, x)
+    }
+}
+
+/// ln 2 split so that `n · LN2_HI` is exact for |n| < 2^15.
+const LN2_HI: f32 = 0.693_359_375;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2.
+const EXP_P: [f32; 6] = [1.979_036_5e-4, 1.394_465_2e-3, 8.333_497e-3, 4.166_629_5e-2, 1.666_666_6e-1, 0.5];
+/// ln(1+f) = f - f²/2 + f³·P(f) on f ∈ [√½ - 1, √2 - 1].
+const LOG_P: [f32; 8] = [
+    -7.634_558e-2,
+    1.276_167_8e-1,
+    -1.316_020_8e-1,
+    1.420_174_7e-1,
+    -1.662_335_4e-1,
+    2.000_122_7e-1,
+    -2.500_082_3e-1,
+    3.333_333_1e-1,
+];
+/// tanh(x) = x + x³·P(x²) on |x| < 0.625.
+const TANH_SMALL: f32 = 0.625;
+const TANH_P: [f32; 6] =
+    [2.142_944_8e-3, -8.177_38e-3, 2.170_069_7e-2, -5.394_676_3e-2, 1.333_320_6e-1, -3.333_333_1e-1];
+/// erf(x) = x + x·P(x²) on |x| < 0.921875.
+const ERF_SMALL: f32 = 0.921_875;
+const ERF_P: [f32; 7] =
+    [8.370_042e-5, -8.142_69e-4, 5.201_031e-3, -2.685_939_7e-2, 1.128_369_6e-1, -3.761_263_5e-1, 1.283_791_7e-1];
+/// ln(erfc(t)) = Q(t - 0.921875) on t ∈ [0.921875, 6].
+const ERFC_T_MAX: f32 = 6.0;
+const ERFC_Q: [f32; 12] = [
+    1.047_217_2e-9,
+    -2.385_544_6e-8,
+    1.308_050_3e-7,
+    1.760_505_1e-6,
+    -3.761_124_8e-5,
+    3.533_019_3e-4,
+    -2.237_749_3e-3,
+    1.094_101_6e-2,
+    -4.487_055_2e-2,
+    -8.329_773_5e-1,
+    -2.508_013_7,
+    -1.648_561_8,
+];
