@@ -11,8 +11,9 @@
 //! `strides[k]` its stride in elements (strided operands), `scalars[k]` its
 //! value (scalar operands); unused slots are never read. Base pointers,
 //! strides, broadcast and scalar values are loaded (and splatted) once in the
-//! entry block; then three loops run: f32x4 ×`unroll`, single f32x4, and a
-//! scalar tail, each with the same body ([`emit_body`]).
+//! entry block; then three loops run: f32x4 ×`unroll` (the copies
+//! interleaved instruction by instruction), single f32x4, and a scalar
+//! tail, each with the same body (`Row::emit_body`).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F32X4, I64};
@@ -24,7 +25,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use std::sync::Mutex;
 
-use super::math::{Emit, Mask};
+use super::math::{Emit, Mask, MAX_COPIES, V};
 use crate::jit::ir::{BinaryOp, CmpOp, Inst, Kernel};
 
 /// How an operand varies along the row.
@@ -84,7 +85,7 @@ pub(super) fn compile(kernel: &Kernel, classes: &[Class], unroll: usize) -> Resu
     }
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    Row::build(&mut b, kernel, classes, unroll.max(1), has_fma);
+    Row::build(&mut b, kernel, classes, unroll.clamp(1, MAX_COPIES), has_fma);
     b.finalize(module.target_config());
     let err = |e: cranelift_module::ModuleError| format!("cranelift: {e:?}");
     let id = module.declare_function("row", Linkage::Local, &ctx.func.signature).map_err(err)?;
@@ -197,14 +198,22 @@ impl<'k> Row<'k> {
         b.ins().brif(go, body, &[], next, &[]);
         b.switch_to_block(body);
         b.seal_block(body);
-        for u in 0..copies {
-            let first = (u * lanes) as i64;
-            let params: Vec<Option<Value>> = self.srcs.iter().map(|&s| self.load(b, s, lanes, first)).collect();
-            let mut em = Emit { b: &mut *b, vector: lanes > 1, has_fma: self.has_fma };
-            let vals = self.emit_body(&mut em, &params);
-            for (&o, &v) in self.outs.iter().zip(&vals) {
-                let p = b.use_var(o);
-                b.ins().store(flags(), v, p, (4 * first) as i32);
+        // All copies at once, interleaved instruction by instruction.
+        let params: Vec<Option<V>> = self
+            .srcs
+            .iter()
+            .map(|&s| {
+                let per_copy: Option<Vec<Value>> =
+                    (0..copies).map(|u| self.load(b, s, lanes, (u * lanes) as i64)).collect();
+                per_copy.map(|c| V::new(&c))
+            })
+            .collect();
+        let mut em = Emit { b: &mut *b, vector: lanes > 1, n: copies, has_fma: self.has_fma };
+        let vals = self.emit_body(&mut em, &params);
+        for (&o, v) in self.outs.iter().zip(&vals) {
+            let p = b.use_var(o);
+            for (u, &x) in v.copies().iter().enumerate() {
+                b.ins().store(flags(), x, p, (4 * u * lanes) as i32);
             }
         }
         for src in &self.srcs {
@@ -263,13 +272,13 @@ impl<'k> Row<'k> {
     }
 
     /// The kernel body on one set of lanes; returns the outputs.
-    fn emit_body(&self, em: &mut Emit, params: &[Option<Value>]) -> Vec<Value> {
+    fn emit_body(&self, em: &mut Emit, params: &[Option<V>]) -> Vec<V> {
         let insts = &self.kernel.insts;
-        let mut vals: Vec<Option<Value>> = vec![None; insts.len()];
+        let mut vals: Vec<Option<V>> = vec![None; insts.len()];
         let mut masks: Vec<Option<Mask>> = vec![None; insts.len()];
         // `check` guarantees operands are defined earlier and of the right
         // kind; a `None` here would be a bug in this file.
-        let v = |vals: &[Option<Value>], i: u32| vals[i as usize].expect("kernel checked: operand defined");
+        let v = |vals: &[Option<V>], i: u32| vals[i as usize].expect("kernel checked: operand defined");
         let mul_of = |i: u32| match insts[i as usize] {
             Inst::Binary(BinaryOp::Mul, x, y) if self.fused[i as usize] => Some((x, y)),
             _ => None,
@@ -286,11 +295,11 @@ impl<'k> Row<'k> {
                     (BinaryOp::Add, Some((x, y)), _) => em.mul_add(v(&vals, x), v(&vals, y), v(&vals, c)),
                     (BinaryOp::Add, None, Some((x, y))) => em.mul_add(v(&vals, x), v(&vals, y), v(&vals, a)),
                     (BinaryOp::Sub, Some((x, y)), _) => {
-                        let nc = em.b.ins().fneg(v(&vals, c));
+                        let nc = em.neg(v(&vals, c));
                         em.mul_add(v(&vals, x), v(&vals, y), nc)
                     }
                     (BinaryOp::Sub, None, Some((x, y))) => {
-                        let nx = em.b.ins().fneg(v(&vals, x));
+                        let nx = em.neg(v(&vals, x));
                         em.mul_add(nx, v(&vals, y), v(&vals, a))
                     }
                     _ => binary(em, op, v(&vals, a), v(&vals, c)),
@@ -310,15 +319,15 @@ impl<'k> Row<'k> {
     }
 }
 
-fn binary(em: &mut Emit, op: BinaryOp, a: Value, b: Value) -> Value {
+fn binary(em: &mut Emit, op: BinaryOp, a: V, b: V) -> V {
     match op {
         BinaryOp::Add => em.add(a, b),
         BinaryOp::Sub => em.sub(a, b),
         BinaryOp::Mul => em.mul(a, b),
         BinaryOp::Div => em.div(a, b),
         // CLIF fmax/fmin return NaN when either operand is NaN.
-        BinaryOp::Max => em.b.ins().fmax(a, b),
-        BinaryOp::Min => em.b.ins().fmin(a, b),
+        BinaryOp::Max => em.map2(a, b, |b, x, y| b.ins().fmax(x, y)),
+        BinaryOp::Min => em.map2(a, b, |b, x, y| b.ins().fmin(x, y)),
     }
 }
 

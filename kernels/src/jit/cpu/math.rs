@@ -1,6 +1,7 @@
 //! The float math the row functions need, emitted as CLIF: [`Emit`] wraps a
-//! `FunctionBuilder` and a lane type (`f32` for the scalar tail, `f32x4` for
-//! the vector loop) so every function below is written once for both, and
+//! `FunctionBuilder`, a lane type (`f32` for the scalar tail, `f32x4` for
+//! the vector loops) and a number of interleaved copies ([`V`]: one value
+//! per unrolled vector) so every function below is written once for all, and
 //! the polynomial approximations (exp, log, tanh, sigmoid, silu, erf, gelu,
 //! gelu_tanh) are ports of `crate::unary::approx` (same coefficients and
 //! range reductions; the accuracy measured for this port is in
@@ -16,18 +17,48 @@ use cranelift_frontend::FunctionBuilder;
 
 use crate::jit::ir::UnaryOp;
 
-/// An emitter for one lane type.
+/// The most copies of the body one loop iteration computes.
+pub(super) const MAX_COPIES: usize = 4;
+
+/// One value of the body in each of `n` interleaved copies (the unrolled
+/// loop computes several vectors at once; emitting each instruction for
+/// every copy before the next instruction gives the out-of-order core
+/// independent chains side by side, where copies emitted one after another
+/// would be latency-bound).
+#[derive(Copy, Clone)]
+pub(super) struct V {
+    v: [Value; MAX_COPIES],
+    n: usize,
+}
+
+impl V {
+    /// `vals.len()` copies (1 to [`MAX_COPIES`]).
+    pub fn new(vals: &[Value]) -> V {
+        let mut v = [vals[0]; MAX_COPIES];
+        v[..vals.len()].copy_from_slice(vals);
+        V { v, n: vals.len() }
+    }
+    pub fn copies(&self) -> &[Value] {
+        &self.v[..self.n]
+    }
+}
+
+/// An emitter for one lane type and number of copies.
 pub(super) struct Emit<'a, 'b> {
     pub b: &'a mut FunctionBuilder<'b>,
     /// `f32x4` lanes (else scalar `f32`).
     pub vector: bool,
+    /// Copies of the body (1 to [`MAX_COPIES`]).
+    pub n: usize,
     /// Fused multiply-add is a single instruction on this ISA.
     pub has_fma: bool,
 }
 
 /// A mask: the result of a comparison in the current lane type.
 #[derive(Copy, Clone)]
-pub(super) struct Mask(pub Value);
+pub(super) struct Mask(pub V);
+
+type B<'x, 'y> = &'x mut FunctionBuilder<'y>;
 
 impl Emit<'_, '_> {
     fn fty(&self) -> Type {
@@ -44,75 +75,112 @@ impl Emit<'_, '_> {
             I32
         }
     }
-    /// The float constant `c` in every lane.
-    pub fn c(&mut self, c: f32) -> Value {
-        let s = self.b.ins().f32const(c);
-        if self.vector {
-            self.b.ins().splat(F32X4, s)
-        } else {
-            s
+    fn same(&self, x: Value) -> V {
+        V::new(&[x; MAX_COPIES][..self.n])
+    }
+    /// `f` on every copy.
+    pub fn map1(&mut self, a: V, f: impl Fn(B, Value) -> Value) -> V {
+        let mut r = a;
+        for i in 0..a.n {
+            r.v[i] = f(self.b, a.v[i]);
         }
+        r
+    }
+    pub fn map2(&mut self, a: V, b: V, f: impl Fn(B, Value, Value) -> Value) -> V {
+        let mut r = a;
+        for i in 0..a.n {
+            r.v[i] = f(self.b, a.v[i], b.v[i]);
+        }
+        r
+    }
+    fn map3(&mut self, a: V, b: V, c: V, f: impl Fn(B, Value, Value, Value) -> Value) -> V {
+        let mut r = a;
+        for i in 0..a.n {
+            r.v[i] = f(self.b, a.v[i], b.v[i], c.v[i]);
+        }
+        r
+    }
+    /// The float constant `c` in every lane.
+    pub fn c(&mut self, c: f32) -> V {
+        let mut s = self.b.ins().f32const(c);
+        if self.vector {
+            s = self.b.ins().splat(F32X4, s);
+        }
+        self.same(s)
     }
     /// The integer constant `c` in every lane.
-    fn ci(&mut self, c: i32) -> Value {
-        let s = self.b.ins().iconst(I32, i64::from(c));
+    fn ci(&mut self, c: i32) -> V {
+        let mut s = self.b.ins().iconst(I32, i64::from(c));
         if self.vector {
-            self.b.ins().splat(I32X4, s)
-        } else {
-            s
+            s = self.b.ins().splat(I32X4, s);
         }
+        self.same(s)
     }
-    fn bits(&mut self, x: Value) -> Value {
+    fn bits(&mut self, x: V) -> V {
         let t = self.ity();
-        self.b.ins().bitcast(t, MemFlagsData::new(), x)
+        self.map1(x, |b, x| b.ins().bitcast(t, MemFlagsData::new(), x))
     }
-    fn float_of_bits(&mut self, x: Value) -> Value {
+    fn float_of_bits(&mut self, x: V) -> V {
         let t = self.fty();
-        self.b.ins().bitcast(t, MemFlagsData::new(), x)
+        self.map1(x, |b, x| b.ins().bitcast(t, MemFlagsData::new(), x))
     }
-    pub fn add(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fadd(a, b)
+    pub fn add(&mut self, a: V, b: V) -> V {
+        self.map2(a, b, |b, x, y| b.ins().fadd(x, y))
     }
-    pub fn sub(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fsub(a, b)
+    pub fn sub(&mut self, a: V, b: V) -> V {
+        self.map2(a, b, |b, x, y| b.ins().fsub(x, y))
     }
-    pub fn mul(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fmul(a, b)
+    pub fn mul(&mut self, a: V, b: V) -> V {
+        self.map2(a, b, |b, x, y| b.ins().fmul(x, y))
     }
-    pub fn div(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fdiv(a, b)
+    pub fn div(&mut self, a: V, b: V) -> V {
+        self.map2(a, b, |b, x, y| b.ins().fdiv(x, y))
+    }
+    pub fn neg(&mut self, a: V) -> V {
+        self.map1(a, |b, x| b.ins().fneg(x))
+    }
+    fn abs(&mut self, a: V) -> V {
+        self.map1(a, |b, x| b.ins().fabs(x))
+    }
+    fn iand(&mut self, a: V, b: V) -> V {
+        self.map2(a, b, |b, x, y| b.ins().band(x, y))
+    }
+    fn ior(&mut self, a: V, b: V) -> V {
+        self.map2(a, b, |b, x, y| b.ins().bor(x, y))
     }
     /// `a·b + c`, fused when the ISA has FMA.
-    pub fn mul_add(&mut self, a: Value, b: Value, c: Value) -> Value {
+    pub fn mul_add(&mut self, a: V, b: V, c: V) -> V {
         if self.has_fma {
-            self.b.ins().fma(a, b, c)
+            self.map3(a, b, c, |b, x, y, z| b.ins().fma(x, y, z))
         } else {
-            let p = self.b.ins().fmul(a, b);
-            self.b.ins().fadd(p, c)
+            let p = self.mul(a, b);
+            self.add(p, c)
         }
     }
-    fn mul_addc(&mut self, a: Value, b: f32, c: Value) -> Value {
+    fn mul_addc(&mut self, a: V, b: f32, c: V) -> V {
         let b = self.c(b);
         self.mul_add(a, b, c)
     }
-    pub fn cmp(&mut self, cc: FloatCC, a: Value, b: Value) -> Mask {
-        Mask(self.b.ins().fcmp(cc, a, b))
+    pub fn cmp(&mut self, cc: FloatCC, a: V, b: V) -> Mask {
+        Mask(self.map2(a, b, |b, x, y| b.ins().fcmp(cc, x, y)))
     }
-    fn cmpc(&mut self, cc: FloatCC, a: Value, c: f32) -> Mask {
+    fn cmpc(&mut self, cc: FloatCC, a: V, c: f32) -> Mask {
         let c = self.c(c);
         self.cmp(cc, a, c)
     }
     /// `m ? a : b` per lane.
-    pub fn select(&mut self, m: Mask, a: Value, b: Value) -> Value {
+    pub fn select(&mut self, m: Mask, a: V, b: V) -> V {
         if self.vector {
-            let m = self.b.ins().bitcast(F32X4, MemFlagsData::new(), m.0);
-            self.b.ins().bitselect(m, a, b)
+            self.map3(m.0, a, b, |b, m, x, y| {
+                let m = b.ins().bitcast(F32X4, MemFlagsData::new(), m);
+                b.ins().bitselect(m, x, y)
+            })
         } else {
-            self.b.ins().select(m.0, a, b)
+            self.map3(m.0, a, b, |b, m, x, y| b.ins().select(m, x, y))
         }
     }
     /// Clamps into `[lo, hi]`; NaN stays NaN.
-    fn clamp(&mut self, x: Value, lo: f32, hi: f32) -> Value {
+    fn clamp(&mut self, x: V, lo: f32, hi: f32) -> V {
         let m = self.cmpc(FloatCC::LessThan, x, lo);
         let l = self.c(lo);
         let x = self.select(m, l, x);
@@ -121,16 +189,16 @@ impl Emit<'_, '_> {
         self.select(m, h, x)
     }
     /// The magnitude of `x` with the sign of `s`.
-    fn copysign(&mut self, x: Value, s: Value) -> Value {
+    fn copysign(&mut self, x: V, s: V) -> V {
         let (xb, sb) = (self.bits(x), self.bits(s));
         let (mag, sign) = (self.ci(0x7fff_ffff), self.ci(i32::MIN));
-        let xb = self.b.ins().band(xb, mag);
-        let sb = self.b.ins().band(sb, sign);
-        let r = self.b.ins().bor(xb, sb);
+        let xb = self.iand(xb, mag);
+        let sb = self.iand(sb, sign);
+        let r = self.ior(xb, sb);
         self.float_of_bits(r)
     }
     /// Horner evaluation, highest degree first.
-    fn poly(&mut self, x: Value, c: &[f32]) -> Value {
+    fn poly(&mut self, x: V, c: &[f32]) -> V {
         let mut acc = self.c(c[0]);
         for &k in &c[1..] {
             let k = self.c(k);
@@ -140,43 +208,43 @@ impl Emit<'_, '_> {
     }
     /// `2^n` for lanes holding integers in `[-126, 127]`: `n + 1.5·2^23` has
     /// `n` in its low mantissa bits.
-    fn pow2i(&mut self, n: Value) -> Value {
+    fn pow2i(&mut self, n: V) -> V {
         let magic = self.c(12_582_912.0);
         let t = self.add(n, magic);
         let t = self.bits(t);
         let bias = self.ci(127 - 0x4b40_0000);
-        let e = self.b.ins().iadd(t, bias);
+        let e = self.map2(t, bias, |b, x, y| b.ins().iadd(x, y));
         let sh = self.b.ins().iconst(I32, 23);
-        let e = self.b.ins().ishl(e, sh);
+        let e = self.map1(e, |b, x| b.ins().ishl(x, sh));
         self.float_of_bits(e)
     }
     /// For positive normal lanes: `(e, m)` with `x = 2^e · m`, `m ∈ [1, 2)`.
-    fn split_exp(&mut self, x: Value) -> (Value, Value) {
+    fn split_exp(&mut self, x: V) -> (V, V) {
         let b = self.bits(x);
         let sh = self.b.ins().iconst(I32, 23);
-        let e = self.b.ins().ushr(b, sh);
+        let e = self.map1(b, |b, x| b.ins().ushr(x, sh));
         let ff = self.ci(0xff);
-        let e = self.b.ins().band(e, ff);
+        let e = self.iand(e, ff);
         let ft = self.fty();
-        let e = self.b.ins().fcvt_from_sint(ft, e);
+        let e = self.map1(e, |b, x| b.ins().fcvt_from_sint(ft, x));
         let e127 = self.c(127.0);
         let e = self.sub(e, e127);
         let (mm, one) = (self.ci(0x007f_ffff), self.ci(0x3f80_0000));
-        let m = self.b.ins().band(b, mm);
-        let m = self.b.ins().bor(m, one);
+        let m = self.iand(b, mm);
+        let m = self.ior(m, one);
         (e, self.float_of_bits(m))
     }
 
     /// `op(x)`.
-    pub fn unary(&mut self, op: UnaryOp, x: Value) -> Value {
+    pub fn unary(&mut self, op: UnaryOp, x: V) -> V {
         match op {
-            UnaryOp::Neg => self.b.ins().fneg(x),
-            UnaryOp::Abs => self.b.ins().fabs(x),
+            UnaryOp::Neg => self.map1(x, |b, x| b.ins().fneg(x)),
+            UnaryOp::Abs => self.abs(x),
             UnaryOp::Exp => self.exp(x),
             UnaryOp::Log => self.log(x),
-            UnaryOp::Sqrt => self.b.ins().sqrt(x),
+            UnaryOp::Sqrt => self.map1(x, |b, x| b.ins().sqrt(x)),
             UnaryOp::Rsqrt => {
-                let s = self.b.ins().sqrt(x);
+                let s = self.map1(x, |b, x| b.ins().sqrt(x));
                 let one = self.c(1.0);
                 self.div(one, s)
             }
@@ -199,17 +267,17 @@ impl Emit<'_, '_> {
             UnaryOp::Erf => self.erf(x),
             UnaryOp::Gelu => self.gelu(x),
             UnaryOp::GeluTanh => self.gelu_tanh(x),
-            UnaryOp::Floor => self.b.ins().floor(x),
-            UnaryOp::Ceil => self.b.ins().ceil(x),
-            UnaryOp::Trunc => self.b.ins().trunc(x),
+            UnaryOp::Floor => self.map1(x, |b, x| b.ins().floor(x)),
+            UnaryOp::Ceil => self.map1(x, |b, x| b.ins().ceil(x)),
+            UnaryOp::Trunc => self.map1(x, |b, x| b.ins().trunc(x)),
         }
     }
 
     /// Cody-Waite reduction `x = n·ln2 + r` and `e^r` on |r| ≤ ln2/2.
-    fn exp_reduced(&mut self, x: Value) -> (Value, Value) {
+    fn exp_reduced(&mut self, x: V) -> (V, V) {
         let l2e = self.c(std::f32::consts::LOG2_E);
         let n = self.mul(x, l2e);
-        let n = self.b.ins().nearest(n);
+        let n = self.map1(n, |b, x| b.ins().nearest(x));
         let r = self.mul_addc(n, -LN2_HI, x);
         let r = self.mul_addc(n, -LN2_LO, r);
         let p = self.poly(r, &EXP_P);
@@ -219,13 +287,13 @@ impl Emit<'_, '_> {
         (n, self.add(y, one))
     }
     /// e^x: inf above 88.73, 0 below -103.98, denormal results in between.
-    fn exp(&mut self, x: Value) -> Value {
+    fn exp(&mut self, x: V) -> V {
         let x = self.clamp(x, -104.0, 89.0);
         let (n, y) = self.exp_reduced(x);
         // 2^n as 2^n1 · 2^n2 so each factor stays normal.
         let half = self.c(0.5);
         let n1 = self.mul(n, half);
-        let n1 = self.b.ins().nearest(n1);
+        let n1 = self.map1(n1, |b, x| b.ins().nearest(x));
         let n2 = self.sub(n, n1);
         let p1 = self.pow2i(n1);
         let p2 = self.pow2i(n2);
@@ -233,14 +301,14 @@ impl Emit<'_, '_> {
         self.mul(y, p2)
     }
     /// e^x clamped to [-87.3, 88.7]: results always normal (cheaper).
-    fn exp_normal(&mut self, x: Value) -> Value {
+    fn exp_normal(&mut self, x: V) -> V {
         let x = self.clamp(x, -87.3, 88.7);
         let (n, y) = self.exp_reduced(x);
         let p = self.pow2i(n);
         self.mul(y, p)
     }
     /// ln x: log(0) = -inf, log(x<0) = NaN, log(inf) = inf.
-    fn log(&mut self, x: Value) -> Value {
+    fn log(&mut self, x: V) -> V {
         let tiny = self.cmpc(FloatCC::LessThan, x, f32::MIN_POSITIVE);
         let big23 = self.c(8_388_608.0);
         let xb = self.mul(x, big23);
@@ -277,8 +345,8 @@ impl Emit<'_, '_> {
         self.select(nonneg, r, nan)
     }
     /// tanh: x + x³P(x²) for |x| < 0.625, else 1 - 2/(e^2|x| + 1) with x's sign.
-    fn tanh(&mut self, x: Value) -> Value {
-        let ax = self.b.ins().fabs(x);
+    fn tanh(&mut self, x: V) -> V {
+        let ax = self.abs(x);
         let s = self.mul(x, x);
         let p = self.poly(s, &TANH_P);
         let xs = self.mul(x, s);
@@ -297,9 +365,9 @@ impl Emit<'_, '_> {
     }
     /// `num / (1 + e^-w)`, as `num·e^w / (1 + e^w)` for w < -80 so e^-w never
     /// overflows.
-    fn over_one_plus_exp(&mut self, w: Value, num: Value) -> Value {
+    fn over_one_plus_exp(&mut self, w: V, num: V) -> V {
         let big = self.cmpc(FloatCC::GreaterThanOrEqual, w, -80.0);
-        let nw = self.b.ins().fneg(w);
+        let nw = self.map1(w, |b, x| b.ins().fneg(x));
         let arg = self.select(big, nw, w);
         let e = self.exp(arg);
         let ne = self.mul(num, e);
@@ -309,20 +377,20 @@ impl Emit<'_, '_> {
         self.div(num, d)
     }
     /// erfc(t) for t ≥ 0.921875 (t clamped to 6).
-    fn erfc_large(&mut self, t: Value) -> Value {
+    fn erfc_large(&mut self, t: V) -> V {
         let t = self.clamp(t, ERF_SMALL, ERFC_T_MAX);
         let s = self.c(ERF_SMALL);
         let t = self.sub(t, s);
         let q = self.poly(t, &ERFC_Q);
         self.exp_normal(q)
     }
-    fn erf_small(&mut self, x: Value) -> Value {
+    fn erf_small(&mut self, x: V) -> V {
         let x2 = self.mul(x, x);
         let p = self.poly(x2, &ERF_P);
         self.mul_add(p, x, x)
     }
-    fn erf(&mut self, x: Value) -> Value {
-        let t = self.b.ins().fabs(x);
+    fn erf(&mut self, x: V) -> V {
+        let t = self.abs(x);
         let small = self.erf_small(x);
         let ec = self.erfc_large(t);
         let one = self.c(1.0);
@@ -332,10 +400,10 @@ impl Emit<'_, '_> {
         self.select(m, small, large)
     }
     /// x·Φ(x), Φ(x) = erfc(-x/√2)/2 (no 1 + erf cancellation for x < 0).
-    fn gelu(&mut self, x: Value) -> Value {
+    fn gelu(&mut self, x: V) -> V {
         let k = self.c(std::f32::consts::FRAC_1_SQRT_2);
         let u = self.mul(x, k);
-        let t = self.b.ins().fabs(u);
+        let t = self.abs(u);
         let es = self.erf_small(u);
         let half = self.c(0.5);
         let phi_small = self.mul_add(es, half, half);
@@ -353,7 +421,7 @@ impl Emit<'_, '_> {
         self.mul(x, phi)
     }
     /// x/2·(1 + tanh(z)) = x·sigmoid(2z), z = √(2/π)(x + 0.044715x³).
-    fn gelu_tanh(&mut self, x: Value) -> Value {
+    fn gelu_tanh(&mut self, x: V) -> V {
         const C1: f32 = 1.595_769_1; // 2·√(2/π)
         const C2: f32 = 0.071_354_82; // 2·√(2/π)·0.044715
         let x2 = self.mul(x, x);
