@@ -34,7 +34,7 @@ impl Layout {
             }
             let merge = !dims.is_empty()
                 && tensors.iter().zip(&strides).all(|(t, s)| match (t, s) {
-                    (Some(t), Some(s)) => s.last() == Some(&(t[d] * size as isize)),
+                    (Some(t), Some(s)) => s.last().copied() == t[d].checked_mul(size as isize),
                     _ => true,
                 });
             if merge {
