@@ -19,6 +19,8 @@ pub struct Options<'a> {
     /// Print the graph after this pass each time it runs (`lower`: the
     /// graph before optimizing).
     pub print_after: Option<&'a str>,
+    /// Leave elementwise ops unfused (no `fused` nodes, no kernels).
+    pub no_fuse: bool,
 }
 
 /// An optimized graph with its input names and the trace's warnings.
@@ -40,17 +42,23 @@ pub fn compile(program: &Program, entry: &Entry, opts: &Options) -> Result<Compi
     match opts.print_after {
         Some("lower") => print!("{g}"),
         Some(p) if passes::pass_by_name(p).is_none() => {
-            let names: Vec<&str> = passes::PASSES.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = passes::PASSES.iter().chain(passes::LATE).map(|(n, _)| *n).collect();
             return Err(format!("error: no pass `{p}` (passes: lower, {})", names.join(", ")));
         }
         _ => {}
     }
-    passes::optimize_with(&mut g, |name, g| {
+    let after = |name: &str, g: &Graph| {
         if opts.print_after == Some(name) {
             println!("; after {name}\n{g}");
         }
-    })
-    .map_err(|err| format!("error: optimizing the graph failed: {err}"))?;
+    };
+    passes::optimize_with(&mut g, after).map_err(|err| format!("error: optimizing the graph failed: {err}"))?;
+    if !opts.no_fuse {
+        for &(name, pass) in passes::LATE {
+            passes::run_pass(name, pass, &mut g).map_err(|err| format!("error: {name} failed: {err}"))?;
+            after(name, &g);
+        }
+    }
     Ok(Compiled { graph: g, inputs: lowered.inputs, warnings })
 }
 

@@ -28,9 +28,12 @@ struct EntryArgs {
     weights: Option<String>,
 }
 
-/// Trace mode: record one eager run on example inputs.
+/// How to lower: script or trace mode (one eager run on example inputs), with or without fusion.
 #[derive(clap::Args)]
 struct TraceArgs {
+    /// Keep every elementwise op a node of its own (no fused kernels).
+    #[arg(long = "no-fuse")]
+    no_fuse: bool,
     /// Trace instead of script (needs --inputs).
     #[arg(long)]
     trace: bool,
@@ -108,6 +111,9 @@ enum Command {
         /// Print one JSON object `{"median_s", "min_s", "iters"}`.
         #[arg(long)]
         json: bool,
+        /// Script mode without fused kernels.
+        #[arg(long = "no-fuse")]
+        no_fuse: bool,
     },
 }
 
@@ -149,7 +155,7 @@ fn compile(program: &Program, ent: &Entry, t: &TraceArgs, print_after: Option<&s
         (true, Some(path)) => Some(read_inputs(path)?),
         (true, None) => return Err("error: --trace needs --inputs (the example inputs)".into()),
     };
-    let opts = tsc::compile::Options { trace: examples.as_deref().map(|x| (x, t.strict)), print_after };
+    let opts = tsc::compile::Options { trace: examples.as_deref().map(|x| (x, t.strict)), print_after, no_fuse: t.no_fuse };
     let c = tsc::compile::compile(program, ent, &opts)?;
     eprint!("{}", c.warnings.concat());
     Ok(c)
@@ -231,13 +237,13 @@ fn run(cmd: Command) -> Result<(), String> {
             let outs = model.forward_tensors(&inputs).map_err(|e| format!("error: {e}"))?;
             write_outputs(Some(output.as_str()), &outs)
         }
-        Command::Bench { e, inputs, mode, iters, warmup, json } => {
+        Command::Bench { e, inputs, mode, iters, warmup, json, no_fuse } => {
             let (program, ent) = prepare(&e, need_entry(&e)?)?;
             let inputs = read_inputs(&inputs)?;
             let mut step: Box<dyn FnMut() -> Result<(), String>> = match mode {
                 Mode::Eager => Box::new(|| program.run(&ent, &inputs).map(drop)),
                 Mode::Script => {
-                    let c = compile(&program, &ent, &TraceArgs { trace: false, strict: false, inputs: None }, None)?;
+                    let c = compile(&program, &ent, &TraceArgs { trace: false, strict: false, inputs: None, no_fuse }, None)?;
                     let emitted = tsc::compile::emit(&program, &c)?;
                     let tensors: Vec<Tensor> = emitted.tensors.into_iter().map(|(_, t)| t).collect();
                     let plan = tsc::runtime::program::Plan::with_tensors(&emitted.program, &tensors).map_err(|e| format!("error: {e}"))?;

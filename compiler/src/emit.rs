@@ -14,6 +14,7 @@
 //! | `const device "cuda:0"` | `Const "cuda:0"` then `Call device` |
 //! | `uninitialized` | `Const None` |
 //! | `if`, `loop` | `If`, `Loop` (same operands and block shapes) |
+//! | `fused` | `Fused { kernel }` with its block (the runtime's fallback); the kernel (`crate::kernel::translate`) goes to `kernels` |
 //! | `list_construct`, `tuple_construct`, `list_unpack`, `tuple_unpack`, `tuple_index[k]`, `raise` | the opcode of the same name |
 //! | `list_index`, `list_len`, `list_slice` | `Call __getitem__.t`, `len.t`, `slice.t` |
 //! | `optional_unwrap` | `Call _unwrap_optional` (fails with "unwrapping a None value") |
@@ -38,6 +39,7 @@ use std::collections::HashMap;
 use tsc_runtime::ops::Ty;
 use tsc_runtime::program::{BlockDef, ConstDef, IoDef, IoKind, NodeDef, OpCode, ProgramDef};
 use tsc_runtime::Tensor;
+use tsc_kernels::jit::Kernel;
 
 /// A program and the tensors its `ConstDef::Tensor` entries index, named
 /// by the graph's constant names (`fc1.weight`).
@@ -84,13 +86,14 @@ pub fn to_program_with_source(g: &Graph, input_names: &[String], source_line: &d
         tensors: Vec::new(),
         locs: Vec::new(),
         loc_ids: HashMap::new(),
+        kernels: Vec::new(),
         source_line,
     };
     e.block(g.entry)?;
     let entry = &e.blocks[0];
     let inputs = entry.params.iter().zip(input_names).zip(kinds).map(|((&slot, name), kind)| IoDef { name: name.clone(), kind, slot }).collect();
     let outputs = entry.results.clone();
-    let program = ProgramDef { blocks: e.blocks, inputs, outputs, consts: e.consts, locs: e.locs, num_slots: e.num_slots };
+    let program = ProgramDef { blocks: e.blocks, inputs, outputs, consts: e.consts, locs: e.locs, kernels: e.kernels, num_slots: e.num_slots };
     Ok(Emitted { program, tensors: e.tensors })
 }
 
@@ -117,6 +120,7 @@ struct Emitter<'a> {
     tensors: Vec<(String, Tensor)>,
     locs: Vec<String>,
     loc_ids: HashMap<Loc, u32>,
+    kernels: Vec<Kernel>,
     source_line: &'a dyn Fn(&Loc) -> Option<String>,
 }
 
@@ -196,10 +200,18 @@ impl Emitter<'_> {
         let node = g.node(n);
         let loc = node.loc.as_ref().map(|l| self.loc(l));
         let ins = node.inputs.iter().map(|&v| self.use_(v, Some(n))).collect::<Result<Vec<_>, _>>()?;
-        if matches!(node.op, Op::If | Op::Loop) {
+        if matches!(node.op, Op::If | Op::Loop | Op::Fused) {
+            let op = match node.op {
+                Op::If => OpCode::If,
+                Op::Loop => OpCode::Loop,
+                _ => {
+                    let kernel = crate::kernel::translate(g, node.blocks[0]).map_err(|e| self.node_error(n, &e))?;
+                    self.kernels.push(kernel);
+                    OpCode::Fused { kernel: self.kernels.len() as u32 - 1 }
+                }
+            };
             let blocks = node.blocks.iter().map(|&b| self.block(b)).collect::<Result<_, _>>()?;
             let outputs = node.outputs.iter().map(|&o| self.define(o)).collect::<Result<_, _>>()?;
-            let op = if node.op == Op::If { OpCode::If } else { OpCode::Loop };
             nodes.push(NodeDef { op, inputs: ins, outputs, blocks, loc });
             return Ok(());
         }
@@ -238,7 +250,7 @@ impl Emitter<'_> {
             Op::ListAppend | Op::ListSetItem => {
                 return Err(self.node_error(n, "mutating list op must be functionalized (runtime lists are values; `aten.append.t` returns the new list)"));
             }
-            Op::If | Op::Loop => unreachable!("control flow is emitted above"),
+            Op::If | Op::Loop | Op::Fused => unreachable!("nodes with blocks are emitted above"),
         }
         Ok(())
     }

@@ -102,7 +102,7 @@ pub fn eval_op(g: &Graph, op: &Op, ins: &[Rt], n_out: usize) -> Result<Vec<Rt>, 
                 _ => "exception".into(),
             })
         }
-        Op::If | Op::Loop | Op::ListAppend | Op::ListSetItem => {
+        Op::If | Op::Loop | Op::Fused | Op::ListAppend | Op::ListSetItem => {
             return Err(format!("`{}` is not evaluated node by node", op.name()));
         }
     })

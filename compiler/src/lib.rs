@@ -29,6 +29,7 @@ pub mod entity;
 pub mod eval;
 pub mod error;
 pub mod graph;
+pub mod kernel;
 mod lex;
 pub mod op;
 pub mod parse;

@@ -125,6 +125,10 @@ pub enum Op {
     /// `prim::Uninitialized`): what a variable holds on a path that does
     /// not assign it. Text: `uninitialized`, without parentheses.
     Uninitialized,
+    /// A fused elementwise kernel (`passes/fuse.rs`): one block whose
+    /// params are the operands and whose results are the outputs; its
+    /// nodes are what the kernel computes (`crate::kernel::translate`).
+    Fused,
 }
 
 /// Ops with a plain text name and no attribute, for printing and parsing.
@@ -145,6 +149,7 @@ const SIMPLE: &[(Op, &str)] = &[
     (Op::Raise, "raise"),
     (Op::Print, "print"),
     (Op::Uninitialized, "uninitialized"),
+    (Op::Fused, "fused"),
 ];
 
 impl Op {
@@ -171,7 +176,7 @@ impl Op {
     pub fn num_blocks(&self) -> usize {
         match self {
             Op::If => 2,
-            Op::Loop => 1,
+            Op::Loop | Op::Fused => 1,
             _ => 0,
         }
     }
@@ -192,7 +197,7 @@ impl Op {
     pub fn is_pure(&self) -> bool {
         match self {
             Op::Aten(a) => !a.has_side_effects() && !a.returns_list(),
-            Op::If | Op::Loop | Op::ListConstruct | Op::ListSlice => false,
+            Op::If | Op::Loop | Op::Fused | Op::ListConstruct | Op::ListSlice => false,
             op => !op.has_side_effects(),
         }
     }
@@ -312,6 +317,7 @@ impl Op {
             }
             Op::Print => need(outs.is_empty(), "has no outputs"),
             Op::Uninitialized => arity(0, 1),
+            Op::Fused => need(!outs.is_empty(), "has at least one output"),
         }
     }
 }

@@ -25,6 +25,9 @@
 //!    names an existing constant.
 //! 8. **Types.** Every type is well formed (`Type::malformed`): symbolic
 //!    dims are names, dict keys are `str`/`int`/`float`/`bool`/`Tensor`.
+//! 10. **`fused`.** One block with one param per operand (each operand's
+//!    type refining its param's) and one result per output; the block is
+//!    a kernel (`crate::kernel::translate` accepts it).
 //! 9. **Graph outputs.** The entry block's results exist and are visible at
 //!    its end (invariant 3 applied to the entry).
 
@@ -206,6 +209,7 @@ impl Verifier<'_> {
         match node.op {
             Op::If => self.if_blocks(n)?,
             Op::Loop => self.loop_block(n)?,
+            Op::Fused => self.fused_block(n)?,
             _ => {}
         }
         for &b in &node.blocks {
@@ -235,6 +239,31 @@ impl Verifier<'_> {
                     return fail(IrLoc::Node(n), format!("if: {b} yields {} : {rt} for output {} : {ot}", self.vt(r), self.vt(o)));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Invariant 10.
+    fn fused_block(&self, n: Node) -> Result<(), VerifyError> {
+        let node = self.g.node(n);
+        let data = self.g.block(node.blocks[0]);
+        let at = || IrLoc::Node(n);
+        if data.params.len() != node.inputs.len() || data.results.len() != node.outputs.len() {
+            return fail(at(), format!("fused: {} needs one param per operand and one result per output", node.blocks[0]));
+        }
+        for (&p, &i) in data.params.iter().zip(&node.inputs) {
+            if !self.g.ty(i).refines(self.g.ty(p)) {
+                return fail(at(), format!("fused: operand {} : {} does not fit param {} : {}", self.vt(i), self.g.ty(i), self.vt(p), self.g.ty(p)));
+            }
+        }
+        for (&r, &o) in data.results.iter().zip(&node.outputs) {
+            self.value_exists(r, &at())?;
+            if !self.g.ty(r).refines(self.g.ty(o)) {
+                return fail(at(), format!("fused: result {} : {} does not fit output {} : {}", self.vt(r), self.g.ty(r), self.vt(o), self.g.ty(o)));
+            }
+        }
+        if let Err(e) = crate::kernel::translate(self.g, node.blocks[0]) {
+            return fail(at(), e);
         }
         Ok(())
     }

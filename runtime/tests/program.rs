@@ -80,6 +80,7 @@ fn model() -> ProgramDef {
         ],
         locs: vec!["model.py:7:12: return F.linear(x, W, bias)".into()],
         num_slots: 27,
+        kernels: vec![],
     }
 }
 
@@ -355,7 +356,7 @@ fn lying_preambles_are_errors() {
         b[range].copy_from_slice(v);
         load_err(&b)
     };
-    assert_eq!(with(4..8, &7u32.to_le_bytes()), "t.tsg: file format version 7 is newer than this tsc (supports up to 1)");
+    assert_eq!(with(4..8, &7u32.to_le_bytes()), "t.tsg: file format version 7 is newer than this tsc (supports up to 2)");
     assert!(with(4..8, &0u32.to_le_bytes()).contains("version 0"));
     assert!(with(0..4, b"TSG1").contains("bad magic"));
     assert!(with(8..16, &u64::MAX.to_le_bytes()).contains("exceeds"));
@@ -394,6 +395,7 @@ fn a_program_without_tensors_round_trips() {
         consts: vec![],
         locs: vec!["f.py:1:1: -n".into()],
         num_slots: 2,
+        kernels: vec![],
     };
     let bytes = to_bytes(&p, &Meta::default(), &[]).unwrap();
     assert_eq!(bytes.len() % 64, 0);
@@ -537,6 +539,7 @@ fn calls_bind_overloads_keywords_and_builtins() {
         consts: vec![ConstDef::Int(2), ConstDef::None, ConstDef::Bool(false), ConstDef::DType("float64".into()), ConstDef::Int(-1)],
         locs: vec!["f.py:1:1: t".into()],
         num_slots: 14,
+        kernels: vec![],
     };
     let plan = Plan::new(&p).unwrap();
     let out = plan.run(&[("x".into(), x.clone()), ("y".into(), Value::Tensor(f32s(&[0.5, 0.5, -1.0], &[3])))]).unwrap();

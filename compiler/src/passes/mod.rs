@@ -10,6 +10,7 @@ pub mod dce;
 pub mod dead_branch;
 pub mod fold_conv_bn;
 pub mod fold_linear;
+pub mod fuse;
 pub mod shape_prop;
 pub mod simplify;
 pub mod unroll;
@@ -55,12 +56,16 @@ pub const PASSES: &[(&str, PassFn)] = &[
     ("dce", dce::run),
 ];
 
+/// Run once after the fixed point when the program will run kernels:
+/// fusion, then `dce` for the literals it copied into fused blocks.
+pub const LATE: &[(&str, PassFn)] = &[("fuse", fuse::run), ("dce", dce::run)];
+
 /// Rounds of the pipeline before giving up on a fixed point.
 const MAX_ROUNDS: usize = 8;
 
 /// The pass called `name`.
 pub fn pass_by_name(name: &str) -> Option<(&'static str, PassFn)> {
-    PASSES.iter().find(|(n, _)| *n == name).copied()
+    PASSES.iter().chain(LATE).find(|(n, _)| *n == name).copied()
 }
 
 /// Runs one pass, then (in debug and test builds) the verifier.

@@ -49,7 +49,7 @@ use std::sync::Arc;
 
 pub const MAGIC: [u8; 4] = *b"TSG\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Alignment of the data section and of every tensor in it.
 pub const ALIGN: u64 = 64;
 /// Magic + version + header length.
@@ -133,14 +133,19 @@ pub fn to_bytes(program: &ProgramDef, meta: &Meta, tensors: &[(String, Tensor)])
 /// the way to write a good one).
 pub fn assemble(header: &Header, data: &[u8]) -> Result<Vec<u8>> {
     let hbytes = codec::encode(header).map_err(|e| Error::op("save", format!("cannot encode the header: {e}")))?;
+    Ok(assemble_version(&hbytes, data, FORMAT_VERSION))
+}
+
+/// The file bytes for an encoded header of format `version`.
+fn assemble_version(hbytes: &[u8], data: &[u8], version: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(PREAMBLE + hbytes.len() + ALIGN as usize + data.len());
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(hbytes.len() as u64).to_le_bytes());
-    out.extend_from_slice(&hbytes);
+    out.extend_from_slice(hbytes);
     out.resize(out.len().next_multiple_of(ALIGN as usize), 0);
     out.extend_from_slice(data);
-    Ok(out)
+    out
 }
 
 /// Writes a `.tsg` file: into a temporary file beside `path`, then renamed
@@ -245,7 +250,12 @@ fn split<'a>(bytes: &'a [u8], path: &Path) -> Result<(Header, &'a [u8])> {
         return Err(err(path, format!("header length {hlen} exceeds the {rest} bytes after the preamble (truncated file?)")));
     }
     let hend = PREAMBLE + hlen as usize;
-    let header: Header = codec::decode(&bytes[PREAMBLE..hend]).map_err(|e| err(path, format!("corrupt header: {e}")))?;
+    let body = &bytes[PREAMBLE..hend];
+    let header = match version {
+        1 => codec::decode::<v1::Header>(body).map(v1::Header::upgrade),
+        _ => codec::decode::<Header>(body),
+    };
+    let header = header.map_err(|e| err(path, format!("corrupt header: {e}")))?;
     let data_start = align_up(hend as u64).and_then(|d| usize::try_from(d).ok()).filter(|&d| d <= bytes.len());
     let data_start = data_start.ok_or_else(|| err(path, "the file ends inside the header padding (truncated file?)"))?;
     if bytes[hend..data_start].iter().any(|&b| b != 0) {
@@ -349,8 +359,27 @@ mod tests {
             consts: vec![],
             locs: vec![],
             num_slots: 2,
+            kernels: vec![],
         };
         to_bytes(&p, &Meta::default(), tensors).unwrap()
+    }
+
+    /// A version-1 file (no kernels in the program) still loads and runs.
+    #[test]
+    fn version_1_files_load() {
+        let Ok(loaded) = parse(Source::Bytes(&file(&[])), Path::new("v2.tsg")) else { panic!("a good file") };
+        let p = loaded.header.program;
+        let program = v1::Program { blocks: p.blocks, inputs: p.inputs, outputs: p.outputs, consts: p.consts, locs: p.locs, num_slots: p.num_slots };
+        let header = v1::Header { program, tensors: vec![], meta: Meta::default() };
+        let mut bytes = assemble_version(&codec::encode(&header).unwrap(), &[], 1);
+        let Ok(l) = parse(Source::Bytes(&bytes), Path::new("v1.tsg")) else { panic!("a version-1 file loads") };
+        assert!(l.header.program.kernels.is_empty());
+        let out = l.plan.run(&[("n".into(), Value::Int(4))]).unwrap();
+        assert!(matches!(out[..], [Value::Int(-4)]));
+        bytes[4] = 3;
+        let Err(e) = parse(Source::Bytes(&bytes), Path::new("v3.tsg")) else { panic!("a version-3 file is refused") };
+        let e = e.to_string();
+        assert!(e.contains("version 3 is newer than this tsc (supports up to 2)"), "{e}");
     }
 
     /// A file whose every tensor window is misaligned (the file starts at
@@ -388,5 +417,38 @@ mod tests {
         let bytes = file(&[("w".to_string(), Tensor::from_vec(vec![1.0f32; 4], &[4]).unwrap())]);
         let l = from_bytes(&bytes, Path::new("t.tsg")).unwrap();
         assert!(!l.tensors[0].is_mapped());
+    }
+}
+
+/// Version 1 of the header: the program had no `kernels` (version 2
+/// appended that field and the `Fused` opcode, so the rest decodes as is).
+mod v1 {
+    use super::{Meta, TensorEntry};
+    use crate::program::schema::{BlockDef, ConstDef, IoDef, ProgramDef};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Header {
+        pub(in super::super) program: Program,
+        pub(in super::super) tensors: Vec<TensorEntry>,
+        pub(in super::super) meta: Meta,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub(in super::super) struct Program {
+        pub(in super::super) blocks: Vec<BlockDef>,
+        pub(in super::super) inputs: Vec<IoDef>,
+        pub(in super::super) outputs: Vec<u32>,
+        pub(in super::super) consts: Vec<ConstDef>,
+        pub(in super::super) locs: Vec<String>,
+        pub(in super::super) num_slots: u32,
+    }
+
+    impl Header {
+        pub fn upgrade(self) -> super::Header {
+            let p = self.program;
+            let program = ProgramDef { blocks: p.blocks, inputs: p.inputs, outputs: p.outputs, consts: p.consts, locs: p.locs, kernels: Vec::new(), num_slots: p.num_slots };
+            super::Header { program, tensors: self.tensors, meta: self.meta }
+        }
     }
 }

@@ -92,6 +92,7 @@ impl Plan {
             match node.op {
                 POp::If => self.exec_if(node, frame)?,
                 POp::Loop => self.exec_loop(node, frame)?,
+                POp::Fused(k) => self.exec_fused(node, k, frame)?,
                 _ => self.exec_leaf(node, frame).map_err(|e| self.at(node, e))?,
             }
             clear(frame, &node.free);
@@ -153,7 +154,7 @@ impl Plan {
                 };
                 return Err(Error::op("raise", msg));
             }
-            POp::If | POp::Loop => return Err(internal("control flow in exec_leaf")),
+            POp::If | POp::Loop | POp::Fused(_) => return Err(internal("a node with blocks in exec_leaf")),
         };
         match node.outputs.len() {
             0 => Ok(()),
@@ -179,6 +180,22 @@ impl Plan {
             return Err(Error::op(node.op_name(), format!("ValueError: {msg}")));
         }
         self.set_all(node, frame, items)
+    }
+
+    /// Runs the kernel, or the node's block where the kernel cannot run.
+    fn exec_fused(&self, node: &PNode, k: usize, frame: &mut Frame) -> Result<()> {
+        let args = self.args(node, frame)?;
+        let fused = self.kernels.get(k).ok_or_else(|| internal(format!("no kernel {k}")))?;
+        if let Some(outs) = fused.try_run(&args).map_err(|e| self.at(node, e))? {
+            return self.set_all(node, frame, outs);
+        }
+        let body = self.block(*node.blocks.first().ok_or_else(|| internal("Fused without a block"))?)?;
+        for (&s, v) in body.params.iter().zip(args) {
+            self.set(frame, s, v)?;
+        }
+        self.exec_block(body, frame)?;
+        let vals = self.results(body, frame)?;
+        self.set_all(node, frame, vals)
     }
 
     fn exec_if(&self, node: &PNode, frame: &mut Frame) -> Result<()> {
@@ -243,6 +260,7 @@ impl PNode {
             POp::TupleUnpack => "TupleUnpack",
             POp::TupleIndex(_) => "TupleIndex",
             POp::Raise => "Raise",
+            POp::Fused(_) => "Fused",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod artifact;
 mod call;
 mod codec;
 pub mod exec;
+mod fused;
 pub mod plan;
 pub mod schema;
 mod verify;

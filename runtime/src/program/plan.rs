@@ -7,6 +7,7 @@
 //! last use as a plain op argument or a block result moves the value
 //! instead of cloning it.
 
+use super::fused::Fused;
 use super::schema::{ConstDef, IoDef, OpCode, ProgramDef};
 use super::verify::{bad, verify, LastUse, Liveness};
 use crate::ops::schema::Ty;
@@ -21,6 +22,7 @@ pub struct Plan {
     pub(super) inputs: Vec<IoDef>,
     pub(super) num_slots: usize,
     pub(super) locs: Vec<String>,
+    pub(super) kernels: Vec<Fused>,
 }
 
 pub(super) struct PBlock {
@@ -59,6 +61,8 @@ pub(super) enum POp {
     TupleUnpack,
     TupleIndex(usize),
     Raise,
+    /// `kernels[i]`, or the node's block when it cannot run.
+    Fused(usize),
 }
 
 impl Plan {
@@ -72,12 +76,19 @@ impl Plan {
     /// `tensors` (the artifact's tensor table).
     pub fn with_tensors(def: &ProgramDef, tensors: &[Tensor]) -> Result<Plan> {
         let live = verify(def)?;
+        let kernels = def.kernels.iter().enumerate().map(|(i, k)| Fused::new(k).map_err(|e| bad(format!("kernel {i}: {e}")))).collect::<Result<Vec<_>>>()?;
         let consts = def.consts.iter().enumerate().map(|(i, c)| constant(c, tensors).map_err(|e| bad(format!("const {i}: {e}")))).collect::<Result<_>>()?;
         let mut blocks = Vec::with_capacity(def.blocks.len());
         for (bi, b) in def.blocks.iter().enumerate() {
             let mut nodes = Vec::with_capacity(b.nodes.len());
             for (k, n) in b.nodes.iter().enumerate() {
                 let op = resolve(&n.op, n.outputs.len()).map_err(|e| bad(format!("block {bi}: node {k}: {e}")))?;
+                if let POp::Fused(i) = op {
+                    let fits = kernels.get(i).is_some_and(|f| f.num_outputs() == n.outputs.len() && def.kernels[i].num_params as usize == n.inputs.len());
+                    if !fits {
+                        return Err(bad(format!("block {bi}: node {k}: kernel {i} does not exist or does not take {} operands to {} outputs", n.inputs.len(), n.outputs.len())));
+                    }
+                }
                 let moves = !matches!(op, POp::If | POp::Loop);
                 let last = last_occurrences(&n.inputs);
                 let inputs = n.inputs.iter().zip(last).map(|(&s, l)| (s, moves && l && last_here(&live, s, bi, LastUse::Node(k as u32)))).collect();
@@ -95,7 +106,7 @@ impl Plan {
                 (LastUse::Results, _) => {}
             }
         }
-        Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots: def.num_slots as usize, locs: def.locs.clone() })
+        Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots: def.num_slots as usize, locs: def.locs.clone(), kernels })
     }
 
     /// The entry's parameters.
@@ -153,6 +164,7 @@ fn resolve(op: &OpCode, outputs: usize) -> Result<POp, String> {
         OpCode::TupleUnpack => POp::TupleUnpack,
         OpCode::TupleIndex(i) => POp::TupleIndex(*i as usize),
         OpCode::Raise => POp::Raise,
+        OpCode::Fused { kernel } => POp::Fused(*kernel as usize),
     })
 }
 

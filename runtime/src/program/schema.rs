@@ -22,6 +22,7 @@
 //!   output slots, in order.
 
 use serde::{Deserialize, Serialize};
+use tsc_kernels::jit::Kernel;
 
 /// A whole program: blocks, signature, constants and source locations.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,9 @@ pub struct ProgramDef {
     /// Source locations `"file:line:col: source line"`, referenced by nodes.
     pub locs: Vec<String>,
     pub num_slots: u32,
+    /// Fused elementwise kernels, referenced by `OpCode::Fused` (format
+    /// version 2).
+    pub kernels: Vec<Kernel>,
 }
 
 /// One entry parameter.
@@ -124,6 +128,11 @@ pub enum OpCode {
     TupleIndex(u32),
     /// `inputs[0]`: str message; fails the run with it, at the node's loc.
     Raise,
+    /// `outputs = kernels[kernel](inputs...)`: a fused elementwise kernel.
+    /// `blocks[0]` (params: one per input, results: one per output)
+    /// computes the same with ordinary nodes; the executor runs it when the
+    /// kernel cannot run (operand dtypes or devices its backend lacks).
+    Fused { kernel: u32 },
 }
 
 impl OpCode {
@@ -140,6 +149,7 @@ impl OpCode {
             OpCode::TupleUnpack => "TupleUnpack",
             OpCode::TupleIndex(_) => "TupleIndex",
             OpCode::Raise => "Raise",
+            OpCode::Fused { .. } => "Fused",
         }
     }
 }

@@ -21,7 +21,7 @@ fn input(name: &str, kind: IoKind, slot: u32) -> IoDef {
 fn program(inputs: Vec<IoDef>, mut blocks: Vec<BlockDef>, consts: Vec<ConstDef>, num_slots: u32) -> ProgramDef {
     blocks[0].params = inputs.iter().map(|i| i.slot).collect();
     let outputs = blocks[0].results.clone();
-    ProgramDef { blocks, inputs, outputs, consts, locs: vec!["m.py:3:5: y = x // 0".into()], num_slots }
+    ProgramDef { blocks, inputs, outputs, consts, locs: vec!["m.py:3:5: y = x // 0".into()], num_slots, kernels: vec![] }
 }
 fn err_of(def: &ProgramDef) -> String {
     match Plan::new(def) {

@@ -11,7 +11,8 @@
 //!    dominance); a node's blocks do not see the node's own outputs;
 //! 4. each node's arity fits its opcode (`If`: one bool input and two
 //!    blocks without params whose results match the outputs; `Loop`:
-//!    `(max_trip, cond, carried...)` against the body's params and results);
+//!    `(max_trip, cond, carried...)` against the body's params and results;
+//!    `Fused`: one block with a param per input and a result per output);
 //!    const and loc indices are in range;
 //! 5. every non-entry block belongs to exactly one node.
 //!
@@ -186,7 +187,7 @@ impl Walker<'_> {
                 return Err(bad(format!("loc {l} is out of range ({} locs)", def.locs.len())));
             }
         }
-        if nb > 0 && !matches!(node.op, OpCode::If | OpCode::Loop) {
+        if nb > 0 && !matches!(node.op, OpCode::If | OpCode::Loop | OpCode::Fused { .. }) {
             return Err(bad(format!("{} takes no blocks", node.op.name())));
         }
         match &node.op {
@@ -216,6 +217,12 @@ impl Walker<'_> {
             OpCode::ListUnpack | OpCode::TupleUnpack => want(ni == 1, "one input"),
             OpCode::TupleIndex(_) => want(ni == 1 && no == 1, "one input and one output"),
             OpCode::Raise => want(ni == 1 && no == 0, "one input and no outputs"),
+            OpCode::Fused { .. } => {
+                want(nb == 1 && no >= 1, "one block and at least one output")?;
+                let b = node.blocks[0];
+                let blk = def.blocks.get(b as usize).ok_or_else(|| bad(format!("block {b} does not exist")))?;
+                want(blk.params.len() == ni && blk.results.len() == no, "a block with one param per input and one result per output")
+            }
         }
     }
 }

@@ -1,0 +1,225 @@
+//! Elementwise fusion: groups of elementwise nodes become one `fused`
+//! node whose block holds them, and that the runtime runs as one kernel
+//! (the kernel IR comes from the block: `crate::kernel::translate`).
+//!
+//! ```text
+//! %3 = aten.mul.Tensor(%x, %x)        %5 = fused(%x)
+//! %4 = aten.tanh(%3)            =>      ^3(%p : Tensor):
+//! %5 = aten.mul.Scalar(%4, %c)            %3 = aten.mul.Tensor(%p, %p)
+//!                                         %4 = aten.tanh(%3)
+//!                                         %c2 = const 0.5
+//!                                         %6 = aten.mul.Scalar(%4, %c2)
+//!                                         -> (%6)
+//! ```
+//!
+//! Groups grow in program order within one block: a node with a
+//! [`recipe`](crate::kernel::recipe) joins (and merges) the open groups
+//! that produce its operands, or starts a group. The fused node replaces
+//! the group at the position of its last node, so a group must stay
+//! movable there:
+//! - a node outside the group that reads a group value *closes* the group
+//!   (a later member would move the definition past that reader);
+//! - a node with side effects closes every group (no read moves across a
+//!   write);
+//! - a mask (a comparison) is only usable inside its kernel: a `where`
+//!   joins only the group of its condition's comparison, and a group
+//!   whose mask is read outside it is not fused.
+//!
+//! Groups of one node stay as they are. Literal operands are copied into
+//! the block (the kernel sees constants); other operands become block
+//! params, values read after the group become block results. The block
+//! keeps the original nodes, so a runtime that cannot run the kernel (an
+//! integer dtype, another device) runs them instead: fusion never changes
+//! what a program computes beyond the kernel's documented bounds.
+
+use crate::entity::{Block, Node, Value};
+use crate::error::PassError;
+use crate::graph::Graph;
+use crate::kernel::recipe;
+use crate::op::{node_has_side_effects, Op};
+use std::collections::{HashMap, HashSet};
+
+pub fn run(g: &mut Graph) -> Result<bool, PassError> {
+    let mut changed = false;
+    for (b, _) in g.reachable_blocks() {
+        for group in plan(g, b) {
+            changed |= rewrite(g, b, &group);
+        }
+    }
+    Ok(changed)
+}
+
+/// Every value `n` reads, including inside its blocks.
+fn reads(g: &Graph, n: Node, out: &mut Vec<Value>) {
+    let node = g.node(n);
+    out.extend(&node.inputs);
+    for &b in &node.blocks {
+        out.extend(&g.block(b).results);
+        for &m in &g.block(b).nodes {
+            reads(g, m, out);
+        }
+    }
+}
+
+struct Group {
+    nodes: Vec<Node>,
+    open: bool,
+}
+
+/// The groups of `b` worth fusing, each as its nodes in program order.
+fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
+    let nodes = g.block(b).nodes.clone();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<Node, usize> = HashMap::new();
+    let open_group = |groups: &[Group], group_of: &HashMap<Node, usize>, v: Value| {
+        let gid = *group_of.get(&g.def_node(v)?)?;
+        groups[gid].open.then_some(gid)
+    };
+    for &n in &nodes {
+        let mut joined = None;
+        if let Some(r) = recipe(g, n) {
+            let ins = &g.node(n).inputs;
+            let mut cands: Vec<usize> = ins.iter().filter_map(|&v| open_group(&groups, &group_of, v)).collect();
+            cands.sort_unstable();
+            cands.dedup();
+            let masks_ok = r.operands().iter().filter(|(_, mask)| *mask).all(|&(i, _)| {
+                let v = ins[i];
+                open_group(&groups, &group_of, v).is_some() && g.def_node(v).and_then(|p| recipe(g, p)).is_some_and(|r| r.is_mask())
+            });
+            if masks_ok {
+                let gid = match cands.split_first() {
+                    Some((&first, rest)) => {
+                        for &other in rest {
+                            let moved = std::mem::take(&mut groups[other].nodes);
+                            for &m in &moved {
+                                group_of.insert(m, first);
+                            }
+                            groups[first].nodes.extend(moved);
+                            groups[other].open = false;
+                        }
+                        first
+                    }
+                    None => {
+                        groups.push(Group { nodes: Vec::new(), open: true });
+                        groups.len() - 1
+                    }
+                };
+                groups[gid].nodes.push(n);
+                group_of.insert(n, gid);
+                joined = Some(gid);
+            }
+        }
+        // Readers outside a group close it.
+        let mut used = Vec::new();
+        reads(g, n, &mut used);
+        for v in used {
+            if let Some(gid) = open_group(&groups, &group_of, v) {
+                if Some(gid) != joined {
+                    groups[gid].open = false;
+                }
+            }
+        }
+        if joined.is_none() && node_has_side_effects(g, n) {
+            groups.iter_mut().for_each(|gr| gr.open = false);
+        }
+    }
+    let order: HashMap<Node, usize> = nodes.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let readers = readers(g);
+    groups
+        .into_iter()
+        .map(|gr| gr.nodes)
+        .filter(|ns| ns.len() >= 2)
+        .filter(|ns| {
+            let members: HashSet<Node> = ns.iter().copied().collect();
+            let mask_escapes = |&n: &Node| {
+                recipe(g, n).is_some_and(|r| r.is_mask()) && readers.get(&g.node(n).outputs[0]).is_some_and(|rs| rs.iter().any(|r| !r.is_some_and(|r| members.contains(&r))))
+            };
+            !ns.iter().any(mask_escapes)
+        })
+        .map(|mut ns| {
+            ns.sort_by_key(|n| order[n]);
+            ns
+        })
+        .collect()
+}
+
+/// For each value, what reads it: a node (the top-level node of the block
+/// the value is read in is not needed here; the direct reader is) or
+/// `None` for a block result.
+fn readers(g: &Graph) -> HashMap<Value, Vec<Option<Node>>> {
+    let mut out: HashMap<Value, Vec<Option<Node>>> = HashMap::new();
+    for (b, _) in g.reachable_blocks() {
+        for &n in &g.block(b).nodes {
+            for &v in &g.node(n).inputs {
+                out.entry(v).or_default().push(Some(n));
+            }
+        }
+        for &v in &g.block(b).results {
+            out.entry(v).or_default().push(None);
+        }
+    }
+    out
+}
+
+/// Replaces `group` (nodes of `b` in order) by one `fused` node, unless
+/// nothing reads its values (then `dce` removes it).
+fn rewrite(g: &mut Graph, b: Block, group: &[Node]) -> bool {
+    let members: HashSet<Node> = group.iter().copied().collect();
+    let defined: HashSet<Value> = group.iter().flat_map(|&n| g.node(n).outputs.clone()).collect();
+    let readers = readers(g);
+    // Operands from outside: literals are copied in, the rest are params.
+    let mut params: Vec<Value> = Vec::new();
+    let mut literals: Vec<Value> = Vec::new();
+    for &n in group {
+        for &v in &g.node(n).inputs {
+            if defined.contains(&v) || params.contains(&v) || literals.contains(&v) {
+                continue;
+            }
+            let is_literal = g.def_node(v).is_some_and(|d| matches!(g.node(d).op, Op::Literal(_)));
+            if is_literal { literals.push(v) } else { params.push(v) }
+        }
+    }
+    let results: Vec<Value> = group
+        .iter()
+        .flat_map(|&n| g.node(n).outputs.clone())
+        .filter(|v| readers.get(v).is_some_and(|rs| rs.iter().any(|r| !r.is_some_and(|r| members.contains(&r)))))
+        .collect();
+    let Some(&last) = group.last() else { return false };
+    if results.is_empty() {
+        return false;
+    }
+    let at = g.block(b).nodes.iter().take_while(|&&n| n != last).filter(|n| !members.contains(n)).count();
+    g.block_mut(b).nodes.retain(|n| !members.contains(n));
+
+    let types = results.iter().map(|&v| g.ty(v).clone()).collect();
+    let fused = g.create_node(Op::Fused, params.clone(), types);
+    g.node_mut(fused).loc = g.node(last).loc.clone();
+    let outs = g.node(fused).outputs.clone();
+    g.replace_uses(&results.iter().copied().zip(outs).collect());
+
+    let fb = g.add_block();
+    let mut inner: HashMap<Value, Value> = HashMap::new();
+    for &p in &params {
+        let ty = g.ty(p).clone();
+        inner.insert(p, g.add_block_param(fb, ty));
+    }
+    for &v in &literals {
+        let Some(def) = g.def_node(v) else { continue };
+        let (op, ty) = (g.node(def).op.clone(), g.ty(v).clone());
+        let copy = g.create_node(op, vec![], vec![ty]);
+        g.block_mut(fb).nodes.push(copy);
+        inner.insert(v, g.node(copy).outputs[0]);
+    }
+    for &n in group {
+        for i in g.node_mut(n).inputs.iter_mut() {
+            if let Some(&p) = inner.get(i) {
+                *i = p;
+            }
+        }
+        g.block_mut(fb).nodes.push(n);
+    }
+    g.set_results(fb, results);
+    g.node_mut(fused).blocks = vec![fb];
+    g.insert_node(b, at, fused);
+    true
+}

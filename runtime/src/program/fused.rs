@@ -1,0 +1,108 @@
+//! Running a fused elementwise kernel (`OpCode::Fused`): the operands are
+//! checked against what the CPU kernel JIT can run — float32 tensors on the
+//! CPU and `int`/`float` scalars, broadcasting to one output shape that
+//! every output has — and then the kernel writes fresh contiguous outputs.
+//! Anything else is "cannot run here", and the executor runs the node's
+//! block of ordinary ops instead, so results and errors stay PyTorch's.
+
+use crate::shape::{broadcast_all, broadcast_strides};
+use crate::storage::Storage;
+use crate::{DType, Device, Error, Result, Tensor, Value};
+use std::sync::Arc;
+use tsc_kernels::jit::cpu::{CpuKernel, Operand};
+use tsc_kernels::jit::Kernel;
+
+/// A program's kernel, ready to run.
+pub(super) struct Fused {
+    cpu: CpuKernel,
+    /// For each output, the operands it reads (bit set).
+    reads: Vec<u64>,
+}
+
+impl Fused {
+    pub fn new(kernel: &Kernel) -> std::result::Result<Fused, String> {
+        let reads = kernel.output_params();
+        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads })
+    }
+
+    pub fn num_outputs(&self) -> usize {
+        self.reads.len()
+    }
+
+    /// The outputs for `args`, or `None` when the kernel cannot run on
+    /// them (the caller falls back to the node's block).
+    pub fn try_run(&self, args: &[Value]) -> Result<Option<Vec<Value>>> {
+        let mut shapes: Vec<&[usize]> = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                Value::Tensor(t) if t.dtype() == DType::F32 && t.device() == Device::Cpu => shapes.push(t.shape()),
+                Value::Int(_) | Value::Float(_) => {}
+                _ => return Ok(None),
+            }
+        }
+        if shapes.is_empty() || args.len() > 64 {
+            return Ok(None);
+        }
+        let Ok(shape) = broadcast_all("fused", &shapes) else { return Ok(None) };
+        // Every output must have the full shape (an output that reads only
+        // a smaller operand would be smaller).
+        for &mask in &self.reads {
+            let own: Vec<&[usize]> = args.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).filter_map(|(_, a)| a.as_tensor().map(|t| t.shape())).collect();
+            match broadcast_all("fused", &own) {
+                Ok(s) if s == shape => {}
+                _ => return Ok(None),
+            }
+        }
+        // One read guard per storage, held while the kernel runs.
+        let mut storages: Vec<&Arc<Storage>> = Vec::new();
+        for a in args {
+            if let Value::Tensor(t) = a {
+                if !storages.iter().any(|s| Arc::ptr_eq(s, t.storage())) {
+                    storages.push(t.storage());
+                }
+            }
+        }
+        let guards: Vec<_> = storages.iter().map(|s| s.read()).collect();
+        let mut strides: Vec<Vec<isize>> = Vec::with_capacity(args.len());
+        let mut ptrs: Vec<*const f32> = Vec::with_capacity(args.len());
+        for a in args {
+            if let Value::Tensor(t) = a {
+                let k = storages.iter().position(|s| Arc::ptr_eq(s, t.storage())).unwrap_or(0);
+                let data = guards[k].slice::<f32>().ok_or_else(|| Error::op("fused", "internal: a float32 tensor without float32 storage"))?;
+                if t.numel() > 0 && !in_bounds(t, data.len()) {
+                    return Err(Error::op("fused", "internal: a tensor view reaches past its storage"));
+                }
+                ptrs.push(data.as_ptr().wrapping_add(t.offset()));
+                strides.push(broadcast_strides(t.shape(), t.strides(), &shape).into_iter().map(|s| s as isize).collect());
+            }
+        }
+        let mut tensors = ptrs.iter().zip(&strides);
+        let operands: Vec<Operand> = args
+            .iter()
+            .map(|a| match a {
+                Value::Int(i) => Operand::Scalar(*i as f32),
+                Value::Float(x) => Operand::Scalar(*x as f32),
+                _ => match tensors.next() {
+                    Some((&ptr, strides)) => Operand::Tensor { ptr, strides },
+                    None => Operand::Scalar(0.0),
+                },
+            })
+            .collect();
+        let numel: usize = shape.iter().product();
+        let mut outs: Vec<Vec<f32>> = (0..self.reads.len()).map(|_| vec![0.0f32; numel]).collect();
+        let mut views: Vec<&mut [f32]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
+        // SAFETY: every tensor operand points into a float32 storage that
+        // a read guard keeps alive and unchanged, and reaches at most its
+        // last element (`in_bounds`); broadcast dims have stride 0 and the
+        // outputs are fresh vectors.
+        unsafe { self.cpu.run(&shape, &operands, &mut views) }.map_err(|e| Error::op("fused", e))?;
+        drop(guards);
+        outs.into_iter().map(|v| Tensor::from_vec(v, &shape).map(Value::Tensor)).collect::<Result<Vec<_>>>().map(Some)
+    }
+}
+
+/// Whether the furthest element of `t` lies inside a storage of `len`.
+fn in_bounds(t: &Tensor, len: usize) -> bool {
+    let last = t.shape().iter().zip(t.strides()).map(|(&d, &s)| (d - 1).saturating_mul(s)).fold(t.offset(), |a, b| a.saturating_add(b));
+    last < len
+}
