@@ -53,10 +53,11 @@ for line in sys.stdin:
 
 # The directories holding libnvrtc.so.13 and libcublas.so.13, ':'-joined:
 # first the Python `nvidia` packages (PyTorch's CUDA 13 libraries), then a
-# bounded search of the usual prefixes.
+# bounded search of the usual prefixes; and libcuda.so.1's, only if the
+# loader cannot find the driver by itself (never CUDA's compat or stub copies).
 find_cuda_libs() {
-  timeout 60 python3 - <<'EOF' 2>/dev/null
-import glob, os, site, sys
+  timeout 20 python3 - <<'EOF' 2>/dev/null
+import ctypes, glob, os, site, sys
 roots = []
 try:
     import nvidia
@@ -74,6 +75,13 @@ for name in ("libnvrtc.so.13", "libcublas.so.13"):
             d = os.path.dirname(hits[0])
             if d not in dirs:
                 dirs.append(d)
+            break
+try:
+    ctypes.CDLL("libcuda.so.1")
+except OSError:
+    for d in ("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64"):
+        if os.path.exists(os.path.join(d, "libcuda.so.1")):
+            dirs.append(d)
             break
 print(":".join(dirs))
 EOF
@@ -109,7 +117,7 @@ run() {
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$log"
 
   step "nvidia-smi" 20 nvidia-smi
-  step "gpu tests" 140 env TSC_REQUIRE_CUDA=1 TSC_REQUIRE_NVRTC=1 RUST_BACKTRACE=1 \
+  step "gpu tests" 130 env TSC_REQUIRE_CUDA=1 TSC_REQUIRE_NVRTC=1 \
     gpu-bin/runtime-cuda-tests --nocapture --test-threads=1
   if [ -x gpu-bin/tsc ]; then
     step "tsc runs" 10 gpu-bin/tsc --help
@@ -133,14 +141,19 @@ run() {
     grep -E '^test |^test result:|panicked|skipped:' "$log" || echo "(no test lines)"
     echo '```'
     echo
+    echo "## Failures"
+    echo '```'
+    grep -E -A4 'panicked at' "$log" || echo "(none)"
+    echo '```'
+    echo
     echo "## Device, NVRTC and accuracy"
     echo '```'
-    grep -E '^(device:|nvrtc |gpu check |cuda::available)' "$log" || echo "(none)"
+    grep -oE '(gpu device: |nvrtc [0-9]|gpu check |cuda::available\(\)).*' "$log" || echo "(none)"
     echo '```'
     echo
     echo "## Timing"
     echo '```'
-    grep -E '^timing:' "$log" || echo "(none)"
+    grep -oE 'timing: .*' "$log" || echo "(none)"
     echo '```'
     echo
     echo "Full output: gpu-check.log"

@@ -354,7 +354,7 @@ fn check_one(dev: &CudaDevice, rng: &mut Rng, name: &str, kernel: &Kernel, kinds
 fn gpu_kernels_match_the_reference() {
     let _turn = GPU.lock().unwrap_or_else(|p| p.into_inner());
     let Some(dev) = device_or_skip() else { return };
-    println!("device: {} ({})", dev.name(), dev.arch());
+    println!("gpu device: {} ({})", dev.name(), dev.arch());
     let shapes: [(&[usize], Layout); 10] = [
         (&[1027], Layout::Contiguous),
         (&[3, 4, 5], Layout::Broadcast),
