@@ -12,6 +12,7 @@
 //! Architecture invariant: this crate knows nothing of graphs or the language;
 //! it depends only on `tsc-kernels` for hot loops.
 
+pub mod cuda;
 pub mod device;
 pub mod dtype;
 pub mod error;

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The GPU check, in two halves (the GPU machine has no Rust and no network):
+#
+#   scripts/gpu-check.sh build        on the dev machine: builds the release test
+#                                     binary of runtime/tests/cuda.rs and the tsc
+#                                     CLI into gpu-bin/ (gitignored, < 60 MiB)
+#   scripts/gpu-check.sh run OUTDIR   on the GPU machine, from the repo root with
+#                                     gpu-bin/ carried along: finds libnvrtc.so.13
+#                                     and libcublas.so.13 in the Python `nvidia`
+#                                     packages, runs the GPU tests with
+#                                     TSC_REQUIRE_CUDA=1, writes OUTDIR/report.md
+#                                     (and OUTDIR/gpu-check.log). Under 3 minutes.
+#
+# Exit status of `run`: 0 when every step passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+build() {
+  set -e
+  local target="${CARGO_TARGET_DIR:-target}"
+  rm -rf gpu-bin
+  mkdir -p gpu-bin
+  cargo build --release -p tsc --bin tsc
+  # The test executable's path, from cargo's JSON messages.
+  local exe
+  exe=$(cargo test --release -p tsc-runtime --test cuda --no-run --message-format=json |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "cuda" and m.get("executable"):
+        print(m["executable"])
+')
+  [ -n "$exe" ] || { echo "gpu-check: no test executable for runtime/tests/cuda.rs" >&2; exit 1; }
+  cp "$exe" gpu-bin/runtime-cuda-tests
+  cp "$target/release/tsc" gpu-bin/tsc
+  # Line tables are not needed there; keep the folder small.
+  strip --strip-debug gpu-bin/runtime-cuda-tests gpu-bin/tsc 2>/dev/null || true
+  {
+    echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
+    echo "runtime-cuda-tests: runtime/tests/cuda.rs (cargo test --release -p tsc-runtime --test cuda)"
+    echo "tsc: target/release/tsc"
+  } >gpu-bin/BUILD-INFO
+  du -sh gpu-bin
+  local kib
+  kib=$(du -sk gpu-bin | cut -f1)
+  [ "$kib" -lt $((60 * 1024)) ] || { echo "gpu-check: gpu-bin/ is ${kib} KiB, over 60 MiB" >&2; exit 1; }
+}
+
+# The directories holding libnvrtc.so.13 and libcublas.so.13, ':'-joined:
+# first the Python `nvidia` packages (PyTorch's CUDA 13 libraries), then a
+# bounded search of the usual prefixes; and libcuda.so.1's, only if the
+# loader cannot find the driver by itself (never CUDA's compat or stub copies).
+find_cuda_libs() {
+  timeout 20 python3 - <<'EOF' 2>/dev/null
+import ctypes, glob, os, site, sys
+roots = []
+try:
+    import nvidia
+    roots += list(nvidia.__path__)
+except Exception:
+    pass
+for p in site.getsitepackages() + [site.getusersitepackages()]:
+    roots.append(os.path.join(p, "nvidia"))
+roots += ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu"]
+dirs = []
+for name in ("libnvrtc.so.13", "libcublas.so.13"):
+    for r in roots:
+        hits = sorted(glob.glob(os.path.join(r, "**", name), recursive=True))
+        if hits:
+            d = os.path.dirname(hits[0])
+            if d not in dirs:
+                dirs.append(d)
+            break
+try:
+    ctypes.CDLL("libcuda.so.1")
+except OSError:
+    for d in ("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64"):
+        if os.path.exists(os.path.join(d, "libcuda.so.1")):
+            dirs.append(d)
+            break
+print(":".join(dirs))
+EOF
+}
+
+run() {
+  local out="${1:?usage: scripts/gpu-check.sh run OUTDIR}"
+  mkdir -p "$out"
+  local log="$out/gpu-check.log" report="$out/report.md" status=0
+  : >"$log"
+  local steps=()
+
+  # step NAME SECONDS CMD...: runs CMD under `timeout`, appends to the log.
+  step() {
+    local name="$1" secs="$2"
+    shift 2
+    local t0 rc
+    t0=$(date +%s)
+    echo "=== $name: $*" >>"$log"
+    timeout "$secs" "$@" >>"$log" 2>&1
+    rc=$?
+    local dt=$(($(date +%s) - t0))
+    local verdict=PASS
+    [ "$rc" -eq 0 ] || { verdict="FAIL (exit $rc$([ "$rc" -eq 124 ] && echo ', timed out'))"; status=1; }
+    echo "=== $name: $verdict in ${dt}s" >>"$log"
+    steps+=("| $name | \`$*\` | $verdict | ${dt}s |")
+  }
+
+  [ -x gpu-bin/runtime-cuda-tests ] || { echo "gpu-check: gpu-bin/runtime-cuda-tests missing (run 'build' first and carry gpu-bin/)" >&2; exit 2; }
+  local libs
+  libs=$(find_cuda_libs)
+  export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$log"
+
+  step "nvidia-smi" 20 nvidia-smi
+  step "gpu tests" 130 env TSC_REQUIRE_CUDA=1 TSC_REQUIRE_NVRTC=1 \
+    gpu-bin/runtime-cuda-tests --nocapture --test-threads=1
+  if [ -x gpu-bin/tsc ]; then
+    step "tsc runs" 10 gpu-bin/tsc --help
+  fi
+
+  {
+    echo "# GPU check report"
+    echo
+    echo "- when: $(date -u +%Y-%m-%dT%H:%M:%SZ), host $(hostname)"
+    echo "- binaries: $(tr '\n' ';' <gpu-bin/BUILD-INFO 2>/dev/null)"
+    echo "- GPU: $(timeout 10 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)"
+    echo "- libraries found: \`${libs:-none}\`"
+    echo "- overall: $([ "$status" -eq 0 ] && echo PASS || echo FAIL)"
+    echo
+    echo "| step | command | result | time |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${steps[@]}"
+    echo
+    echo "## Tests"
+    echo '```'
+    grep -E '^test |^test result:|panicked|skipped:' "$log" || echo "(no test lines)"
+    echo '```'
+    echo
+    echo "## Failures"
+    echo '```'
+    grep -E -A4 'panicked at' "$log" || echo "(none)"
+    echo '```'
+    echo
+    echo "## Device, NVRTC and accuracy"
+    echo '```'
+    grep -oE '(gpu device: |nvrtc [0-9]|gpu check |cuda::available\(\)).*' "$log" || echo "(none)"
+    echo '```'
+    echo
+    echo "## Timing"
+    echo '```'
+    grep -oE 'timing: .*' "$log" || echo "(none)"
+    echo '```'
+    echo
+    echo "Full output: gpu-check.log"
+  } >"$report"
+  cat "$report"
+  return "$status"
+}
+
+case "${1:-}" in
+  build) build ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/gpu-check.sh build | run OUTDIR" >&2; exit 2 ;;
+esac
