@@ -122,6 +122,7 @@ run() {
   if [ -x gpu-bin/tsc ]; then
     step "tsc runs" 10 gpu-bin/tsc --help
   fi
+  step "pytorch baseline" 60 python3 scripts/torch_gpu_baseline.py
 
   {
     echo "# GPU check report"
