@@ -1,5 +1,6 @@
 //! Every example program runs three ways through the CLI contract — eager
-//! (`tsc run`), script (`tsc compile` + `tsc exec`) and trace
+//! (`tsc run`), script (`tsc compile` + `tsc exec`, with fused kernels and
+//! with `--no-fuse`) and trace
 //! (`tsc compile --trace` + `tsc exec`, where a trace is valid) — and each
 //! must match PyTorch's outputs stored in `examples/data/` (made by
 //! `examples/make_data.py`). A program whose control flow depends on tensor
@@ -89,6 +90,7 @@ fn eager_script_and_trace_agree_with_pytorch() {
         assert!(ok, "{name}: tsc run failed:\n{err}");
         check_outputs(name, "eager", &out);
         compile_and_exec(name, "script", &[]);
+        compile_and_exec(name, "script-unfused", &["--no-fuse"]);
         if trace_valid {
             let warnings = compile_and_exec(name, "trace", &["--trace", "--inputs", &data(name, "inputs.safetensors")]);
             assert!(!warnings.contains("warning"), "{name}: a valid trace warned:\n{warnings}");

@@ -22,8 +22,9 @@
 //! - a node with side effects closes every group (no read moves across a
 //!   write);
 //! - a mask (a comparison) is only usable inside its kernel: a `where`
-//!   joins only the group of its condition's comparison, and a group
-//!   whose mask is read outside it is not fused.
+//!   joins only the group of its condition's comparison, a node that reads
+//!   a mask as a number (`(x > s) * n`) joins no group, and a group whose
+//!   mask is read outside it is not fused.
 //!
 //! Groups of one node stay as they are. Literal operands are copied into
 //! the block (the kernel sees constants); other operands become block
@@ -82,9 +83,12 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
             let mut cands: Vec<usize> = ins.iter().filter_map(|&v| open_group(&groups, &group_of, v)).collect();
             cands.sort_unstable();
             cands.dedup();
-            let masks_ok = r.operands().iter().filter(|(_, mask)| *mask).all(|&(i, _)| {
+            // A mask operand must be a comparison in a group it joins; a
+            // number operand must not be one (a bool tensor is no number).
+            let masks_ok = r.operands().iter().all(|&(i, mask)| {
                 let v = ins[i];
-                open_group(&groups, &group_of, v).is_some() && g.def_node(v).and_then(|p| recipe(g, p)).is_some_and(|r| r.is_mask())
+                let grouped_mask = open_group(&groups, &group_of, v).is_some() && g.def_node(v).and_then(|p| recipe(g, p)).is_some_and(|r| r.is_mask());
+                grouped_mask == mask
             });
             if masks_ok {
                 let gid = match cands.split_first() {

@@ -374,8 +374,8 @@ mod tests {
         let mut bytes = assemble_version(&codec::encode(&header).unwrap(), &[], 1);
         let Ok(l) = parse(Source::Bytes(&bytes), Path::new("v1.tsg")) else { panic!("a version-1 file loads") };
         assert!(l.header.program.kernels.is_empty());
-        let out = l.plan.run(&[("n".into(), Value::Int(4))]).unwrap();
-        assert!(matches!(out[..], [Value::Int(-4)]));
+        let out = l.plan.run(&[("n".into(), crate::Value::Int(4))]).unwrap();
+        assert!(matches!(out[..], [crate::Value::Int(-4)]));
         bytes[4] = 3;
         let Err(e) = parse(Source::Bytes(&bytes), Path::new("v3.tsg")) else { panic!("a version-3 file is refused") };
         let e = e.to_string();
