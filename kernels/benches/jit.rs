@@ -105,6 +105,21 @@ fn bench_gelu(c: &mut Criterion) {
             unsafe { small.run(&[16, 16], &ops, &mut [&mut out]) }.expect("jit run")
         })
     });
+    // Pure per-call overhead: the same kernel over one element.
+    let st1 = [1isize, 1];
+    c.bench_function("jit_small/5op_1x1", |b| {
+        b.iter(|| {
+            let ops = [
+                Operand::Tensor { ptr: black_box(&x).as_ptr(), strides: &st1 },
+                Operand::Scalar(0.5),
+                Operand::Scalar(0.25),
+                Operand::Scalar(2.0),
+                Operand::Tensor { ptr: y.as_ptr(), strides: &st1 },
+            ];
+            // SAFETY: x and y hold at least one float.
+            unsafe { small.run(&[1, 1], &ops, &mut [&mut out[..1]]) }.expect("jit run")
+        })
+    });
     let k = gelu_chain();
     c.bench_function("jit_compile/gelu_chain", |b| b.iter(|| compile_time(&k, &[Class::Contiguous]).expect("compile")));
 }

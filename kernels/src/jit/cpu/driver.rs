@@ -26,6 +26,7 @@ pub(super) enum Buf<T: Copy, const N: usize> {
 
 impl<T: Copy, const N: usize> Buf<T, N> {
     /// `len` copies of `v`.
+    #[inline(always)]
     pub fn filled(len: usize, v: T) -> Self {
         if len <= N {
             Buf::Inline([v; N], len)
@@ -35,10 +36,12 @@ impl<T: Copy, const N: usize> Buf<T, N> {
     }
 
     /// Empty; `fill` only initializes the inline storage.
+    #[inline(always)]
     pub fn empty(fill: T) -> Self {
         Buf::Inline([fill; N], 0)
     }
 
+    #[inline(always)]
     pub fn from_iter_fill(fill: T, it: impl ExactSizeIterator<Item = T>) -> Self {
         let mut b = Buf::filled(it.len(), fill);
         for (s, v) in b.iter_mut().zip(it) {
@@ -47,6 +50,7 @@ impl<T: Copy, const N: usize> Buf<T, N> {
         b
     }
 
+    #[inline(always)]
     pub fn push(&mut self, v: T) {
         match self {
             Buf::Inline(a, len) if *len < N => {
@@ -65,6 +69,7 @@ impl<T: Copy, const N: usize> Buf<T, N> {
 
 impl<T: Copy, const N: usize> Deref for Buf<T, N> {
     type Target = [T];
+    #[inline(always)]
     fn deref(&self) -> &[T] {
         match self {
             Buf::Inline(a, len) => &a[..*len],
@@ -74,6 +79,7 @@ impl<T: Copy, const N: usize> Deref for Buf<T, N> {
 }
 
 impl<T: Copy, const N: usize> DerefMut for Buf<T, N> {
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut [T] {
         match self {
             Buf::Inline(a, len) => &mut a[..*len],
@@ -84,26 +90,36 @@ impl<T: Copy, const N: usize> DerefMut for Buf<T, N> {
 
 /// The call after collapsing: `dims` (outermost first, the last is the
 /// row; never empty) and each operand's strides over them (scalars: 0).
-pub(super) struct Layout {
+pub(super) struct Layout<'a> {
     pub dims: Buf<usize, MAX_RANK>,
-    /// Operand k's stride over dim d is `strides[k * cap + d]`.
-    strides: Buf<isize, { MAX_RANK * MAX_OPERANDS }>,
+    /// Operand k's stride over dim d is `strides[k * cap + d]` (borrowed
+    /// from the caller's stack, so the layout stays small to move).
+    strides: &'a [isize],
     cap: usize,
     tensor: Buf<bool, MAX_OPERANDS>,
 }
 
-impl Layout {
+/// Stride storage (`operands · max(rank, 1)` entries) kept on the stack.
+pub(super) const INLINE_STRIDES: usize = MAX_RANK * MAX_OPERANDS;
+
+/// The stride storage `Layout::new` needs for `shape` and `m` operands.
+pub(super) fn strides_len(shape: &[usize], m: usize) -> usize {
+    m * shape.len().max(1)
+}
+
+impl<'a> Layout<'a> {
     /// Merges dims d, d+1 when every tensor has `stride[d] == stride[d+1] ·
     /// shape[d+1]`, drops size-1 dims (the output is contiguous, so it
     /// merges wherever the inputs do). `numel` is the product of `shape`.
-    pub fn new(shape: &[usize], operands: &[Operand], numel: usize) -> Layout {
+    #[inline(always)]
+    /// `store` holds [`strides_len`] zeros.
+    pub fn new(shape: &[usize], operands: &[Operand], numel: usize, store: &'a mut [isize]) -> Layout<'a> {
         let m = operands.len();
         let tensor = Buf::from_iter_fill(false, operands.iter().map(|o| matches!(o, Operand::Tensor { .. })));
         // Fast path: every tensor is contiguous or constant (all strides 0
         // over the non-1 dims): one row of `numel`, as the merging gives.
         if numel > 1 {
-            let mut row = Buf::<isize, MAX_OPERANDS>::filled(m, 0);
-            let simple = operands.iter().zip(row.iter_mut()).all(|(o, r)| match o {
+            let simple = operands.iter().zip(store.iter_mut()).all(|(o, r)| match o {
                 Operand::Scalar(_) => true,
                 Operand::Tensor { strides, .. } => {
                     let (mut want, mut contiguous, mut zero) = (1isize, true, true);
@@ -122,13 +138,13 @@ impl Layout {
             if simple {
                 let mut dims = Buf::empty(0);
                 dims.push(numel);
-                let strides = Buf::from_iter_fill(0, row.iter().copied());
-                return Layout { dims, strides, cap: 1, tensor };
+                return Layout { dims, strides: &store[..m], cap: 1, tensor };
             }
         }
         let cap = shape.len().max(1);
         let mut dims: Buf<usize, MAX_RANK> = Buf::empty(0);
-        let mut strides = Buf::filled(m * cap, 0isize);
+        let strides = store;
+        strides.fill(0);
         for (d, &size) in shape.iter().enumerate() {
             if size == 1 {
                 continue;
@@ -165,6 +181,7 @@ impl Layout {
     }
 
     /// The row stride class of every operand: the specialization key.
+    #[inline(always)]
     pub fn classes(&self) -> Buf<Class, MAX_OPERANDS> {
         let row = self.dims.len() - 1;
         Buf::from_iter_fill(
@@ -202,7 +219,7 @@ const MIN_PARALLEL_WORK: usize = 1 << 16;
 /// for `layout.classes()`.
 pub(super) unsafe fn run(
     f: RowFn,
-    layout: &Layout,
+    layout: &Layout<'_>,
     ins: &[*const f32],
     scalars: &[f32],
     outs: &[*mut f32],
@@ -236,7 +253,7 @@ pub(super) unsafe fn run(
 }
 
 /// Computes flat output elements `start..end`, a row piece at a time.
-unsafe fn run_range(f: RowFn, layout: &Layout, p: Ptrs, scalars: &[f32], start: usize, end: usize) {
+unsafe fn run_range(f: RowFn, layout: &Layout<'_>, p: Ptrs, scalars: &[f32], start: usize, end: usize) {
     let rank = layout.dims.len();
     let n = layout.dims[rank - 1];
     let m = p.ins.len();

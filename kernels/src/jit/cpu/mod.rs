@@ -144,7 +144,15 @@ impl CpuKernel {
         if numel == 0 {
             return Ok(());
         }
-        let layout = driver::Layout::new(shape, operands, numel);
+        let need = driver::strides_len(shape, operands.len());
+        let (mut inline, mut heap) = ([0isize; driver::INLINE_STRIDES], Vec::new());
+        let store: &mut [isize] = if need <= inline.len() {
+            &mut inline[..need]
+        } else {
+            heap.resize(need, 0);
+            &mut heap
+        };
+        let layout = driver::Layout::new(shape, operands, numel, store);
         let f = self.specialization(&layout.classes())?;
         let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
             std::ptr::null(),
