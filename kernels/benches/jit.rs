@@ -73,6 +73,53 @@ fn bench_gelu(c: &mut Criterion) {
         });
     }
     g.finish();
+    // The model's per-call kernel: 5 ops on 16x16 (x·a + b, tanh, ·c, − y).
+    let small = {
+        use Inst::*;
+        let insts = vec![
+            Param(0),
+            Param(1),
+            Param(2),
+            Param(3),
+            Param(4),
+            Binary(BinaryOp::Mul, 0, 1),
+            Binary(BinaryOp::Add, 5, 2),
+            Unary(UnaryOp::Tanh, 6),
+            Binary(BinaryOp::Mul, 7, 3),
+            Binary(BinaryOp::Sub, 8, 4),
+        ];
+        CpuKernel::new(Kernel { num_params: 5, insts, outputs: vec![9] }).expect("valid kernel")
+    };
+    let (x, y, mut out) = (data(256), data(256), vec![0.0f32; 256]);
+    let st = [16isize, 1];
+    c.bench_function("jit_small/5op_16x16", |b| {
+        b.iter(|| {
+            let ops = [
+                Operand::Tensor { ptr: black_box(&x).as_ptr(), strides: &st },
+                Operand::Scalar(0.5),
+                Operand::Scalar(0.25),
+                Operand::Scalar(2.0),
+                Operand::Tensor { ptr: y.as_ptr(), strides: &st },
+            ];
+            // SAFETY: x and y hold 16x16 contiguous floats.
+            unsafe { small.run(&[16, 16], &ops, &mut [&mut out]) }.expect("jit run")
+        })
+    });
+    // Pure per-call overhead: the same kernel over one element.
+    let st1 = [1isize, 1];
+    c.bench_function("jit_small/5op_1x1", |b| {
+        b.iter(|| {
+            let ops = [
+                Operand::Tensor { ptr: black_box(&x).as_ptr(), strides: &st1 },
+                Operand::Scalar(0.5),
+                Operand::Scalar(0.25),
+                Operand::Scalar(2.0),
+                Operand::Tensor { ptr: y.as_ptr(), strides: &st1 },
+            ];
+            // SAFETY: x and y hold at least one float.
+            unsafe { small.run(&[1, 1], &ops, &mut [&mut out[..1]]) }.expect("jit run")
+        })
+    });
     let k = gelu_chain();
     c.bench_function("jit_compile/gelu_chain", |b| b.iter(|| compile_time(&k, &[Class::Contiguous]).expect("compile")));
 }

@@ -3,81 +3,196 @@
 //! key), and walks the rows (an index odometer giving each operand's row
 //! base) calling the compiled row function, split over the rayon pool when
 //! the work is large.
+//!
+//! The hot path allocates nothing for rank <= [`MAX_RANK`] and <=
+//! [`MAX_OPERANDS`] operands/outputs ([`Buf`] keeps them on the stack);
+//! beyond that it falls back to `Vec`s.
+
+use std::ops::{Deref, DerefMut};
 
 use super::codegen::{Class, RowFn};
 use super::Operand;
 
-/// The call after collapsing: `dims` (outermost first, the last is the
-/// row; never empty) and each operand's strides over them (`None`: scalar).
-pub(super) struct Layout {
-    pub dims: Vec<usize>,
-    pub strides: Vec<Option<Vec<isize>>>,
+/// Ranks kept on the stack.
+pub(super) const MAX_RANK: usize = 8;
+/// Operands (and outputs) kept on the stack.
+pub(super) const MAX_OPERANDS: usize = 16;
+
+/// A fixed inline array of up to `N` elements, or a `Vec` beyond.
+pub(super) enum Buf<T: Copy, const N: usize> {
+    Inline([T; N], usize),
+    Heap(Vec<T>),
 }
 
-impl Layout {
+impl<T: Copy, const N: usize> Buf<T, N> {
+    /// `len` copies of `v`.
+    #[inline(always)]
+    pub fn filled(len: usize, v: T) -> Self {
+        if len <= N {
+            Buf::Inline([v; N], len)
+        } else {
+            Buf::Heap(vec![v; len])
+        }
+    }
+
+    /// Empty; `fill` only initializes the inline storage.
+    #[inline(always)]
+    pub fn empty(fill: T) -> Self {
+        Buf::Inline([fill; N], 0)
+    }
+
+    #[inline(always)]
+    pub fn from_iter_fill(fill: T, it: impl ExactSizeIterator<Item = T>) -> Self {
+        let mut b = Buf::filled(it.len(), fill);
+        for (s, v) in b.iter_mut().zip(it) {
+            *s = v;
+        }
+        b
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, v: T) {
+        match self {
+            Buf::Inline(a, len) if *len < N => {
+                a[*len] = v;
+                *len += 1;
+            }
+            Buf::Inline(a, len) => {
+                let mut h = a[..*len].to_vec();
+                h.push(v);
+                *self = Buf::Heap(h);
+            }
+            Buf::Heap(h) => h.push(v),
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> Deref for Buf<T, N> {
+    type Target = [T];
+    #[inline(always)]
+    fn deref(&self) -> &[T] {
+        match self {
+            Buf::Inline(a, len) => &a[..*len],
+            Buf::Heap(h) => h,
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> DerefMut for Buf<T, N> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Buf::Inline(a, len) => &mut a[..*len],
+            Buf::Heap(h) => h,
+        }
+    }
+}
+
+/// The call after collapsing: `dims` (outermost first, the last is the
+/// row; never empty) and each operand's strides over them (scalars: 0).
+pub(super) struct Layout<'a> {
+    pub dims: Buf<usize, MAX_RANK>,
+    /// Operand k's stride over dim d is `strides[k * cap + d]` (borrowed
+    /// from the caller's stack, so the layout stays small to move).
+    strides: &'a [isize],
+    cap: usize,
+    tensor: Buf<bool, MAX_OPERANDS>,
+}
+
+/// Stride storage (`operands · max(rank, 1)` entries) kept on the stack.
+pub(super) const INLINE_STRIDES: usize = MAX_RANK * MAX_OPERANDS;
+
+/// The stride storage `Layout::new` needs for `shape` and `m` operands.
+pub(super) fn strides_len(shape: &[usize], m: usize) -> usize {
+    m * shape.len().max(1)
+}
+
+impl<'a> Layout<'a> {
     /// Merges dims d, d+1 when every tensor has `stride[d] == stride[d+1] ·
     /// shape[d+1]`, drops size-1 dims (the output is contiguous, so it
-    /// merges wherever the inputs do).
-    pub fn new(shape: &[usize], operands: &[Operand]) -> Layout {
-        let tensors: Vec<Option<&[isize]>> = operands
-            .iter()
-            .map(|o| match o {
-                Operand::Tensor { strides, .. } => Some(*strides),
-                Operand::Scalar(_) => None,
-            })
-            .collect();
-        let mut dims: Vec<usize> = Vec::new();
-        let mut strides: Vec<Option<Vec<isize>>> = tensors.iter().map(|t| t.map(|_| Vec::new())).collect();
+    /// merges wherever the inputs do). `numel` is the product of `shape`.
+    #[inline(always)]
+    /// `store` holds [`strides_len`] zeros.
+    pub fn new(shape: &[usize], operands: &[Operand], numel: usize, store: &'a mut [isize]) -> Layout<'a> {
+        let m = operands.len();
+        let tensor = Buf::from_iter_fill(false, operands.iter().map(|o| matches!(o, Operand::Tensor { .. })));
+        // Fast path: every tensor is contiguous or constant (all strides 0
+        // over the non-1 dims): one row of `numel`, as the merging gives.
+        if numel > 1 {
+            let simple = operands.iter().zip(store.iter_mut()).all(|(o, r)| match o {
+                Operand::Scalar(_) => true,
+                Operand::Tensor { strides, .. } => {
+                    let (mut want, mut contiguous, mut zero) = (1isize, true, true);
+                    for (&size, &st) in shape.iter().zip(strides.iter()).rev() {
+                        if size == 1 {
+                            continue;
+                        }
+                        contiguous &= st == want;
+                        zero &= st == 0;
+                        want = want.wrapping_mul(size as isize);
+                    }
+                    *r = if contiguous { 1 } else { 0 };
+                    contiguous || zero
+                }
+            });
+            if simple {
+                let mut dims = Buf::empty(0);
+                dims.push(numel);
+                return Layout { dims, strides: &store[..m], cap: 1, tensor };
+            }
+        }
+        let cap = shape.len().max(1);
+        let mut dims: Buf<usize, MAX_RANK> = Buf::empty(0);
+        let strides = store;
+        strides.fill(0);
         for (d, &size) in shape.iter().enumerate() {
             if size == 1 {
                 continue;
             }
-            let merge = !dims.is_empty()
-                && tensors.iter().zip(&strides).all(|(t, s)| match (t, s) {
-                    (Some(t), Some(s)) => s.last().copied() == t[d].checked_mul(size as isize),
-                    _ => true,
+            let r = dims.len();
+            let merge = r > 0
+                && operands.iter().enumerate().all(|(k, o)| match o {
+                    Operand::Tensor { strides: t, .. } => Some(strides[k * cap + r - 1]) == t[d].checked_mul(size as isize),
+                    Operand::Scalar(_) => true,
                 });
-            if merge {
-                if let Some(last) = dims.last_mut() {
-                    *last *= size;
-                }
-                for (t, s) in tensors.iter().zip(strides.iter_mut()) {
-                    if let (Some(t), Some(s)) = (t, s) {
-                        if let Some(l) = s.last_mut() {
-                            *l = t[d];
-                        }
-                    }
-                }
+            let at = if merge {
+                dims[r - 1] *= size;
+                r - 1
             } else {
                 dims.push(size);
-                for (t, s) in tensors.iter().zip(strides.iter_mut()) {
-                    if let (Some(t), Some(s)) = (t, s) {
-                        s.push(t[d]);
-                    }
+                r
+            };
+            for (k, o) in operands.iter().enumerate() {
+                if let Operand::Tensor { strides: t, .. } = o {
+                    strides[k * cap + at] = t[d];
                 }
             }
         }
         if dims.is_empty() {
             dims.push(1);
-            for s in strides.iter_mut().flatten() {
-                s.push(0);
-            }
         }
-        Layout { dims, strides }
+        Layout { dims, strides, cap, tensor }
+    }
+
+    /// Operand k's stride over collapsed dim d (0 for a scalar).
+    #[inline]
+    fn stride(&self, k: usize, d: usize) -> isize {
+        self.strides[k * self.cap + d]
     }
 
     /// The row stride class of every operand: the specialization key.
-    pub fn classes(&self) -> Vec<Class> {
+    #[inline(always)]
+    pub fn classes(&self) -> Buf<Class, MAX_OPERANDS> {
         let row = self.dims.len() - 1;
-        self.strides
-            .iter()
-            .map(|s| match s.as_ref().map(|s| s[row]) {
-                None => Class::Scalar,
-                Some(0) => Class::Broadcast,
-                Some(1) => Class::Contiguous,
-                Some(_) => Class::Strided,
-            })
-            .collect()
+        Buf::from_iter_fill(
+            Class::Scalar,
+            self.tensor.iter().enumerate().map(|(k, &t)| match (t, self.stride(k, row)) {
+                (false, _) => Class::Scalar,
+                (true, 0) => Class::Broadcast,
+                (true, 1) => Class::Contiguous,
+                (true, _) => Class::Strided,
+            }),
+        )
     }
 }
 
@@ -104,7 +219,7 @@ const MIN_PARALLEL_WORK: usize = 1 << 16;
 /// for `layout.classes()`.
 pub(super) unsafe fn run(
     f: RowFn,
-    layout: &Layout,
+    layout: &Layout<'_>,
     ins: &[*const f32],
     scalars: &[f32],
     outs: &[*mut f32],
@@ -112,8 +227,14 @@ pub(super) unsafe fn run(
 ) {
     let numel: usize = layout.dims.iter().product();
     let ptrs = Ptrs { ins, outs };
+    // Small calls never touch the rayon pool.
+    if numel.saturating_mul(cost.max(1)) < MIN_PARALLEL_WORK {
+        // SAFETY: forwarded from the caller.
+        unsafe { run_range(f, layout, ptrs, scalars, 0, numel) };
+        return;
+    }
     let threads = rayon::current_num_threads();
-    if numel.saturating_mul(cost.max(1)) < MIN_PARALLEL_WORK || threads <= 1 {
+    if threads <= 1 {
         // SAFETY: forwarded from the caller.
         unsafe { run_range(f, layout, ptrs, scalars, 0, numel) };
         return;
@@ -132,24 +253,35 @@ pub(super) unsafe fn run(
 }
 
 /// Computes flat output elements `start..end`, a row piece at a time.
-unsafe fn run_range(f: RowFn, layout: &Layout, p: Ptrs, scalars: &[f32], start: usize, end: usize) {
+unsafe fn run_range(f: RowFn, layout: &Layout<'_>, p: Ptrs, scalars: &[f32], start: usize, end: usize) {
     let rank = layout.dims.len();
     let n = layout.dims[rank - 1];
+    let m = p.ins.len();
+    let row_strides: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(0, (0..m).map(|k| layout.stride(k, rank - 1)));
+    if rank == 1 {
+        // One row (the common, collapsed case): no odometer.
+        let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
+            std::ptr::null(),
+            p.ins.iter().zip(row_strides.iter()).map(|(&i, &s)| i.wrapping_offset(start as isize * s)),
+        );
+        let outs: Buf<*mut f32, MAX_OPERANDS> =
+            Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().map(|&o| o.wrapping_add(start)));
+        // SAFETY: as below.
+        unsafe { f(end - start, ins.as_ptr(), row_strides.as_ptr(), scalars.as_ptr(), outs.as_ptr()) };
+        return;
+    }
     let (row, mut col) = (start / n, start % n);
     // The odometer over the outer dims and each operand's row-base offset.
-    let mut idx = vec![0usize; rank - 1];
+    let mut idx: Buf<usize, MAX_RANK> = Buf::filled(rank - 1, 0);
     let mut rest = row;
     for d in (0..rank - 1).rev() {
         idx[d] = rest % layout.dims[d];
         rest /= layout.dims[d];
     }
-    let off = |idx: &[usize], s: &Option<Vec<isize>>| -> isize {
-        s.as_ref().map_or(0, |s| idx.iter().zip(s).map(|(&i, &st)| i as isize * st).sum())
-    };
-    let mut base: Vec<isize> = layout.strides.iter().map(|s| off(&idx, s)).collect();
-    let row_strides: Vec<isize> = layout.strides.iter().map(|s| s.as_ref().map_or(0, |s| s[rank - 1])).collect();
-    let mut ins = p.ins.to_vec();
-    let mut outs = p.outs.to_vec();
+    let off = |idx: &[usize], k: usize| -> isize { idx.iter().enumerate().map(|(d, &i)| i as isize * layout.stride(k, d)).sum() };
+    let mut base: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(0, (0..m).map(|k| off(&idx, k)));
+    let mut ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
+    let mut outs: Buf<*mut f32, MAX_OPERANDS> = Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().copied());
     let mut pos = start;
     while pos < end {
         let len = (n - col).min(end - pos);
@@ -174,8 +306,8 @@ unsafe fn run_range(f: RowFn, layout: &Layout, p: Ptrs, scalars: &[f32], start: 
             idx[d] = 0;
         }
         if pos < end {
-            for (k, s) in layout.strides.iter().enumerate() {
-                base[k] = off(&idx, s);
+            for (k, b) in base.iter_mut().enumerate() {
+                *b = off(&idx, k);
             }
         }
     }

@@ -20,11 +20,12 @@ mod math;
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use codegen::Class;
-use codegen::Compiled;
+use codegen::{Compiled, RowFn};
+use driver::{Buf, MAX_OPERANDS};
 
 use super::ir::{Inst, Kernel, UnaryOp};
 
@@ -57,6 +58,28 @@ pub struct CpuKernel {
     /// Cost per element, roughly in simple-op units (decides threading).
     cost: usize,
     cache: Mutex<Cache>,
+    /// Lock-free front of `cache` for kernels of <= 16 operands: the first
+    /// specializations, by packed key ([`pack`]), filled in order under the
+    /// `cache` lock and never cleared (the code lives as long as `cache`).
+    fast: [OnceLock<(u32, RowFn)>; FAST_SLOTS],
+}
+
+/// Specializations found without taking a lock.
+const FAST_SLOTS: usize = 8;
+
+/// The classes as 2 bits each (<= 16 operands; the count is fixed per kernel).
+fn pack(classes: &[Class]) -> Option<u32> {
+    if classes.len() > 16 {
+        return None;
+    }
+    Some(classes.iter().enumerate().fold(0u32, |a, (i, c)| {
+        a | (match c {
+            Class::Contiguous => 0u32,
+            Class::Broadcast => 1,
+            Class::Strided => 2,
+            Class::Scalar => 3,
+        } << (2 * i))
+    }))
 }
 
 #[derive(Default)]
@@ -78,7 +101,10 @@ impl CpuKernel {
         kernel.check()?;
         let ops: usize =
             kernel.insts.iter().map(|i| if matches!(i, Inst::Unary(op, _) if is_heavy(*op)) { 16 } else { 1 }).sum();
-        Ok(CpuKernel { cost: ops.div_ceil(8), unroll: unroll.max(1), kernel, cache: Mutex::new(Cache::default()) })
+        Ok(CpuKernel { cost: ops.div_ceil(8), unroll: unroll.max(1), kernel,
+            cache: Mutex::new(Cache::default()),
+            fast: Default::default(),
+        })
     }
 
     pub fn kernel(&self) -> &Kernel {
@@ -118,20 +144,31 @@ impl CpuKernel {
         if numel == 0 {
             return Ok(());
         }
-        let layout = driver::Layout::new(shape, operands);
-        let compiled = self.specialization(layout.classes())?;
-        let ins: Vec<*const f32> = operands
-            .iter()
-            .map(|o| match o {
+        let need = driver::strides_len(shape, operands.len());
+        let (mut inline, mut heap) = ([0isize; driver::INLINE_STRIDES], Vec::new());
+        let store: &mut [isize] = if need <= inline.len() {
+            &mut inline[..need]
+        } else {
+            heap.resize(need, 0);
+            &mut heap
+        };
+        let layout = driver::Layout::new(shape, operands, numel, store);
+        let f = self.specialization(&layout.classes())?;
+        let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
+            std::ptr::null(),
+            operands.iter().map(|o| match o {
                 Operand::Tensor { ptr, .. } => *ptr,
                 Operand::Scalar(_) => std::ptr::null(),
-            })
-            .collect();
-        let scalars: Vec<f32> = operands.iter().map(|o| if let Operand::Scalar(x) = o { *x } else { 0.0 }).collect();
-        let out_ptrs: Vec<*mut f32> = outs.iter_mut().map(|o| o.as_mut_ptr()).collect();
+            }),
+        );
+        let scalars: Buf<f32, MAX_OPERANDS> =
+            Buf::from_iter_fill(0.0, operands.iter().map(|o| if let Operand::Scalar(x) = o { *x } else { 0.0 }));
+        let out_ptrs: Buf<*mut f32, MAX_OPERANDS> =
+            Buf::from_iter_fill(std::ptr::null_mut(), outs.iter_mut().map(|o| o.as_mut_ptr()));
         // SAFETY: the caller's contract covers the inputs; the outputs were
-        // checked to hold `numel` elements; `compiled` matches the layout.
-        unsafe { driver::run(compiled.f, &layout, &ins, &scalars, &out_ptrs, self.cost) };
+        // checked to hold `numel` elements; `f` matches the layout and lives
+        // in `self.cache` as long as `self`.
+        unsafe { driver::run(f, &layout, &ins, &scalars, &out_ptrs, self.cost) };
         Ok(())
     }
 
@@ -141,17 +178,38 @@ impl CpuKernel {
         (cache.compiled.len(), cache.time)
     }
 
-    /// The compiled code for `classes`, compiling it on first use.
-    fn specialization(&self, classes: Vec<Class>) -> Result<Arc<Compiled>, String> {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = cache.compiled.get(&classes) {
-            return Ok(Arc::clone(c));
+    /// The compiled code for `classes`, compiling it on first use. The
+    /// pointer stays valid while `self` lives (entries are never removed).
+    fn specialization(&self, classes: &[Class]) -> Result<RowFn, String> {
+        let key = pack(classes);
+        if let Some(key) = key {
+            for slot in &self.fast {
+                match slot.get() {
+                    Some((k, f)) if *k == key => return Ok(*f),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
         }
-        let t = Instant::now();
-        let c = Arc::new(codegen::compile(&self.kernel, &classes, self.unroll)?);
-        cache.time += t.elapsed();
-        cache.compiled.insert(classes, Arc::clone(&c));
-        Ok(c)
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let f = match cache.compiled.get(classes) {
+            Some(c) => c.f,
+            None => {
+                let t = Instant::now();
+                let c = Arc::new(codegen::compile(&self.kernel, classes, self.unroll)?);
+                cache.time += t.elapsed();
+                let f = c.f;
+                cache.compiled.insert(classes.to_vec(), c);
+                f
+            }
+        };
+        if let Some(key) = key {
+            // Under the lock: no other writer, so the first empty slot is ours.
+            if let Some(slot) = self.fast.iter().find(|s| s.get().is_none_or(|(k, _)| *k == key)) {
+                let _ = slot.set((key, f));
+            }
+        }
+        Ok(f)
     }
 }
 

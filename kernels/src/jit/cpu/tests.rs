@@ -497,3 +497,64 @@ fn fma_detection_and_cache() {
         .expect("run");
     assert_eq!(k.compile_stats().0, 1, "same classes after collapsing: one specialization");
 }
+
+/// Past the stack arrays of the hot path: rank > 8 (transposed so nothing
+/// collapses), > 16 operands and outputs, and more specializations than the
+/// lock-free slots.
+#[test]
+fn beyond_fixed_arrays() {
+    // rank 10 of 2s, a reversed-stride (transposed) operand and a dense one.
+    let shape = [2usize; 10];
+    let rev: Vec<isize> = contiguous_strides(&shape).into_iter().rev().collect();
+    let k = three_outputs();
+    let t = Input::Tensor { data: ramp(1024, 1), strides: rev.clone() };
+    check(&k, &shape, &[t.clone(), Input::dense(ramp(1024, 2), &shape), Input::Scalar(0.5)], 1e-6, 1e-6);
+    // 20 operands summed, 18 outputs (each the running sum), mixed layouts.
+    let n = 20u32;
+    let mut insts: Vec<Inst> = (0..n).map(Inst::Param).collect();
+    let mut acc = 0u32;
+    let mut outputs = vec![];
+    for i in 1..n {
+        insts.push(Inst::Binary(BinaryOp::Add, acc, i));
+        acc = insts.len() as u32 - 1;
+        if i >= 2 {
+            outputs.push(acc);
+        }
+    }
+    assert!(outputs.len() > 16);
+    let k = kernel(n, insts, outputs);
+    let shape = [3usize, 2, 2, 2, 2, 2, 2, 2, 2, 5];
+    let numel: usize = shape.iter().product();
+    let inputs: Vec<Input> = (0..n)
+        .map(|i| match i % 4 {
+            0 => Input::dense(ramp(numel, i), &shape),
+            1 => Input::Scalar(i as f32 * 0.25),
+            2 => {
+                let mut s = contiguous_strides(&shape);
+                s.swap(0, 9);
+                let data_len = 1 + shape.iter().zip(&s).map(|(&d, &st)| (d - 1) * st as usize).sum::<usize>();
+                Input::Tensor { data: ramp(data_len, i), strides: s }
+            }
+            _ => Input::Tensor { data: ramp(5, i), strides: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1].to_vec() },
+        })
+        .collect();
+    check(&k, &shape, &inputs, 1e-5, 1e-5);
+    // The same kernel over many layouts: more than the lock-free slots.
+    let k = three_outputs();
+    let classes = [
+        Input::dense(ramp(64, 1), &[64]),
+        Input::Scalar(1.5),
+        Input::Tensor { data: ramp(1, 2), strides: vec![0] },
+        Input::Tensor { data: ramp(128, 3), strides: vec![2] },
+    ];
+    for round in 0..2 {
+        for a in &classes {
+            for b in &classes[..3] {
+                for c in &classes[1..] {
+                    check(&k, &[64], &[a.clone(), b.clone(), c.clone()], 1e-6, 1e-6);
+                }
+            }
+        }
+        assert_eq!(k.compile_stats().0, 4 * 3 * 3, "round {round}: one specialization per layout");
+    }
+}
