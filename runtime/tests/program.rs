@@ -362,7 +362,7 @@ fn lying_preambles_are_errors() {
     assert!(with(8..16, &u64::MAX.to_le_bytes()).contains("exceeds"));
     assert!(with(8..16, &(bytes.len() as u64 - 16).to_le_bytes()).contains("corrupt header"));
     assert!(with(8..16, &3u64.to_le_bytes()).contains("corrupt header"));
-    assert_eq!(FORMAT_VERSION, 1);
+    assert_eq!(FORMAT_VERSION, 2);
     // Nonzero padding between the header and the data.
     let hlen = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
     if !(16 + hlen).is_multiple_of(64) {
