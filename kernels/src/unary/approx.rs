@@ -25,15 +25,15 @@ fn poly<V: VecF32, const N: usize>(x: V, c: &[f32; N]) -> V {
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 split so that `n · LN2_HI` is exact for |n| < 2^15.
-const LN2_HI: f32 = 0.693_359_375;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_375;
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 
 /// e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2.
 const EXP_P: [f32; 6] =
     [1.979_036_5e-4, 1.394_465_2e-3, 8.333_497e-3, 4.166_629_5e-2, 1.666_666_6e-1, 0.5];
 
 /// ln(1+f) = f - f²/2 + f³·P(f) on f ∈ [√½ - 1, √2 - 1].
-const LOG_P: [f32; 8] = [
+pub(crate) const LOG_P: [f32; 8] = [
     -7.634_558e-2,
     1.276_167_8e-1,
     -1.316_020_8e-1,
@@ -45,12 +45,12 @@ const LOG_P: [f32; 8] = [
 ];
 
 /// tanh(x) = x + x³·P(x²) on |x| < 0.625.
-const TANH_SMALL: f32 = 0.625;
-const TANH_P: [f32; 6] = [2.142_944_8e-3, -8.177_38e-3, 2.170_069_7e-2, -5.394_676_3e-2, 1.333_320_6e-1, -3.333_333_1e-1];
+pub(crate) const TANH_SMALL: f32 = 0.625;
+pub(crate) const TANH_P: [f32; 6] = [2.142_944_8e-3, -8.177_38e-3, 2.170_069_7e-2, -5.394_676_3e-2, 1.333_320_6e-1, -3.333_333_1e-1];
 
 /// erf(x) = x + x·P(x²) on |x| < 0.921875.
 pub(crate) const ERF_SMALL: f32 = 0.921_875;
-const ERF_P: [f32; 7] = [
+pub(crate) const ERF_P: [f32; 7] = [
     8.370_042e-5,
     -8.142_69e-4,
     5.201_031e-3,
@@ -62,8 +62,8 @@ const ERF_P: [f32; 7] = [
 
 /// ln(erfc(t)) = Q(t - 0.921875) on t ∈ [0.921875, 6] (centred at the low
 /// end, where erf and gelu need the most accuracy from it).
-const ERFC_T_MAX: f32 = 6.0;
-const ERFC_Q: [f32; 12] = [
+pub(crate) const ERFC_T_MAX: f32 = 6.0;
+pub(crate) const ERFC_Q: [f32; 12] = [
     1.047_217_2e-9,
     -2.385_544_6e-8,
     1.308_050_3e-7,

@@ -16,6 +16,8 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::FunctionBuilder;
 
 use crate::jit::ir::UnaryOp;
+// The polynomials of the hand-written kernels (`unary/approx.rs`), shared.
+use crate::unary::approx::{ERFC_Q, ERFC_T_MAX, ERF_P, ERF_SMALL, LN2_HI, LN2_LO, LOG_P, TANH_P, TANH_SMALL};
 
 /// The most copies of the body one loop iteration computes.
 pub(super) const MAX_COPIES: usize = 4;
@@ -432,43 +434,5 @@ impl Emit<'_, '_> {
     }
 }
 
-/// ln 2 split so that `n · LN2_HI` is exact for |n| < 2^15.
-const LN2_HI: f32 = 0.693_359_375;
-const LN2_LO: f32 = -2.121_944_4e-4;
 /// e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2.
 const EXP_P: [f32; 6] = [1.979_036_5e-4, 1.394_465_2e-3, 8.333_497e-3, 4.166_629_5e-2, 1.666_666_6e-1, 0.5];
-/// ln(1+f) = f - f²/2 + f³·P(f) on f ∈ [√½ - 1, √2 - 1].
-const LOG_P: [f32; 8] = [
-    -7.634_558e-2,
-    1.276_167_8e-1,
-    -1.316_020_8e-1,
-    1.420_174_7e-1,
-    -1.662_335_4e-1,
-    2.000_122_7e-1,
-    -2.500_082_3e-1,
-    3.333_333_1e-1,
-];
-/// tanh(x) = x + x³·P(x²) on |x| < 0.625.
-const TANH_SMALL: f32 = 0.625;
-const TANH_P: [f32; 6] =
-    [2.142_944_8e-3, -8.177_38e-3, 2.170_069_7e-2, -5.394_676_3e-2, 1.333_320_6e-1, -3.333_333_1e-1];
-/// erf(x) = x + x·P(x²) on |x| < 0.921875.
-const ERF_SMALL: f32 = 0.921_875;
-const ERF_P: [f32; 7] =
-    [8.370_042e-5, -8.142_69e-4, 5.201_031e-3, -2.685_939_7e-2, 1.128_369_6e-1, -3.761_263_5e-1, 1.283_791_7e-1];
-/// ln(erfc(t)) = Q(t - 0.921875) on t ∈ [0.921875, 6].
-const ERFC_T_MAX: f32 = 6.0;
-const ERFC_Q: [f32; 12] = [
-    1.047_217_2e-9,
-    -2.385_544_6e-8,
-    1.308_050_3e-7,
-    1.760_505_1e-6,
-    -3.761_124_8e-5,
-    3.533_019_3e-4,
-    -2.237_749_3e-3,
-    1.094_101_6e-2,
-    -4.487_055_2e-2,
-    -8.329_773_5e-1,
-    -2.508_013_7,
-    -1.648_561_8,
-];
