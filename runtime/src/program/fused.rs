@@ -17,12 +17,17 @@ pub(super) struct Fused {
     cpu: CpuKernel,
     /// For each output, the operands it reads (bit set).
     reads: Vec<u64>,
+    /// Every output reads every operand, so every output has the full
+    /// broadcast shape (the common case; no per-call check).
+    full: bool,
 }
 
 impl Fused {
     pub fn new(kernel: &Kernel) -> std::result::Result<Fused, String> {
         let reads = kernel.output_params();
-        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads })
+        let all = if kernel.num_params >= 64 { u64::MAX } else { (1u64 << kernel.num_params) - 1 };
+        let full = reads.iter().all(|&r| r & all == all);
+        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads, full })
     }
 
     pub fn num_outputs(&self) -> usize {
@@ -46,7 +51,7 @@ impl Fused {
         let Ok(shape) = broadcast_all("fused", &shapes) else { return Ok(None) };
         // Every output must have the full shape (an output that reads only
         // a smaller operand would be smaller).
-        for &mask in &self.reads {
+        for &mask in self.reads.iter().filter(|_| !self.full) {
             let own: Vec<&[usize]> = args.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).filter_map(|(_, a)| a.as_tensor().map(|t| t.shape())).collect();
             match broadcast_all("fused", &own) {
                 Ok(s) if s == shape => {}
