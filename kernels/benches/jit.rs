@@ -31,16 +31,27 @@ fn gelu_chain() -> Kernel {
         Binary(Mul, 10, 11),
         Binary(Mul, 12, 0),
     ];
-    Kernel { num_params: 1, insts, outputs: vec![13] }
+    Kernel {
+        num_params: 1,
+        insts,
+        outputs: vec![13],
+    }
 }
 
 fn data(n: usize) -> Vec<f32> {
-    (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 8.0 - 4.0).collect()
+    (0..n)
+        .map(|i| {
+            ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 8.0 - 4.0
+        })
+        .collect()
 }
 
 fn call(k: &CpuKernel, x: &[f32], out: &mut [f32]) {
     let strides = [1isize];
-    let ops = [Operand::Tensor { ptr: x.as_ptr(), strides: &strides }];
+    let ops = [Operand::Tensor {
+        ptr: x.as_ptr(),
+        strides: &strides,
+    }];
     // SAFETY: x holds out.len() contiguous floats.
     unsafe { k.run(&[x.len()], &ops, &mut [out]) }.expect("jit run");
 }
@@ -53,23 +64,35 @@ fn bench_gelu(c: &mut Criterion) {
         let (x, mut out) = (data(n), vec![0.0f32; n]);
         g.throughput(Throughput::Bytes(8 * n as u64));
         for threads in [1usize, 2] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
             g.bench_function(format!("16M/{threads}t/x{unroll}"), |b| {
                 pool.install(|| b.iter(|| call(&k, &x, &mut out)))
             });
         }
         let (x, mut out) = (data(256), vec![0.0f32; 256]);
         g.throughput(Throughput::Elements(256));
-        g.bench_function(format!("256/x{unroll}"), |b| b.iter(|| call(&k, black_box(&x), &mut out)));
+        g.bench_function(format!("256/x{unroll}"), |b| {
+            b.iter(|| call(&k, black_box(&x), &mut out))
+        });
     }
     // Baseline: the hand-written AVX2 gelu_tanh (8 lanes, no JIT).
     let n = 16 << 20;
     let (x, mut out) = (data(n), vec![0.0f32; n]);
     g.throughput(Throughput::Bytes(8 * n as u64));
     for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
         g.bench_function(format!("16M/{threads}t/handwritten_avx2"), |b| {
-            pool.install(|| b.iter(|| tsc_kernels::unary::unary_f32(tsc_kernels::unary::Unary::GeluTanh, &x, &mut out)))
+            pool.install(|| {
+                b.iter(|| {
+                    tsc_kernels::unary::unary_f32(tsc_kernels::unary::Unary::GeluTanh, &x, &mut out)
+                })
+            })
         });
     }
     g.finish();
@@ -88,18 +111,29 @@ fn bench_gelu(c: &mut Criterion) {
             Binary(BinaryOp::Mul, 7, 3),
             Binary(BinaryOp::Sub, 8, 4),
         ];
-        CpuKernel::new(Kernel { num_params: 5, insts, outputs: vec![9] }).expect("valid kernel")
+        CpuKernel::new(Kernel {
+            num_params: 5,
+            insts,
+            outputs: vec![9],
+        })
+        .expect("valid kernel")
     };
     let (x, y, mut out) = (data(256), data(256), vec![0.0f32; 256]);
     let st = [16isize, 1];
     c.bench_function("jit_small/5op_16x16", |b| {
         b.iter(|| {
             let ops = [
-                Operand::Tensor { ptr: black_box(&x).as_ptr(), strides: &st },
+                Operand::Tensor {
+                    ptr: black_box(&x).as_ptr(),
+                    strides: &st,
+                },
                 Operand::Scalar(0.5),
                 Operand::Scalar(0.25),
                 Operand::Scalar(2.0),
-                Operand::Tensor { ptr: y.as_ptr(), strides: &st },
+                Operand::Tensor {
+                    ptr: y.as_ptr(),
+                    strides: &st,
+                },
             ];
             // SAFETY: x and y hold 16x16 contiguous floats.
             unsafe { small.run(&[16, 16], &ops, &mut [&mut out]) }.expect("jit run")
@@ -110,18 +144,26 @@ fn bench_gelu(c: &mut Criterion) {
     c.bench_function("jit_small/5op_1x1", |b| {
         b.iter(|| {
             let ops = [
-                Operand::Tensor { ptr: black_box(&x).as_ptr(), strides: &st1 },
+                Operand::Tensor {
+                    ptr: black_box(&x).as_ptr(),
+                    strides: &st1,
+                },
                 Operand::Scalar(0.5),
                 Operand::Scalar(0.25),
                 Operand::Scalar(2.0),
-                Operand::Tensor { ptr: y.as_ptr(), strides: &st1 },
+                Operand::Tensor {
+                    ptr: y.as_ptr(),
+                    strides: &st1,
+                },
             ];
             // SAFETY: x and y hold at least one float.
             unsafe { small.run(&[1, 1], &ops, &mut [&mut out[..1]]) }.expect("jit run")
         })
     });
     let k = gelu_chain();
-    c.bench_function("jit_compile/gelu_chain", |b| b.iter(|| compile_time(&k, &[Class::Contiguous]).expect("compile")));
+    c.bench_function("jit_compile/gelu_chain", |b| {
+        b.iter(|| compile_time(&k, &[Class::Contiguous]).expect("compile"))
+    });
 }
 
 fn config() -> Criterion {

@@ -38,7 +38,26 @@ fn bench_gemm_shape(c: &mut Criterion, m: usize, k: usize, n: usize, b_is_weight
     g.throughput(Throughput::Elements((2 * m * k * n) as u64));
     g.bench_function(format!("{m}x{k}x{n}_{tag}"), |bch| {
         bch.iter(|| {
-            gemm_f32(m, n, k, MatRef { data: &a, offset: 0, rs: k, cs: 1 }, MatRef { data: &b, offset: 0, rs, cs }, &mut out, 1.0, 0.0);
+            gemm_f32(
+                m,
+                n,
+                k,
+                MatRef {
+                    data: &a,
+                    offset: 0,
+                    rs: k,
+                    cs: 1,
+                },
+                MatRef {
+                    data: &b,
+                    offset: 0,
+                    rs,
+                    cs,
+                },
+                &mut out,
+                1.0,
+                0.0,
+            );
             black_box(&out);
         })
     });
@@ -90,14 +109,34 @@ fn bench_gemm(c: &mut Criterion) {
 fn bench_conv(c: &mut Criterion) {
     let mut g = c.benchmark_group("conv2d");
     // The CNN workload (shared/bench/models/cnn.py), batch 32.
-    for (name, c_in, hw, c_out, stride) in [("stem_3to32_32x32", 3, 32, 32, 1), ("l1_32to32_32x32", 32, 32, 32, 1), ("l2_64to64_16x16", 64, 16, 64, 1), ("l2down_32to64_s2", 32, 32, 64, 2)] {
-        let p = Conv2dParams { n: 32, c_in, h: hw, w: hw, c_out, kh: 3, kw: 3, stride: (stride, stride), pad_h: (1, 1), pad_w: (1, 1), dilation: (1, 1), groups: 1 };
+    for (name, c_in, hw, c_out, stride) in [
+        ("stem_3to32_32x32", 3, 32, 32, 1),
+        ("l1_32to32_32x32", 32, 32, 32, 1),
+        ("l2_64to64_16x16", 64, 16, 64, 1),
+        ("l2down_32to64_s2", 32, 32, 64, 2),
+    ] {
+        let p = Conv2dParams {
+            n: 32,
+            c_in,
+            h: hw,
+            w: hw,
+            c_out,
+            kh: 3,
+            kw: 3,
+            stride: (stride, stride),
+            pad_h: (1, 1),
+            pad_w: (1, 1),
+            dilation: (1, 1),
+            groups: 1,
+        };
         let x = data(32 * c_in * hw * hw, 3);
         let w = data(c_out * c_in * 9, 4);
         let (oh, ow) = p.out_hw();
         let mut out = vec![0.0f32; 32 * c_out * oh * ow];
         g.throughput(Throughput::Elements(2 * p.macs() as u64));
-        g.bench_function(name, |b| b.iter(|| conv2d_f32(&p, black_box(&x), &w, None, &mut out)));
+        g.bench_function(name, |b| {
+            b.iter(|| conv2d_f32(&p, black_box(&x), &w, None, &mut out))
+        });
     }
     g.finish();
 }
@@ -110,15 +149,32 @@ fn bench_elementwise(c: &mut Criterion) {
     let mut g = c.benchmark_group("elementwise_16M");
     g.throughput(Throughput::BytesDecimal((8 * N) as u64));
     // The machine's copy bandwidth: one memcpy, and split over the pool.
-    g.bench_function("copy", |bch| bch.iter(|| out.copy_from_slice(black_box(&a))));
+    g.bench_function("copy", |bch| {
+        bch.iter(|| out.copy_from_slice(black_box(&a)))
+    });
     g.bench_function("copy_2t", |bch| {
-        bch.iter(|| tsc_kernels::parallel::map_chunks_mut(&mut out, 1, |s, o| o.copy_from_slice(&black_box(&a)[s..s + o.len()])))
+        bch.iter(|| {
+            tsc_kernels::parallel::map_chunks_mut(&mut out, 1, |s, o| {
+                o.copy_from_slice(&black_box(&a)[s..s + o.len()])
+            })
+        })
     });
     g.throughput(Throughput::BytesDecimal((12 * N) as u64));
-    g.bench_function("add", |bch| bch.iter(|| binary_f32(Binary::Add, black_box(&a), &b, &mut out)));
+    g.bench_function("add", |bch| {
+        bch.iter(|| binary_f32(Binary::Add, black_box(&a), &b, &mut out))
+    });
     g.throughput(Throughput::BytesDecimal((8 * N) as u64));
-    for (name, f) in [("relu", Unary::Relu), ("exp", Unary::Exp), ("tanh", Unary::Tanh), ("gelu", Unary::Gelu), ("gelu_tanh", Unary::GeluTanh), ("silu", Unary::Silu)] {
-        g.bench_function(name, |bch| bch.iter(|| unary_f32(f, black_box(&a), &mut out)));
+    for (name, f) in [
+        ("relu", Unary::Relu),
+        ("exp", Unary::Exp),
+        ("tanh", Unary::Tanh),
+        ("gelu", Unary::Gelu),
+        ("gelu_tanh", Unary::GeluTanh),
+        ("silu", Unary::Silu),
+    ] {
+        g.bench_function(name, |bch| {
+            bch.iter(|| unary_f32(f, black_box(&a), &mut out))
+        });
     }
     g.throughput(Throughput::BytesDecimal((4 * N) as u64));
     g.bench_function("sum", |bch| bch.iter(|| black_box(sum_f32(black_box(&a)))));
@@ -133,14 +189,23 @@ fn bench_rows(c: &mut Criterion) {
     let mut out = vec![0.0f32; rows * cols];
     let mut g = c.benchmark_group("rows_4096x1024");
     g.throughput(Throughput::BytesDecimal((8 * rows * cols) as u64));
-    g.bench_function("softmax", |b| b.iter(|| softmax_rows_f32(black_box(&x), &mut out, cols)));
-    g.bench_function("log_softmax", |b| b.iter(|| log_softmax_rows_f32(black_box(&x), &mut out, cols)));
-    g.bench_function("layer_norm", |b| b.iter(|| layer_norm_rows_f32(black_box(&x), &mut out, cols, Some(&w), Some(&bias), 1e-5)));
+    g.bench_function("softmax", |b| {
+        b.iter(|| softmax_rows_f32(black_box(&x), &mut out, cols))
+    });
+    g.bench_function("log_softmax", |b| {
+        b.iter(|| log_softmax_rows_f32(black_box(&x), &mut out, cols))
+    });
+    g.bench_function("layer_norm", |b| {
+        b.iter(|| layer_norm_rows_f32(black_box(&x), &mut out, cols, Some(&w), Some(&bias), 1e-5))
+    });
     g.finish();
 }
 
 fn config() -> Criterion {
-    Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1))
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
 }
 
 criterion_group! {

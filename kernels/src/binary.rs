@@ -83,7 +83,9 @@ pub fn binary_scalar_f32(op: Binary, a: &[f32], s: f32, out: &mut [f32]) {
     debug_assert_eq!(a.len(), out.len());
     let n = out.len().min(a.len());
     let a = &a[..n];
-    parallel::map_chunks_mut(&mut out[..n], 1, |st, o| with_op!(op, scalar_dispatch, &a[st..st + o.len()], s, o));
+    parallel::map_chunks_mut(&mut out[..n], 1, |st, o| {
+        with_op!(op, scalar_dispatch, &a[st..st + o.len()], s, o)
+    });
 }
 
 #[inline(always)]
@@ -201,7 +203,11 @@ impl Compensated {
     #[inline(always)]
     fn add(&mut self, v: f64) {
         let t = self.s + v;
-        self.c += if self.s.abs() >= v.abs() { (self.s - t) + v } else { (v - t) + self.s };
+        self.c += if self.s.abs() >= v.abs() {
+            (self.s - t) + v
+        } else {
+            (v - t) + self.s
+        };
         self.s = t;
     }
     fn total(&self) -> f64 {
@@ -325,7 +331,14 @@ mod tests {
                 bb[2] = 0.0;
                 bb[3] = -0.0;
             }
-            for op in [Binary::Add, Binary::Sub, Binary::Mul, Binary::Div, Binary::Max, Binary::Min] {
+            for op in [
+                Binary::Add,
+                Binary::Sub,
+                Binary::Mul,
+                Binary::Div,
+                Binary::Max,
+                Binary::Min,
+            ] {
                 let want = |x: f32, y: f32| match op {
                     Binary::Add => x + y,
                     Binary::Sub => x - y,
@@ -333,14 +346,31 @@ mod tests {
                     Binary::Div => x / y,
                     Binary::Max if x.is_nan() || y.is_nan() => f32::NAN,
                     Binary::Min if x.is_nan() || y.is_nan() => f32::NAN,
-                    Binary::Max => if y > x { y } else { x },
-                    Binary::Min => if y < x { y } else { x },
+                    Binary::Max => {
+                        if y > x {
+                            y
+                        } else {
+                            x
+                        }
+                    }
+                    Binary::Min => {
+                        if y < x {
+                            y
+                        } else {
+                            x
+                        }
+                    }
                 };
                 let mut out = vec![1.0f32; n];
                 binary_f32(op, &a, &bb, &mut out);
                 for i in 0..n {
                     let w = want(a[i], bb[i]);
-                    assert!(out[i].to_bits() == w.to_bits() || (w.is_nan() && out[i].is_nan()), "{op:?} {} {}", a[i], bb[i]);
+                    assert!(
+                        out[i].to_bits() == w.to_bits() || (w.is_nan() && out[i].is_nan()),
+                        "{op:?} {} {}",
+                        a[i],
+                        bb[i]
+                    );
                 }
                 binary_scalar_f32(op, &a, 0.5, &mut out);
                 for i in 0..n {
@@ -362,15 +392,24 @@ mod tests {
             let exact: f64 = x.iter().map(|&v| v as f64).sum();
             let abs: f64 = x.iter().map(|&v| (v as f64).abs()).sum();
             let got = sum_f32(&x);
-            assert!((got as f64 - exact).abs() <= 1e-7 * abs + 1e-30, "n={n}: {got} vs {exact}");
-            let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().map(|p| p.install(|| sum_f32(&x)));
+            assert!(
+                (got as f64 - exact).abs() <= 1e-7 * abs + 1e-30,
+                "n={n}: {got} vs {exact}"
+            );
+            let single = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map(|p| p.install(|| sum_f32(&x)));
             if let Ok(s) = single {
                 assert_eq!(s.to_bits(), got.to_bits());
             }
             let xd: Vec<f64> = x.iter().map(|&v| v as f64 * 1.000001).collect();
             let exact_d: f64 = xd.iter().sum();
             let got_d = sum_f64(&xd);
-            assert!((got_d - exact_d).abs() <= 1e-13 * abs.max(1.0), "n={n}: {got_d} vs {exact_d}");
+            assert!(
+                (got_d - exact_d).abs() <= 1e-13 * abs.max(1.0),
+                "n={n}: {got_d} vs {exact_d}"
+            );
         }
         // Cancellation: large terms that sum to a small value.
         let x = [1e8f32, 1.0, -1e8, 1.0];

@@ -27,7 +27,11 @@ pub fn for_chunks(len: usize, cost_per_elem: usize, f: impl Fn(usize, usize) + S
 }
 
 /// Like [`for_chunks`] but hands each chunk a disjoint mutable slice of `out`.
-pub fn map_chunks_mut<T: Send>(out: &mut [T], cost_per_elem: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+pub fn map_chunks_mut<T: Send>(
+    out: &mut [T],
+    cost_per_elem: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
     let len = out.len();
     let work = len.saturating_mul(cost_per_elem.max(1));
     let threads = rayon::current_num_threads();
@@ -47,7 +51,12 @@ pub fn map_chunks_mut<T: Send>(out: &mut [T], cost_per_elem: usize, f: impl Fn(u
 /// Like [`map_chunks_mut`] but every chunk holds whole rows of `row_len`
 /// elements: `f(first_row, rows)` gets a slice whose length is a multiple
 /// of `row_len` (a trailing partial row, if any, comes last on its own).
-pub fn map_rows_mut<T: Send>(out: &mut [T], row_len: usize, cost_per_elem: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+pub fn map_rows_mut<T: Send>(
+    out: &mut [T],
+    row_len: usize,
+    cost_per_elem: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
     let len = out.len();
     if row_len == 0 || len == 0 {
         return;
@@ -84,7 +93,9 @@ mod tests {
             });
             assert_eq!(seen.load(Ordering::Relaxed), len);
             let mut v = vec![0usize; len];
-            map_chunks_mut(&mut v, 1, |start, c| c.iter_mut().enumerate().for_each(|(i, x)| *x = start + i));
+            map_chunks_mut(&mut v, 1, |start, c| {
+                c.iter_mut().enumerate().for_each(|(i, x)| *x = start + i)
+            });
             assert!(v.iter().enumerate().all(|(i, &x)| i == x));
         }
     }

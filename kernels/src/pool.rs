@@ -23,7 +23,15 @@ pub struct Pool2dParams {
 /// Max pooling; padding counts as -inf. NaN propagates.
 pub fn max_pool2d_f32(p: &Pool2dParams, input: &[f32], out: &mut [f32]) {
     let cost = p.kh * p.kw;
-    planes(p.planes, p.h * p.w, p.oh * p.ow, input, out, cost, |src, o| max_plane(p, src, o));
+    planes(
+        p.planes,
+        p.h * p.w,
+        p.oh * p.ow,
+        input,
+        out,
+        cost,
+        |src, o| max_plane(p, src, o),
+    );
 }
 
 fn max_plane(p: &Pool2dParams, src: &[f32], out: &mut [f32]) {
@@ -54,12 +62,32 @@ fn max_plane(p: &Pool2dParams, src: &[f32], out: &mut [f32]) {
 /// Average pooling (dilation ignored, as PyTorch has none for avg_pool2d).
 /// `count_include_pad` counts padded cells that lie inside the padded input;
 /// `divisor_override` replaces the divisor when set.
-pub fn avg_pool2d_f32(p: &Pool2dParams, input: &[f32], out: &mut [f32], count_include_pad: bool, divisor_override: Option<usize>) {
+pub fn avg_pool2d_f32(
+    p: &Pool2dParams,
+    input: &[f32],
+    out: &mut [f32],
+    count_include_pad: bool,
+    divisor_override: Option<usize>,
+) {
     let cost = p.kh * p.kw;
-    planes(p.planes, p.h * p.w, p.oh * p.ow, input, out, cost, |src, o| avg_plane(p, src, o, count_include_pad, divisor_override));
+    planes(
+        p.planes,
+        p.h * p.w,
+        p.oh * p.ow,
+        input,
+        out,
+        cost,
+        |src, o| avg_plane(p, src, o, count_include_pad, divisor_override),
+    );
 }
 
-fn avg_plane(p: &Pool2dParams, src: &[f32], out: &mut [f32], count_include_pad: bool, divisor_override: Option<usize>) {
+fn avg_plane(
+    p: &Pool2dParams,
+    src: &[f32],
+    out: &mut [f32],
+    count_include_pad: bool,
+    divisor_override: Option<usize>,
+) {
     for y in 0..p.oh {
         for x in 0..p.ow {
             let y0 = (y * p.stride.0) as isize - p.pad.0 as isize;
@@ -87,12 +115,22 @@ fn avg_plane(p: &Pool2dParams, src: &[f32], out: &mut [f32], count_include_pad: 
 
 /// Adaptive average pooling to `oh×ow` with PyTorch's window rule
 /// (start = floor(i·H/oh), end = ceil((i+1)·H/oh)).
-pub fn adaptive_avg_pool2d_f32(planes: usize, h: usize, w: usize, oh: usize, ow: usize, input: &[f32], out: &mut [f32]) {
+pub fn adaptive_avg_pool2d_f32(
+    planes: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    input: &[f32],
+    out: &mut [f32],
+) {
     if oh == 0 || ow == 0 {
         return;
     }
     let cost = (h * w).div_ceil(oh * ow).max(1);
-    self::planes(planes, h * w, oh * ow, input, out, cost, |src, o| adaptive_plane(h, w, oh, ow, src, o));
+    self::planes(planes, h * w, oh * ow, input, out, cost, |src, o| {
+        adaptive_plane(h, w, oh, ow, src, o)
+    });
 }
 
 fn adaptive_plane(h: usize, w: usize, oh: usize, ow: usize, src: &[f32], out: &mut [f32]) {
@@ -113,12 +151,30 @@ fn adaptive_plane(h: usize, w: usize, oh: usize, ow: usize, src: &[f32], out: &m
 
 /// Runs `f(input_plane, output_plane)` for every plane, in parallel when the
 /// work (`output elements · cost`) is big enough.
-fn planes(n: usize, in_len: usize, out_len: usize, input: &[f32], out: &mut [f32], cost: usize, f: impl Fn(&[f32], &mut [f32]) + Sync) {
+fn planes(
+    n: usize,
+    in_len: usize,
+    out_len: usize,
+    input: &[f32],
+    out: &mut [f32],
+    cost: usize,
+    f: impl Fn(&[f32], &mut [f32]) + Sync,
+) {
     if n == 0 || out_len == 0 {
         return;
     }
-    assert!(input.len() >= n * in_len, "pool: input has {} elements, need {}", input.len(), n * in_len);
-    assert!(out.len() >= n * out_len, "pool: output has {} elements, need {}", out.len(), n * out_len);
+    assert!(
+        input.len() >= n * in_len,
+        "pool: input has {} elements, need {}",
+        input.len(),
+        n * in_len
+    );
+    assert!(
+        out.len() >= n * out_len,
+        "pool: output has {} elements, need {}",
+        out.len(),
+        n * out_len
+    );
     parallel::map_rows_mut(&mut out[..n * out_len], out_len, cost, |p0, o| {
         for (i, op) in o.chunks_mut(out_len).enumerate() {
             let q = p0 + i;

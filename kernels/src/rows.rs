@@ -27,12 +27,27 @@ pub fn log_softmax_rows_f32(x: &[f32], out: &mut [f32], cols: usize) {
 
 /// layer_norm of each row: (x - mean) / sqrt(var + eps) · weight + bias,
 /// with the biased variance.
-pub fn layer_norm_rows_f32(x: &[f32], out: &mut [f32], cols: usize, weight: Option<&[f32]>, bias: Option<&[f32]>, eps: f32) {
+pub fn layer_norm_rows_f32(
+    x: &[f32],
+    out: &mut [f32],
+    cols: usize,
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    eps: f32,
+) {
     if let Some(w) = weight {
-        assert!(w.len() >= cols, "layer_norm: weight has {} < {cols} elements", w.len());
+        assert!(
+            w.len() >= cols,
+            "layer_norm: weight has {} < {cols} elements",
+            w.len()
+        );
     }
     if let Some(b) = bias {
-        assert!(b.len() >= cols, "layer_norm: bias has {} < {cols} elements", b.len());
+        assert!(
+            b.len() >= cols,
+            "layer_norm: bias has {} < {cols} elements",
+            b.len()
+        );
     }
     run_rows(x, out, cols, 4, Kind::LayerNorm { weight, bias, eps });
 }
@@ -41,7 +56,11 @@ pub fn layer_norm_rows_f32(x: &[f32], out: &mut [f32], cols: usize, weight: Opti
 enum Kind<'a> {
     Softmax,
     LogSoftmax,
-    LayerNorm { weight: Option<&'a [f32]>, bias: Option<&'a [f32]>, eps: f32 },
+    LayerNorm {
+        weight: Option<&'a [f32]>,
+        bias: Option<&'a [f32]>,
+        eps: f32,
+    },
 }
 
 fn run_rows(x: &[f32], out: &mut [f32], cols: usize, cost: usize, kind: Kind) {
@@ -80,7 +99,9 @@ fn rows_generic<V: VecF32>(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) 
         match kind {
             Kind::Softmax => softmax_row::<V>(r, o, next),
             Kind::LogSoftmax => log_softmax_row::<V>(r, o, next),
-            Kind::LayerNorm { weight, bias, eps } => layer_norm_row::<V>(r, o, weight, bias, eps, next),
+            Kind::LayerNorm { weight, bias, eps } => {
+                layer_norm_row::<V>(r, o, weight, bias, eps, next)
+            }
         }
     }
 }
@@ -111,7 +132,10 @@ fn row_max<V: VecF32>(x: &[f32]) -> f32 {
         acc[0] = acc[0].max_fast(unsafe { V::load(p.add(i)) });
         i += w;
     }
-    let mut m = acc[0].max_fast(acc[1]).max_fast(acc[2].max_fast(acc[3])).reduce_max();
+    let mut m = acc[0]
+        .max_fast(acc[1])
+        .max_fast(acc[2].max_fast(acc[3]))
+        .reduce_max();
     for &v in &x[i..] {
         // NaN-propagating: a NaN element makes the row NaN anyway.
         m = if v > m || v.is_nan() { v } else { m };
@@ -121,7 +145,12 @@ fn row_max<V: VecF32>(x: &[f32]) -> f32 {
 
 /// Σ exp(x - m), optionally storing each exp into `o`.
 #[inline(always)]
-fn exp_sum<V: VecF32, const STORE: bool>(x: &[f32], o: &mut [f32], m: f32, next: *const f32) -> f32 {
+fn exp_sum<V: VecF32, const STORE: bool>(
+    x: &[f32],
+    o: &mut [f32],
+    m: f32,
+    next: *const f32,
+) -> f32 {
     let n = x.len();
     let w = V::LANES;
     let (p, q) = (x.as_ptr(), o.as_mut_ptr());
@@ -202,7 +231,14 @@ fn log_softmax_row<V: VecF32>(x: &[f32], o: &mut [f32], next: *const f32) {
 }
 
 #[inline(always)]
-fn layer_norm_row<V: VecF32>(x: &[f32], o: &mut [f32], weight: Option<&[f32]>, bias: Option<&[f32]>, eps: f32, next: *const f32) {
+fn layer_norm_row<V: VecF32>(
+    x: &[f32],
+    o: &mut [f32],
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    eps: f32,
+    next: *const f32,
+) {
     const L: usize = 8;
     let n = x.len();
     let mut acc = [0.0f64; L];
@@ -225,7 +261,11 @@ fn layer_norm_row<V: VecF32>(x: &[f32], o: &mut [f32], weight: Option<&[f32]>, b
             acc[k] += d * d;
         }
     }
-    let tail: f64 = chunks.remainder().iter().map(|&v| (v as f64 - mean) * (v as f64 - mean)).sum();
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| (v as f64 - mean) * (v as f64 - mean))
+        .sum();
     let var = (acc.iter().sum::<f64>() + tail) / n as f64;
     let inv = 1.0 / (var + eps as f64).sqrt();
     let norm = |v: f32| ((v as f64 - mean) * inv) as f32;

@@ -277,14 +277,22 @@ mod avx2 {
         fn copysign(self, sign: Self) -> Self {
             unsafe {
                 let s = _mm256_set1_ps(-0.0);
-                F32x8(_mm256_or_ps(_mm256_andnot_ps(s, self.0), _mm256_and_ps(s, sign.0)))
+                F32x8(_mm256_or_ps(
+                    _mm256_andnot_ps(s, self.0),
+                    _mm256_and_ps(s, sign.0),
+                ))
             }
         }
         #[inline(always)]
         fn clamp(self, lo: f32, hi: f32) -> Self {
             // maxps/minps return the second operand when either is NaN, so
             // putting `self` second lets NaN through.
-            unsafe { F32x8(_mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), self.0))) }
+            unsafe {
+                F32x8(_mm256_min_ps(
+                    _mm256_set1_ps(hi),
+                    _mm256_max_ps(_mm256_set1_ps(lo), self.0),
+                ))
+            }
         }
         #[inline(always)]
         fn max_fast(self, o: Self) -> Self {
@@ -292,7 +300,9 @@ mod avx2 {
         }
         #[inline(always)]
         fn round(self) -> Self {
-            F32x8(unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
+            F32x8(unsafe {
+                _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+            })
         }
         #[inline(always)]
         fn lt(self, o: Self) -> __m256 {

@@ -8,13 +8,19 @@ use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, UnaryOp};
 
 /// Compares `actual` with `tests/golden/cuda/<file>`, or rewrites it under `TSC_BLESS=1`.
 fn check(file: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/cuda").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/cuda")
+        .join(file);
     if std::env::var_os("TSC_BLESS").is_some() {
         std::fs::write(&path, actual).expect("writing a golden file");
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(expected == actual, "{} differs (TSC_BLESS=1 rewrites it); emitted:\n{actual}", path.display());
+    assert!(
+        expected == actual,
+        "{} differs (TSC_BLESS=1 rewrites it); emitted:\n{actual}",
+        path.display()
+    );
 }
 
 use CudaOperand::{Scalar, Tensor};
@@ -26,19 +32,19 @@ pub fn gelu_tanh_chain() -> Kernel {
     Kernel {
         num_params: 1,
         insts: vec![
-            Param(0),                     // v0 = x
-            Binary(BinaryOp::Mul, 0, 0),  // v1 = x*x
-            Binary(BinaryOp::Mul, 1, 0),  // v2 = x*x*x
-            Const(0.044715),              // v3
-            Binary(BinaryOp::Mul, 2, 3),  // v4
-            Binary(BinaryOp::Add, 4, 0),  // v5
-            Const(0.7978845608028654),    // v6
-            Binary(BinaryOp::Mul, 5, 6),  // v7
-            Unary(UnaryOp::Tanh, 7),      // v8
-            Const(1.0),                   // v9
-            Binary(BinaryOp::Add, 8, 9),  // v10
-            Const(0.5),                   // v11
-            Binary(BinaryOp::Mul, 11, 0), // v12
+            Param(0),                      // v0 = x
+            Binary(BinaryOp::Mul, 0, 0),   // v1 = x*x
+            Binary(BinaryOp::Mul, 1, 0),   // v2 = x*x*x
+            Const(0.044715),               // v3
+            Binary(BinaryOp::Mul, 2, 3),   // v4
+            Binary(BinaryOp::Add, 4, 0),   // v5
+            Const(0.7978845608028654),     // v6
+            Binary(BinaryOp::Mul, 5, 6),   // v7
+            Unary(UnaryOp::Tanh, 7),       // v8
+            Const(1.0),                    // v9
+            Binary(BinaryOp::Add, 8, 9),   // v10
+            Const(0.5),                    // v11
+            Binary(BinaryOp::Mul, 11, 0),  // v12
             Binary(BinaryOp::Mul, 12, 10), // v13
         ],
         outputs: vec![13],
@@ -47,7 +53,10 @@ pub fn gelu_tanh_chain() -> Kernel {
 
 #[test]
 fn gelu_tanh_chain_tensor() {
-    check("gelu_tanh_chain.cu", &cuda_source(&gelu_tanh_chain(), "tsc_gelu_chain", &[Tensor]).unwrap());
+    check(
+        "gelu_tanh_chain.cu",
+        &cuda_source(&gelu_tanh_chain(), "tsc_gelu_chain", &[Tensor]).unwrap(),
+    );
 }
 
 #[test]
@@ -68,12 +77,22 @@ fn where_max_with_scalar() {
         ],
         outputs: vec![5, 7],
     };
-    check("where_max_scalar.cu", &cuda_source(&k, "tsc_where_max", &[Tensor, Scalar, Tensor]).unwrap());
+    check(
+        "where_max_scalar.cu",
+        &cuda_source(&k, "tsc_where_max", &[Tensor, Scalar, Tensor]).unwrap(),
+    );
 }
 
 #[test]
 fn all_scalar_sigmoid() {
     use Inst::*;
-    let k = Kernel { num_params: 1, insts: vec![Param(0), Unary(UnaryOp::Sigmoid, 0)], outputs: vec![1] };
-    check("sigmoid_scalar.cu", &cuda_source(&k, "tsc_sigmoid_s", &[Scalar]).unwrap());
+    let k = Kernel {
+        num_params: 1,
+        insts: vec![Param(0), Unary(UnaryOp::Sigmoid, 0)],
+        outputs: vec![1],
+    };
+    check(
+        "sigmoid_scalar.cu",
+        &cuda_source(&k, "tsc_sigmoid_s", &[Scalar]).unwrap(),
+    );
 }

@@ -8,7 +8,13 @@ use super::im2col::valid_range;
 use super::Conv2dParams;
 use crate::parallel;
 
-pub(super) fn conv(p: &Conv2dParams, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+pub(super) fn conv(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
     let (oh, ow) = p.out_hw();
     let ohw = oh * ow;
     let cost = p.kh * p.kw;
@@ -20,7 +26,14 @@ pub(super) fn conv(p: &Conv2dParams, input: &[f32], weight: &[f32], bias: Option
 }
 
 /// Output plane `q` (= image·c_out + co).
-fn plane(p: &Conv2dParams, q: usize, input: &[f32], weight: &[f32], bias: Option<&[f32]>, o: &mut [f32]) {
+fn plane(
+    p: &Conv2dParams,
+    q: usize,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    o: &mut [f32],
+) {
     let (oh, ow) = p.out_hw();
     let (ni, co) = (q / p.c_out, q % p.c_out);
     let ci = co / (p.c_out / p.groups);

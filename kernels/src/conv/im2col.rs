@@ -7,7 +7,11 @@ use super::Conv2dParams;
 #[inline]
 pub(super) fn valid_range(out_len: usize, s: usize, off: isize, len: usize) -> (usize, usize) {
     // ox·s + off >= 0  <=>  ox >= ceil(-off / s)
-    let lo = if off >= 0 { 0 } else { ((-off) as usize).div_ceil(s) };
+    let lo = if off >= 0 {
+        0
+    } else {
+        ((-off) as usize).div_ceil(s)
+    };
     // ox·s + off <= len - 1  <=>  ox <= (len - 1 - off) / s
     let top = len as isize - 1 - off;
     let hi = if top < 0 { 0 } else { top as usize / s + 1 };

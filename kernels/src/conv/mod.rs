@@ -11,9 +11,9 @@
 
 mod depthwise;
 mod im2col;
-mod transpose;
 #[cfg(test)]
 mod tests;
+mod transpose;
 
 pub use transpose::{conv_transpose2d_f32, ConvTranspose2dParams};
 
@@ -51,13 +51,25 @@ impl Conv2dParams {
     /// Panics with a message unless the geometry is consistent (the checks
     /// behind [`Conv2dParams::out_hw`]'s precondition).
     fn validate(&self) {
-        assert!(self.groups > 0 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups), "conv2d: groups {} must divide c_in {} and c_out {}", self.groups, self.c_in, self.c_out);
+        assert!(
+            self.groups > 0
+                && self.c_in.is_multiple_of(self.groups)
+                && self.c_out.is_multiple_of(self.groups),
+            "conv2d: groups {} must divide c_in {} and c_out {}",
+            self.groups,
+            self.c_in,
+            self.c_out
+        );
         assert!(self.kh > 0 && self.kw > 0, "conv2d: empty kernel");
-        assert!(self.stride.0 > 0 && self.stride.1 > 0 && self.dilation.0 > 0 && self.dilation.1 > 0, "conv2d: stride and dilation must be positive");
+        assert!(
+            self.stride.0 > 0 && self.stride.1 > 0 && self.dilation.0 > 0 && self.dilation.1 > 0,
+            "conv2d: stride and dilation must be positive"
+        );
         let eff_h = self.dilation.0 * (self.kh - 1) + 1;
         let eff_w = self.dilation.1 * (self.kw - 1) + 1;
         assert!(
-            self.h + self.pad_h.0 + self.pad_h.1 >= eff_h && self.w + self.pad_w.0 + self.pad_w.1 >= eff_w,
+            self.h + self.pad_h.0 + self.pad_h.1 >= eff_h
+                && self.w + self.pad_w.0 + self.pad_w.1 >= eff_w,
             "conv2d: kernel larger than the padded input"
         );
     }
@@ -71,12 +83,21 @@ impl Conv2dParams {
 
 /// `out[n, c_out, oh, ow]` = conv(input `[n, c_in, h, w]`, weight
 /// `[c_out, c_in/groups, kh, kw]`) + bias `[c_out]`.
-pub fn conv2d_f32(p: &Conv2dParams, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+pub fn conv2d_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
     p.validate();
     let (oh, ow) = p.out_hw();
     let (cig, ohw) = (p.c_in / p.groups, oh * ow);
     let kk = cig * p.kh * p.kw;
-    assert!(input.len() >= p.n * p.c_in * p.h * p.w, "conv2d: input too short");
+    assert!(
+        input.len() >= p.n * p.c_in * p.h * p.w,
+        "conv2d: input too short"
+    );
     assert!(weight.len() >= p.c_out * kk, "conv2d: weight too short");
     assert!(out.len() >= p.n * p.c_out * ohw, "conv2d: output too short");
     if let Some(b) = bias {
@@ -92,7 +113,9 @@ pub fn conv2d_f32(p: &Conv2dParams, input: &[f32], weight: &[f32], bias: Option<
     let img = p.c_out * ohw;
     let parallel_images = p.n >= 2 && rayon::current_num_threads() > 1 && p.macs() >= 1 << 20;
     if parallel_images {
-        out.par_chunks_mut(img).enumerate().for_each(|(i, o)| with_scratch(|col| image(p, i, input, weight, bias, o, col, Threads::Single)));
+        out.par_chunks_mut(img).enumerate().for_each(|(i, o)| {
+            with_scratch(|col| image(p, i, input, weight, bias, o, col, Threads::Single))
+        });
     } else {
         with_scratch(|col| {
             for (i, o) in out.chunks_mut(img).enumerate() {
@@ -133,12 +156,22 @@ const COL_TILE_FLOATS: usize = 160 << 10;
 /// One image: bias into the output, then per group and tile of output rows
 /// im2col + GEMM (1×1/stride-1/no-pad convs use the input directly).
 #[allow(clippy::too_many_arguments)]
-fn image(p: &Conv2dParams, ni: usize, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32], col: &mut Vec<f32>, threads: Threads) {
+fn image(
+    p: &Conv2dParams,
+    ni: usize,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    col: &mut Vec<f32>,
+    threads: Threads,
+) {
     let (oh, ow) = p.out_hw();
     let (cig, cog, hw, ohw) = (p.c_in / p.groups, p.c_out / p.groups, p.h * p.w, oh * ow);
     let kk = cig * p.kh * p.kw;
     let x = &input[ni * p.c_in * hw..(ni + 1) * p.c_in * hw];
-    let direct = p.kh == 1 && p.kw == 1 && p.stride == (1, 1) && p.pad_h == (0, 0) && p.pad_w == (0, 0);
+    let direct =
+        p.kh == 1 && p.kw == 1 && p.stride == (1, 1) && p.pad_h == (0, 0) && p.pad_w == (0, 0);
     let beta = match bias {
         Some(b) => {
             for (co, o) in out.chunks_mut(ohw).enumerate() {
@@ -152,10 +185,20 @@ fn image(p: &Conv2dParams, ni: usize, input: &[f32], weight: &[f32], bias: Optio
     let tile_rows = oh.div_ceil(tiles).max(1);
     for g in 0..p.groups {
         let xg = &x[g * cig * hw..(g + 1) * cig * hw];
-        let a = MatRef { data: weight, offset: g * cog * kk, rs: kk, cs: 1 };
+        let a = MatRef {
+            data: weight,
+            offset: g * cog * kk,
+            rs: kk,
+            cs: 1,
+        };
         let og = &mut out[g * cog * ohw..(g + 1) * cog * ohw];
         if direct {
-            let b = MatRef { data: xg, offset: 0, rs: ohw, cs: 1 };
+            let b = MatRef {
+                data: xg,
+                offset: 0,
+                rs: ohw,
+                cs: 1,
+            };
             gemm_with(threads, cog, ohw, kk, a, b, og, 1.0, beta);
             continue;
         }
@@ -164,7 +207,12 @@ fn image(p: &Conv2dParams, ni: usize, input: &[f32], weight: &[f32], bias: Optio
             let oy1 = (oy0 + tile_rows).min(oh);
             let tn = (oy1 - oy0) * ow;
             im2col::im2col(p, xg, oy0, oy1, col);
-            let b = MatRef { data: col, offset: 0, rs: tn, cs: 1 };
+            let b = MatRef {
+                data: col,
+                offset: 0,
+                rs: tn,
+                cs: 1,
+            };
             if tn == ohw {
                 gemm_with(threads, cog, ohw, kk, a, b, og, 1.0, beta);
             } else {

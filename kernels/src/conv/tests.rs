@@ -29,16 +29,19 @@ fn naive(p: &Conv2dParams, x: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f64> 
                     let mut acc = b.map_or(0.0, |b| b[co] as f64);
                     for ci in 0..cig {
                         for ky in 0..p.kh {
-                            let iy = (y * p.stride.0 + ky * p.dilation.0) as isize - p.pad_h.0 as isize;
+                            let iy =
+                                (y * p.stride.0 + ky * p.dilation.0) as isize - p.pad_h.0 as isize;
                             if iy < 0 || iy >= p.h as isize {
                                 continue;
                             }
                             for kx in 0..p.kw {
-                                let ix = (xx * p.stride.1 + kx * p.dilation.1) as isize - p.pad_w.0 as isize;
+                                let ix = (xx * p.stride.1 + kx * p.dilation.1) as isize
+                                    - p.pad_w.0 as isize;
                                 if ix < 0 || ix >= p.w as isize {
                                     continue;
                                 }
-                                let iv = x[((n * p.c_in + g * cig + ci) * p.h + iy as usize) * p.w + ix as usize] as f64;
+                                let iv = x[((n * p.c_in + g * cig + ci) * p.h + iy as usize) * p.w
+                                    + ix as usize] as f64;
                                 acc += iv * w[((co * cig + ci) * p.kh + ky) * p.kw + kx] as f64;
                             }
                         }
@@ -52,8 +55,33 @@ fn naive(p: &Conv2dParams, x: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f64> 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn conv_case(n: usize, c_in: usize, hw: (usize, usize), c_out: usize, k: (usize, usize), stride: (usize, usize), pad_h: (usize, usize), pad_w: (usize, usize), dil: (usize, usize), groups: usize, with_bias: bool) {
-    let p = Conv2dParams { n, c_in, h: hw.0, w: hw.1, c_out, kh: k.0, kw: k.1, stride, pad_h, pad_w, dilation: dil, groups };
+fn conv_case(
+    n: usize,
+    c_in: usize,
+    hw: (usize, usize),
+    c_out: usize,
+    k: (usize, usize),
+    stride: (usize, usize),
+    pad_h: (usize, usize),
+    pad_w: (usize, usize),
+    dil: (usize, usize),
+    groups: usize,
+    with_bias: bool,
+) {
+    let p = Conv2dParams {
+        n,
+        c_in,
+        h: hw.0,
+        w: hw.1,
+        c_out,
+        kh: k.0,
+        kw: k.1,
+        stride,
+        pad_h,
+        pad_w,
+        dilation: dil,
+        groups,
+    };
     let x = fill(n * c_in * hw.0 * hw.1, 1);
     let w = fill(c_out * c_in / groups * k.0 * k.1, 2);
     let b = fill(c_out, 3);
@@ -64,49 +92,329 @@ fn conv_case(n: usize, c_in: usize, hw: (usize, usize), c_out: usize, k: (usize,
     let want = naive(&p, &x, &w, bias);
     let kk = (c_in / groups * k.0 * k.1) as f64;
     for (i, (&g, &r)) in out.iter().zip(&want).enumerate() {
-        assert!((g as f64 - r).abs() <= 1e-6 * kk.sqrt() * 4.0 + 1e-6, "{p:?} at {i}: {g} vs {r}");
+        assert!(
+            (g as f64 - r).abs() <= 1e-6 * kk.sqrt() * 4.0 + 1e-6,
+            "{p:?} at {i}: {g} vs {r}"
+        );
     }
 }
 
 #[test]
 fn conv2d_geometries() {
     // CNN stem and a 64→64 block conv (small batch), stride-2 and 1×1 shortcut.
-    conv_case(2, 3, (32, 32), 32, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, false);
-    conv_case(2, 16, (16, 16), 16, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, true);
-    conv_case(3, 8, (17, 15), 12, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1, true);
-    conv_case(2, 8, (16, 16), 16, (1, 1), (2, 2), (0, 0), (0, 0), (1, 1), 1, false);
-    conv_case(2, 8, (9, 7), 5, (1, 1), (1, 1), (0, 0), (0, 0), (1, 1), 1, true); // im2col skipped
-    // asymmetric padding ('same' with even kernel), dilation, rectangular kernels
-    conv_case(1, 4, (11, 13), 6, (2, 4), (1, 1), (0, 1), (1, 2), (1, 1), 1, true);
-    conv_case(2, 4, (15, 12), 3, (3, 2), (1, 2), (2, 2), (1, 1), (2, 3), 1, false);
-    conv_case(1, 3, (5, 5), 2, (5, 5), (1, 1), (0, 0), (0, 0), (1, 1), 1, true); // output 1×1
-    // same-width im2col path: dilation, asymmetric/oversized padding
-    conv_case(2, 3, (9, 10), 4, (3, 3), (1, 1), (2, 2), (2, 2), (2, 2), 1, true);
-    conv_case(1, 2, (7, 6), 3, (3, 3), (1, 1), (0, 2), (1, 1), (1, 1), 1, false);
-    conv_case(1, 2, (1, 5), 2, (3, 3), (1, 1), (2, 2), (1, 1), (1, 1), 1, true);
-    conv_case(1, 2, (4, 1), 2, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, true);
+    conv_case(
+        2,
+        3,
+        (32, 32),
+        32,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        false,
+    );
+    conv_case(
+        2,
+        16,
+        (16, 16),
+        16,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
+    conv_case(
+        3,
+        8,
+        (17, 15),
+        12,
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
+    conv_case(
+        2,
+        8,
+        (16, 16),
+        16,
+        (1, 1),
+        (2, 2),
+        (0, 0),
+        (0, 0),
+        (1, 1),
+        1,
+        false,
+    );
+    conv_case(
+        2,
+        8,
+        (9, 7),
+        5,
+        (1, 1),
+        (1, 1),
+        (0, 0),
+        (0, 0),
+        (1, 1),
+        1,
+        true,
+    ); // im2col skipped
+       // asymmetric padding ('same' with even kernel), dilation, rectangular kernels
+    conv_case(
+        1,
+        4,
+        (11, 13),
+        6,
+        (2, 4),
+        (1, 1),
+        (0, 1),
+        (1, 2),
+        (1, 1),
+        1,
+        true,
+    );
+    conv_case(
+        2,
+        4,
+        (15, 12),
+        3,
+        (3, 2),
+        (1, 2),
+        (2, 2),
+        (1, 1),
+        (2, 3),
+        1,
+        false,
+    );
+    conv_case(
+        1,
+        3,
+        (5, 5),
+        2,
+        (5, 5),
+        (1, 1),
+        (0, 0),
+        (0, 0),
+        (1, 1),
+        1,
+        true,
+    ); // output 1×1
+       // same-width im2col path: dilation, asymmetric/oversized padding
+    conv_case(
+        2,
+        3,
+        (9, 10),
+        4,
+        (3, 3),
+        (1, 1),
+        (2, 2),
+        (2, 2),
+        (2, 2),
+        1,
+        true,
+    );
+    conv_case(
+        1,
+        2,
+        (7, 6),
+        3,
+        (3, 3),
+        (1, 1),
+        (0, 2),
+        (1, 1),
+        (1, 1),
+        1,
+        false,
+    );
+    conv_case(
+        1,
+        2,
+        (1, 5),
+        2,
+        (3, 3),
+        (1, 1),
+        (2, 2),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
+    conv_case(
+        1,
+        2,
+        (4, 1),
+        2,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
     // big enough for tiles of output rows (COL_TILE_FLOATS), with remainders
-    conv_case(1, 64, (35, 32), 8, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, true);
-    conv_case(2, 64, (65, 63), 4, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1, false);
-    conv_case(1, 256, (20, 20), 6, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 2, true);
+    conv_case(
+        1,
+        64,
+        (35, 32),
+        8,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
+    conv_case(
+        2,
+        64,
+        (65, 63),
+        4,
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        false,
+    );
+    conv_case(
+        1,
+        256,
+        (20, 20),
+        6,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        2,
+        true,
+    );
     // conv1d as H = 1
-    conv_case(2, 5, (1, 33), 7, (1, 5), (1, 2), (0, 0), (2, 2), (1, 1), 1, true);
+    conv_case(
+        2,
+        5,
+        (1, 33),
+        7,
+        (1, 5),
+        (1, 2),
+        (0, 0),
+        (2, 2),
+        (1, 1),
+        1,
+        true,
+    );
     // groups
-    conv_case(2, 8, (10, 10), 12, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 4, true);
-    conv_case(1, 6, (7, 9), 6, (3, 3), (2, 1), (1, 0), (0, 1), (1, 2), 2, false);
+    conv_case(
+        2,
+        8,
+        (10, 10),
+        12,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        4,
+        true,
+    );
+    conv_case(
+        1,
+        6,
+        (7, 9),
+        6,
+        (3, 3),
+        (2, 1),
+        (1, 0),
+        (0, 1),
+        (1, 2),
+        2,
+        false,
+    );
     // depthwise, with multiplier, strided and dilated
-    conv_case(2, 16, (13, 11), 16, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 16, true);
-    conv_case(2, 8, (13, 11), 16, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 8, false);
-    conv_case(1, 4, (12, 12), 4, (5, 5), (1, 1), (4, 4), (4, 4), (2, 2), 4, true);
+    conv_case(
+        2,
+        16,
+        (13, 11),
+        16,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        16,
+        true,
+    );
+    conv_case(
+        2,
+        8,
+        (13, 11),
+        16,
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        8,
+        false,
+    );
+    conv_case(
+        1,
+        4,
+        (12, 12),
+        4,
+        (5, 5),
+        (1, 1),
+        (4, 4),
+        (4, 4),
+        (2, 2),
+        4,
+        true,
+    );
     // single input channel without groups goes through GEMM
-    conv_case(2, 1, (9, 9), 4, (3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 1, true);
+    conv_case(
+        2,
+        1,
+        (9, 9),
+        4,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
 }
 
 #[test]
 fn conv2d_parallel_batch_matches_single_image() {
     // Enough work for the per-image parallel path; each image must equal
     // the same image convolved alone.
-    let p = Conv2dParams { n: 8, c_in: 16, h: 16, w: 16, c_out: 32, kh: 3, kw: 3, stride: (1, 1), pad_h: (1, 1), pad_w: (1, 1), dilation: (1, 1), groups: 1 };
+    let p = Conv2dParams {
+        n: 8,
+        c_in: 16,
+        h: 16,
+        w: 16,
+        c_out: 32,
+        kh: 3,
+        kw: 3,
+        stride: (1, 1),
+        pad_h: (1, 1),
+        pad_w: (1, 1),
+        dilation: (1, 1),
+        groups: 1,
+    };
     let x = fill(8 * 16 * 256, 5);
     let w = fill(32 * 16 * 9, 6);
     let mut out = vec![0.0f32; 8 * 32 * 256];
@@ -116,7 +424,11 @@ fn conv2d_parallel_batch_matches_single_image() {
         let mut o = vec![0.0f32; 32 * 256];
         conv2d_f32(&one, &x[i * 16 * 256..(i + 1) * 16 * 256], &w, None, &mut o);
         let want = naive(&one, &x[i * 16 * 256..(i + 1) * 16 * 256], &w, None);
-        for (j, (&g, &r)) in out[i * 32 * 256..(i + 1) * 32 * 256].iter().zip(&want).enumerate() {
+        for (j, (&g, &r)) in out[i * 32 * 256..(i + 1) * 32 * 256]
+            .iter()
+            .zip(&want)
+            .enumerate()
+        {
             assert!((g as f64 - r).abs() <= 1e-5, "image {i} at {j}");
             assert!((g - o[j]).abs() <= 1e-5);
         }
@@ -125,7 +437,20 @@ fn conv2d_parallel_batch_matches_single_image() {
 
 #[test]
 fn conv2d_empty_batch_is_a_no_op() {
-    let p = Conv2dParams { n: 0, c_in: 3, h: 4, w: 4, c_out: 2, kh: 3, kw: 3, stride: (1, 1), pad_h: (1, 1), pad_w: (1, 1), dilation: (1, 1), groups: 1 };
+    let p = Conv2dParams {
+        n: 0,
+        c_in: 3,
+        h: 4,
+        w: 4,
+        c_out: 2,
+        kh: 3,
+        kw: 3,
+        stride: (1, 1),
+        pad_h: (1, 1),
+        pad_w: (1, 1),
+        dilation: (1, 1),
+        groups: 1,
+    };
     conv2d_f32(&p, &[], &[0.0; 54], None, &mut []);
 }
 
@@ -147,13 +472,16 @@ fn naive_transpose(p: &ConvTranspose2dParams, x: &[f32], w: &[f32], b: Option<&[
                         let xv = x[((n * p.c_in + ci) * p.h + iy) * p.w + ix] as f64;
                         for ky in 0..p.kh {
                             for kx in 0..p.kw {
-                                let oy = (iy * p.stride.0 + ky * p.dilation.0) as isize - p.padding.0 as isize;
-                                let ox = (ix * p.stride.1 + kx * p.dilation.1) as isize - p.padding.1 as isize;
+                                let oy = (iy * p.stride.0 + ky * p.dilation.0) as isize
+                                    - p.padding.0 as isize;
+                                let ox = (ix * p.stride.1 + kx * p.dilation.1) as isize
+                                    - p.padding.1 as isize;
                                 if oy < 0 || ox < 0 || oy >= oh as isize || ox >= ow as isize {
                                     continue;
                                 }
                                 let wv = w[((ci * cog + cl) * p.kh + ky) * p.kw + kx] as f64;
-                                out[((n * p.c_out + co) * oh + oy as usize) * ow + ox as usize] += xv * wv;
+                                out[((n * p.c_out + co) * oh + oy as usize) * ow + ox as usize] +=
+                                    xv * wv;
                             }
                         }
                     }
@@ -177,7 +505,20 @@ fn conv_transpose2d_geometries() {
         (4, 16, 8, 8, 8, 3, 3, (2, 2), (1, 1), (1, 1), (1, 1), 1),
     ];
     for (n, c_in, h, w, c_out, kh, kw, stride, padding, output_padding, dilation, groups) in cases {
-        let p = ConvTranspose2dParams { n, c_in, h, w, c_out, kh, kw, stride, padding, output_padding, dilation, groups };
+        let p = ConvTranspose2dParams {
+            n,
+            c_in,
+            h,
+            w,
+            c_out,
+            kh,
+            kw,
+            stride,
+            padding,
+            output_padding,
+            dilation,
+            groups,
+        };
         let x = fill(n * c_in * h * w, 7);
         let wt = fill(c_in * c_out / groups * kh * kw, 8);
         let b = fill(c_out, 9);
@@ -191,6 +532,19 @@ fn conv_transpose2d_geometries() {
             }
         }
     }
-    let bad = ConvTranspose2dParams { n: 1, c_in: 1, h: 1, w: 1, c_out: 1, kh: 1, kw: 1, stride: (1, 1), padding: (1, 1), output_padding: (0, 0), dilation: (1, 1), groups: 1 };
+    let bad = ConvTranspose2dParams {
+        n: 1,
+        c_in: 1,
+        h: 1,
+        w: 1,
+        c_out: 1,
+        kh: 1,
+        kw: 1,
+        stride: (1, 1),
+        padding: (1, 1),
+        output_padding: (0, 0),
+        dilation: (1, 1),
+        groups: 1,
+    };
     assert_eq!(bad.out_hw(), None);
 }

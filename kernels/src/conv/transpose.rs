@@ -36,12 +36,29 @@ impl ConvTranspose2dParams {
             if i == 0 || s == 0 || d == 0 || k == 0 {
                 return None;
             }
-            let full = (i - 1).checked_mul(s)?.checked_add(d.checked_mul(k - 1)?)?.checked_add(op + 1)?;
+            let full = (i - 1)
+                .checked_mul(s)?
+                .checked_add(d.checked_mul(k - 1)?)?
+                .checked_add(op + 1)?;
             full.checked_sub(2 * p).filter(|&o| o > 0)
         };
         Some((
-            dim(self.h, self.stride.0, self.padding.0, self.dilation.0, self.kh, self.output_padding.0)?,
-            dim(self.w, self.stride.1, self.padding.1, self.dilation.1, self.kw, self.output_padding.1)?,
+            dim(
+                self.h,
+                self.stride.0,
+                self.padding.0,
+                self.dilation.0,
+                self.kh,
+                self.output_padding.0,
+            )?,
+            dim(
+                self.w,
+                self.stride.1,
+                self.padding.1,
+                self.dilation.1,
+                self.kw,
+                self.output_padding.1,
+            )?,
         ))
     }
 }
@@ -49,15 +66,36 @@ impl ConvTranspose2dParams {
 /// `out[n, c_out, oh, ow]` = conv_transpose2d(input, weight) + bias.
 /// Panics when the geometry is invalid ([`ConvTranspose2dParams::out_hw`]
 /// is `None`, groups do not divide the channels) or a buffer is too short.
-pub fn conv_transpose2d_f32(p: &ConvTranspose2dParams, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+pub fn conv_transpose2d_f32(
+    p: &ConvTranspose2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
     let Some((oh, ow)) = p.out_hw() else {
         panic!("conv_transpose2d: invalid geometry {p:?}");
     };
-    assert!(p.groups > 0 && p.c_in.is_multiple_of(p.groups) && p.c_out.is_multiple_of(p.groups), "conv_transpose2d: groups {} must divide c_in {} and c_out {}", p.groups, p.c_in, p.c_out);
+    assert!(
+        p.groups > 0 && p.c_in.is_multiple_of(p.groups) && p.c_out.is_multiple_of(p.groups),
+        "conv_transpose2d: groups {} must divide c_in {} and c_out {}",
+        p.groups,
+        p.c_in,
+        p.c_out
+    );
     let (cog, hw, ohw) = (p.c_out / p.groups, p.h * p.w, oh * ow);
-    assert!(input.len() >= p.n * p.c_in * hw, "conv_transpose2d: input too short");
-    assert!(weight.len() >= p.c_in * cog * p.kh * p.kw, "conv_transpose2d: weight too short");
-    assert!(out.len() >= p.n * p.c_out * ohw, "conv_transpose2d: output too short");
+    assert!(
+        input.len() >= p.n * p.c_in * hw,
+        "conv_transpose2d: input too short"
+    );
+    assert!(
+        weight.len() >= p.c_in * cog * p.kh * p.kw,
+        "conv_transpose2d: weight too short"
+    );
+    assert!(
+        out.len() >= p.n * p.c_out * ohw,
+        "conv_transpose2d: output too short"
+    );
     if let Some(b) = bias {
         assert!(b.len() >= p.c_out, "conv_transpose2d: bias too short");
     }
@@ -68,7 +106,9 @@ pub fn conv_transpose2d_f32(p: &ConvTranspose2dParams, input: &[f32], weight: &[
     let macs = p.n * p.c_in * hw * cog * p.kh * p.kw;
     let img = p.c_out * ohw;
     if p.n >= 2 && rayon::current_num_threads() > 1 && macs >= 1 << 20 {
-        out.par_chunks_mut(img).enumerate().for_each(|(i, o)| with_scratch(|col| image(p, (oh, ow), i, input, weight, bias, o, col, Threads::Single)));
+        out.par_chunks_mut(img).enumerate().for_each(|(i, o)| {
+            with_scratch(|col| image(p, (oh, ow), i, input, weight, bias, o, col, Threads::Single))
+        });
     } else {
         with_scratch(|col| {
             for (i, o) in out.chunks_mut(img).enumerate() {
@@ -79,7 +119,17 @@ pub fn conv_transpose2d_f32(p: &ConvTranspose2dParams, input: &[f32], weight: &[
 }
 
 #[allow(clippy::too_many_arguments)]
-fn image(p: &ConvTranspose2dParams, (oh, ow): (usize, usize), ni: usize, input: &[f32], weight: &[f32], bias: Option<&[f32]>, out: &mut [f32], col: &mut Vec<f32>, threads: Threads) {
+fn image(
+    p: &ConvTranspose2dParams,
+    (oh, ow): (usize, usize),
+    ni: usize,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    col: &mut Vec<f32>,
+    threads: Threads,
+) {
     let (cig, cog, hw, ohw) = (p.c_in / p.groups, p.c_out / p.groups, p.h * p.w, oh * ow);
     let kk = p.kh * p.kw;
     let rows = cog * kk;
@@ -92,8 +142,18 @@ fn image(p: &ConvTranspose2dParams, (oh, ow): (usize, usize), ni: usize, input: 
     let (dh, dw) = p.dilation;
     for g in 0..p.groups {
         // W_g is [cig, cog·kh·kw] row-major; read it as its transpose.
-        let a = MatRef { data: weight, offset: g * cig * rows, rs: 1, cs: rows };
-        let b = MatRef { data: x, offset: g * cig * hw, rs: hw, cs: 1 };
+        let a = MatRef {
+            data: weight,
+            offset: g * cig * rows,
+            rs: 1,
+            cs: rows,
+        };
+        let b = MatRef {
+            data: x,
+            offset: g * cig * hw,
+            rs: hw,
+            cs: 1,
+        };
         gemm_with(threads, rows, hw, cig, a, b, col, 1.0, 0.0);
         let og = &mut out[g * cog * ohw..(g + 1) * cog * ohw];
         for c in 0..cog {

@@ -22,7 +22,17 @@ mod sealed {
 }
 
 /// The element types GEMM supports (f32, f64; sealed).
-pub trait Elem: sealed::Sealed + Copy + Send + Sync + PartialEq + Default + 'static + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self> {
+pub trait Elem:
+    sealed::Sealed
+    + Copy
+    + Send
+    + Sync
+    + PartialEq
+    + Default
+    + 'static
+    + std::ops::Mul<Output = Self>
+    + std::ops::Add<Output = Self>
+{
     const ZERO: Self;
     /// `self·b + c`, one rounding.
     fn mul_add(self, b: Self, c: Self) -> Self;
@@ -303,7 +313,14 @@ fn dot_rows_generic<T: Elem, V: Lanes<T>>(x: &[T], w: &[T], ld: usize, y: &mut [
 /// each output accumulated in row order with FMAs. `R` is a constant so the
 /// row loop unrolls and the row pointers and broadcasts stay in registers.
 #[inline(always)]
-fn axpy_pass<T: Elem, V: Lanes<T>, const R: usize>(x: &[T], w: &[T], ld: usize, j0: usize, p0: usize, y: &mut [T]) {
+fn axpy_pass<T: Elem, V: Lanes<T>, const R: usize>(
+    x: &[T],
+    w: &[T],
+    ld: usize,
+    j0: usize,
+    p0: usize,
+    y: &mut [T],
+) {
     let n = y.len();
     let wv = V::W;
     // Rows p0..p0+R each read w[p·ld + j0 .. p·ld + j0 + n].
@@ -368,7 +385,9 @@ pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parall
     }
     // Chunks of whole groups of four rows; a few per thread for balance.
     let rows = (n.div_ceil(threads * 4)).next_multiple_of(4).max(4);
-    y.par_chunks_mut(rows).enumerate().for_each(|(i, yc)| T::dot_rows(x, &w[i * rows * ld..], ld, yc));
+    y.par_chunks_mut(rows)
+        .enumerate()
+        .for_each(|(i, yc)| T::dot_rows(x, &w[i * rows * ld..], ld, yc));
 }
 
 /// `y[j] = Σ_p x[p]·w[p·ld + j]`, split over column ranges when big.
@@ -379,5 +398,7 @@ pub(super) fn axpy_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], paral
         return T::axpy_cols(x, w, ld, 0, y);
     }
     let cols = n.div_ceil(threads * 2).next_multiple_of(64).max(64);
-    y.par_chunks_mut(cols).enumerate().for_each(|(i, yc)| T::axpy_cols(x, w, ld, i * cols, yc));
+    y.par_chunks_mut(cols)
+        .enumerate()
+        .for_each(|(i, yc)| T::axpy_cols(x, w, ld, i * cols, yc));
 }

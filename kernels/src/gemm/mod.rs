@@ -50,20 +50,52 @@ pub enum Threads {
 /// Callers guarantee every addressed element of `a`/`b` is in bounds
 /// (checked; out-of-bounds operands panic).
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_f32(m: usize, n: usize, k: usize, a: MatRef<f32>, b: MatRef<f32>, c: &mut [f32], alpha: f32, beta: f32) {
+pub fn gemm_f32(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f32>,
+    b: MatRef<f32>,
+    c: &mut [f32],
+    alpha: f32,
+    beta: f32,
+) {
     gemm_with(Threads::Auto, m, n, k, a, b, c, alpha, beta)
 }
 
 /// `c = beta·c + alpha·a·b` in f64.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_f64(m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c: &mut [f64], alpha: f64, beta: f64) {
+pub fn gemm_f64(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f64>,
+    b: MatRef<f64>,
+    c: &mut [f64],
+    alpha: f64,
+    beta: f64,
+) {
     gemm_with(Threads::Auto, m, n, k, a, b, c, alpha, beta)
 }
 
 /// [`gemm_f32`]/[`gemm_f64`] with an explicit threading choice.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [T], alpha: T, beta: T) {
-    assert!(m.checked_mul(n).is_some_and(|mn| mn <= c.len()), "gemm: c has {} elements, fewer than m·n = {m}·{n}", c.len());
+pub fn gemm_with<T: Elem>(
+    threads: Threads,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c: &mut [T],
+    alpha: T,
+    beta: T,
+) {
+    assert!(
+        m.checked_mul(n).is_some_and(|mn| mn <= c.len()),
+        "gemm: c has {} elements, fewer than m·n = {m}·{n}",
+        c.len()
+    );
     let mn = m * n;
     check_operand("a", &a, m, k);
     check_operand("b", &b, k, n);
@@ -76,10 +108,44 @@ pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: Mat
         return;
     }
     let parallel = threads == Threads::Auto;
-    if m == 1 && try_gemv(k, Vector { data: a.data, offset: a.offset, stride: a.cs }, b.offset, b.rs, b.cs, b.data, c, alpha, beta, parallel) {
+    if m == 1
+        && try_gemv(
+            k,
+            Vector {
+                data: a.data,
+                offset: a.offset,
+                stride: a.cs,
+            },
+            b.offset,
+            b.rs,
+            b.cs,
+            b.data,
+            c,
+            alpha,
+            beta,
+            parallel,
+        )
+    {
         return;
     }
-    if n == 1 && try_gemv(k, Vector { data: b.data, offset: b.offset, stride: b.rs }, a.offset, a.cs, a.rs, a.data, c, alpha, beta, parallel) {
+    if n == 1
+        && try_gemv(
+            k,
+            Vector {
+                data: b.data,
+                offset: b.offset,
+                stride: b.rs,
+            },
+            a.offset,
+            a.cs,
+            a.rs,
+            a.data,
+            c,
+            alpha,
+            beta,
+            parallel,
+        )
+    {
         return;
     }
     let threads = rayon::current_num_threads();
@@ -104,13 +170,19 @@ pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: Mat
             s.spawn(move |_| {
                 let cp = cp;
                 if split_cols {
-                    let b = MatRef { offset: b.offset + start * b.cs, ..b };
+                    let b = MatRef {
+                        offset: b.offset + start * b.cs,
+                        ..b
+                    };
                     // SAFETY: columns start..start+len of the m×n row-major
                     // c; blocks are disjoint, so no element is shared between
                     // threads, and c outlives the scope.
                     unsafe { gemm_crate_raw(m, len, k, a, b, cp.0.add(start), n, alpha, beta) };
                 } else {
-                    let a = MatRef { offset: a.offset + start * a.rs, ..a };
+                    let a = MatRef {
+                        offset: a.offset + start * a.rs,
+                        ..a
+                    };
                     // SAFETY: rows start..start+len of c, disjoint as above.
                     unsafe { gemm_crate_raw(len, n, k, a, b, cp.0.add(start * n), n, alpha, beta) };
                 }
@@ -124,13 +196,26 @@ pub fn gemm_with<T: Elem>(threads: Threads, m: usize, n: usize, k: usize, a: Mat
 /// row-major matrix with row stride `ldc` (the block starts at `c[0]`), for
 /// callers that tile an output (e.g. conv over rows of output pixels).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_strided_c(m: usize, n: usize, k: usize, a: MatRef<f32>, b: MatRef<f32>, c: &mut [f32], ldc: usize, alpha: f32, beta: f32) {
+pub(crate) fn gemm_strided_c(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f32>,
+    b: MatRef<f32>,
+    c: &mut [f32],
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
     check_operand("a", &a, m, k);
     check_operand("b", &b, k, n);
     if m == 0 || n == 0 {
         return;
     }
-    assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "gemm: strided c too short");
+    assert!(
+        ldc >= n && c.len() >= (m - 1) * ldc + n,
+        "gemm: strided c too short"
+    );
     if k == 0 {
         for row in c.chunks_mut(ldc).take(m) {
             scale(&mut row[..n], beta);
@@ -153,7 +238,16 @@ unsafe impl<T: Send> Sync for SendPtr<T> {}
 
 /// The gemm crate on the whole (already validated) problem, one thread.
 #[allow(clippy::too_many_arguments)]
-fn gemm_crate<T: Elem>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: &mut [T], alpha: T, beta: T) {
+fn gemm_crate<T: Elem>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c: &mut [T],
+    alpha: T,
+    beta: T,
+) {
     // SAFETY: c is a unique &mut of m·n elements (row stride n); the operand
     // bounds were checked by the caller (see gemm_crate_raw).
     unsafe { gemm_crate_raw(m, n, k, a, b, c.as_mut_ptr(), n, alpha, beta) }
@@ -165,7 +259,17 @@ fn gemm_crate<T: Elem>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>,
 /// row-major block with row stride `ldc` that nothing else accesses during
 /// the call.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_crate_raw<T: Elem>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, c: *mut T, ldc: usize, alpha: T, beta: T) {
+unsafe fn gemm_crate_raw<T: Elem>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c: *mut T,
+    ldc: usize,
+    alpha: T,
+    beta: T,
+) {
     let st = |dim: usize, s: usize| if dim <= 1 { 1 } else { s as isize };
     // SAFETY: for every i < m, p < k the element a.offset + i·a.rs + p·a.cs
     // lies inside a.data (checked by the caller; strides are unsigned, so
@@ -249,7 +353,18 @@ struct Vector<'a, T> {
 /// p or j; returns false (doing nothing) otherwise. Bounds were checked by
 /// the caller (`check_operand` on the same operands).
 #[allow(clippy::too_many_arguments)]
-fn try_gemv<T: Elem>(k: usize, x: Vector<T>, off: usize, ps: usize, js: usize, w: &[T], y: &mut [T], alpha: T, beta: T, parallel: bool) -> bool {
+fn try_gemv<T: Elem>(
+    k: usize,
+    x: Vector<T>,
+    off: usize,
+    ps: usize,
+    js: usize,
+    w: &[T],
+    y: &mut [T],
+    alpha: T,
+    beta: T,
+    parallel: bool,
+) -> bool {
     let n = y.len();
     let (axpy, ld) = if js == 1 || n == 1 {
         (true, ps)

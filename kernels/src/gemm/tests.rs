@@ -19,9 +19,25 @@ fn fill(n: usize, seed: u64) -> Vec<f32> {
 
 /// Row-major or transposed storage of a `rows×cols` matrix with padding
 /// between rows/columns and a leading offset.
-fn layout(rows: usize, cols: usize, trans: bool, pad: usize, off: usize, seed: u64) -> (Vec<f32>, usize, usize) {
-    let (rs, cs) = if trans { (1, rows + pad) } else { (cols + pad, 1) };
-    let len = off + if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 };
+fn layout(
+    rows: usize,
+    cols: usize,
+    trans: bool,
+    pad: usize,
+    off: usize,
+    seed: u64,
+) -> (Vec<f32>, usize, usize) {
+    let (rs, cs) = if trans {
+        (1, rows + pad)
+    } else {
+        (cols + pad, 1)
+    };
+    let len = off
+        + if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * rs + (cols - 1) * cs + 1
+        };
     (fill(len, seed), rs, cs)
 }
 
@@ -29,8 +45,18 @@ fn layout(rows: usize, cols: usize, trans: bool, pad: usize, off: usize, seed: u
 fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, pad: usize, alpha: f32, beta: f32) {
     let (ad, ars, acs) = layout(m, k, ta, pad, 3, (m * 7 + k) as u64);
     let (bd, brs, bcs) = layout(k, n, tb, pad, 5, (k * 11 + n) as u64);
-    let a = MatRef { data: &ad, offset: 3, rs: ars, cs: acs };
-    let b = MatRef { data: &bd, offset: 5, rs: brs, cs: bcs };
+    let a = MatRef {
+        data: &ad,
+        offset: 3,
+        rs: ars,
+        cs: acs,
+    };
+    let b = MatRef {
+        data: &bd,
+        offset: 5,
+        rs: brs,
+        cs: bcs,
+    };
     let c0 = fill(m * n, 42);
     let mut c = c0.clone();
     if beta == 0.0 {
@@ -46,19 +72,36 @@ fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, pad: usize, alpha: f3
                 s += x;
                 sa += x.abs();
             }
-            let prev = if beta == 0.0 { 0.0 } else { beta as f64 * c0[i * n + j] as f64 };
+            let prev = if beta == 0.0 {
+                0.0
+            } else {
+                beta as f64 * c0[i * n + j] as f64
+            };
             let want = prev + alpha as f64 * s;
             let tol = 2e-6 * (alpha.abs() as f64 * sa + prev.abs()) + 1e-6;
             let got = c[i * n + j] as f64;
-            assert!((got - want).abs() <= tol, "m={m} n={n} k={k} ta={ta} tb={tb} [{i},{j}]: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= tol,
+                "m={m} n={n} k={k} ta={ta} tb={tb} [{i},{j}]: {got} vs {want}"
+            );
         }
     }
     // f64 path on the same data
     let a64: Vec<f64> = ad.iter().map(|&v| v as f64).collect();
     let b64: Vec<f64> = bd.iter().map(|&v| v as f64).collect();
     let mut c64: Vec<f64> = c0.iter().map(|&v| v as f64).collect();
-    let a = MatRef { data: &a64, offset: 3, rs: ars, cs: acs };
-    let b = MatRef { data: &b64, offset: 5, rs: brs, cs: bcs };
+    let a = MatRef {
+        data: &a64,
+        offset: 3,
+        rs: ars,
+        cs: acs,
+    };
+    let b = MatRef {
+        data: &b64,
+        offset: 5,
+        rs: brs,
+        cs: bcs,
+    };
     gemm_f64(m, n, k, a, b, &mut c64, alpha as f64, beta as f64);
     for i in 0..m {
         for j in 0..n {
@@ -66,9 +109,16 @@ fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, pad: usize, alpha: f3
             for p in 0..k {
                 s += a64[3 + i * ars + p * acs] * b64[5 + p * brs + j * bcs];
             }
-            let prev = if beta == 0.0 { 0.0 } else { beta as f64 * c0[i * n + j] as f64 };
+            let prev = if beta == 0.0 {
+                0.0
+            } else {
+                beta as f64 * c0[i * n + j] as f64
+            };
             let want = prev + alpha as f64 * s;
-            assert!((c64[i * n + j] - want).abs() <= 1e-12 * (1.0 + want.abs() + k as f64), "f64 m={m} n={n} k={k}");
+            assert!(
+                (c64[i * n + j] - want).abs() <= 1e-12 * (1.0 + want.abs() + k as f64),
+                "f64 m={m} n={n} k={k}"
+            );
         }
     }
 }
@@ -116,7 +166,12 @@ fn gemm_zero_dims() {
     let a = [1.0f32; 8];
     let b = [1.0f32; 8];
     fn mr(d: &[f32]) -> MatRef<'_, f32> {
-        MatRef { data: d, offset: 0, rs: 2, cs: 1 }
+        MatRef {
+            data: d,
+            offset: 0,
+            rs: 2,
+            cs: 1,
+        }
     }
     // m = 0 / n = 0: nothing written, empty c is fine.
     gemm_f32(0, 2, 2, mr(&a), mr(&b), &mut [], 1.0, 0.0);
@@ -136,8 +191,18 @@ fn gemv_matches_across_thread_counts() {
     let x = fill(k, 1);
     let w = fill(k * n, 2);
     for (rs, cs) in [(n, 1), (1, k)] {
-        let b = MatRef { data: &w, offset: 0, rs, cs };
-        let a = MatRef { data: &x, offset: 0, rs: k, cs: 1 };
+        let b = MatRef {
+            data: &w,
+            offset: 0,
+            rs,
+            cs,
+        };
+        let a = MatRef {
+            data: &x,
+            offset: 0,
+            rs: k,
+            cs: 1,
+        };
         let mut c1 = vec![0.0f32; n];
         gemm_f32(1, n, k, a, b, &mut c1, 1.0, 0.0);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
@@ -159,10 +224,33 @@ fn gemm_rejects_out_of_bounds_operand() {
     let r = std::panic::catch_unwind(|| {
         let a = [1.0f32; 4];
         let mut c = [0.0f32; 4];
-        gemm_f32(2, 2, 3, MatRef { data: &a, offset: 0, rs: 3, cs: 1 }, MatRef { data: &a, offset: 0, rs: 2, cs: 1 }, &mut c, 1.0, 0.0);
+        gemm_f32(
+            2,
+            2,
+            3,
+            MatRef {
+                data: &a,
+                offset: 0,
+                rs: 3,
+                cs: 1,
+            },
+            MatRef {
+                data: &a,
+                offset: 0,
+                rs: 2,
+                cs: 1,
+            },
+            &mut c,
+            1.0,
+            0.0,
+        );
     });
     let msg = r.expect_err("out-of-bounds operand must be rejected");
-    let text = msg.downcast_ref::<String>().cloned().or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+    let text = msg
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
     assert!(text.contains("exceeds"), "unexpected panic message: {text}");
 }
 

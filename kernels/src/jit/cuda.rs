@@ -80,15 +80,31 @@ __device__ __forceinline__ float tsc_gelu_tanh(float a) {
 /// two kernels `name` and `name_contig` of the module doc. Errors: the
 /// kernel fails [`Kernel::check`], `operands` has the wrong length or more
 /// than [`MAX_TENSOR_OPERANDS`] tensors, or `name` is not a C identifier.
-pub fn cuda_source(kernel: &Kernel, name: &str, operands: &[CudaOperand]) -> Result<String, String> {
+pub fn cuda_source(
+    kernel: &Kernel,
+    name: &str,
+    operands: &[CudaOperand],
+) -> Result<String, String> {
     kernel.check()?;
     check_name(name)?;
-    if operands.len() != kernel.num_params as usize {
-        return Err(format!("cuda: kernel takes {} operands, {} given", kernel.num_params, operands.len()));
+    if kernel.is_row() {
+        return Err("cuda: row kernels are not generated yet".into());
     }
-    let tensors = operands.iter().filter(|&&o| o == CudaOperand::Tensor).count();
+    if operands.len() != kernel.num_params as usize {
+        return Err(format!(
+            "cuda: kernel takes {} operands, {} given",
+            kernel.num_params,
+            operands.len()
+        ));
+    }
+    let tensors = operands
+        .iter()
+        .filter(|&&o| o == CudaOperand::Tensor)
+        .count();
     if tensors > MAX_TENSOR_OPERANDS {
-        return Err(format!("cuda: {tensors} tensor operands, at most {MAX_TENSOR_OPERANDS}"));
+        return Err(format!(
+            "cuda: {tensors} tensor operands, at most {MAX_TENSOR_OPERANDS}"
+        ));
     }
     let mut s = String::from(PRELUDE);
     // `write!` into a String cannot fail; the results are ignored below.
@@ -97,7 +113,11 @@ pub fn cuda_source(kernel: &Kernel, name: &str, operands: &[CudaOperand]) -> Res
         "struct TscIndex {{ long long rank; long long shape[TSC_MAX_RANK]; long long strides[{}][TSC_MAX_RANK]; }};",
         tensors.max(1)
     );
-    let _ = writeln!(s, "\n// kernel:\n// {}", kernel.to_string().replace('\n', "\n// "));
+    let _ = writeln!(
+        s,
+        "\n// kernel:\n// {}",
+        kernel.to_string().replace('\n', "\n// ")
+    );
     let body = emit_body(kernel, operands);
     emit_strided(&mut s, kernel, name, operands, &body);
     emit_contig(&mut s, kernel, name, operands, &body);
@@ -107,7 +127,9 @@ pub fn cuda_source(kernel: &Kernel, name: &str, operands: &[CudaOperand]) -> Res
 /// Whether `name` can name a C function (and its `_contig` twin).
 fn check_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(())
     } else {
@@ -144,8 +166,12 @@ fn emit_body(kernel: &Kernel, operands: &[CudaOperand]) -> String {
             Inst::Const(c) => writeln!(b, "    float v{i} = {};", float_literal(c as f32)),
             Inst::Unary(op, a) => writeln!(b, "    float v{i} = {};", unary(op, &v(a))),
             Inst::Binary(op, a, c) => writeln!(b, "    float v{i} = {};", binary(op, &v(a), &v(c))),
-            Inst::Compare(op, a, c) => writeln!(b, "    bool v{i} = {} {} {};", v(a), cmp(op), v(c)),
+            Inst::Compare(op, a, c) => {
+                writeln!(b, "    bool v{i} = {} {} {};", v(a), cmp(op), v(c))
+            }
             Inst::Select(m, a, c) => writeln!(b, "    float v{i} = v{m} ? {} : {};", v(a), v(c)),
+            // `cuda_source` turns row kernels away before this.
+            Inst::Reduce(..) | Inst::RowLen => Ok(()),
         };
     }
     for (j, o) in kernel.outputs.iter().enumerate() {
@@ -156,7 +182,9 @@ fn emit_body(kernel: &Kernel, operands: &[CudaOperand]) -> String {
 
 /// The general kernel: offsets from the n-d index of element `i`.
 fn emit_strided(s: &mut String, kernel: &Kernel, name: &str, operands: &[CudaOperand], body: &str) {
-    let tensors: Vec<usize> = (0..operands.len()).filter(|&k| operands[k] == CudaOperand::Tensor).collect();
+    let tensors: Vec<usize> = (0..operands.len())
+        .filter(|&k| operands[k] == CudaOperand::Tensor)
+        .collect();
     let mut ps = String::from("long long n, TscIndex idx");
     let rest = params(kernel, operands);
     if !rest.is_empty() {
@@ -164,7 +192,10 @@ fn emit_strided(s: &mut String, kernel: &Kernel, name: &str, operands: &[CudaOpe
         ps.push_str(&rest);
     }
     let _ = writeln!(s, "\nextern \"C\" __global__ void {name}({ps}) {{");
-    let _ = writeln!(s, "  const long long step = (long long)gridDim.x * blockDim.x;");
+    let _ = writeln!(
+        s,
+        "  const long long step = (long long)gridDim.x * blockDim.x;"
+    );
     let _ = writeln!(s, "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {{");
     if !tensors.is_empty() {
         let decl: Vec<String> = tensors.iter().map(|k| format!("o{k} = 0")).collect();
@@ -190,9 +221,16 @@ fn emit_contig(s: &mut String, kernel: &Kernel, name: &str, operands: &[CudaOper
         ps.push_str(&rest);
     }
     let _ = writeln!(s, "\nextern \"C\" __global__ void {name}_contig({ps}) {{");
-    let _ = writeln!(s, "  const long long step = (long long)gridDim.x * blockDim.x;");
+    let _ = writeln!(
+        s,
+        "  const long long step = (long long)gridDim.x * blockDim.x;"
+    );
     let _ = writeln!(s, "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {{");
-    for (k, _) in operands.iter().enumerate().filter(|(_, &o)| o == CudaOperand::Tensor) {
+    for (k, _) in operands
+        .iter()
+        .enumerate()
+        .filter(|(_, &o)| o == CudaOperand::Tensor)
+    {
         let _ = writeln!(s, "    const long long o{k} = i;");
     }
     s.push_str(body);
@@ -204,7 +242,12 @@ fn float_literal(x: f32) -> String {
     if x.is_nan() {
         "__int_as_float(0x7fc00000)".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "__int_as_float(0x7f800000)" } else { "__int_as_float(0xff800000)" }.into()
+        if x > 0.0 {
+            "__int_as_float(0x7f800000)"
+        } else {
+            "__int_as_float(0xff800000)"
+        }
+        .into()
     } else {
         // `{:e}` is the shortest text that reads back as the same f32.
         format!("{x:e}f")
@@ -260,18 +303,36 @@ mod tests {
     use super::*;
 
     fn neg() -> Kernel {
-        Kernel { num_params: 1, insts: vec![Inst::Param(0), Inst::Unary(UnaryOp::Neg, 0)], outputs: vec![1] }
+        Kernel {
+            num_params: 1,
+            insts: vec![Inst::Param(0), Inst::Unary(UnaryOp::Neg, 0)],
+            outputs: vec![1],
+        }
     }
 
     #[test]
     fn rejects_bad_calls() {
-        assert!(cuda_source(&neg(), "k", &[]).unwrap_err().contains("1 operands, 0 given"));
-        assert!(cuda_source(&neg(), "1k", &[CudaOperand::Tensor]).unwrap_err().contains("not a C identifier"));
+        assert!(cuda_source(&neg(), "k", &[])
+            .unwrap_err()
+            .contains("1 operands, 0 given"));
+        assert!(cuda_source(&neg(), "1k", &[CudaOperand::Tensor])
+            .unwrap_err()
+            .contains("not a C identifier"));
         assert!(cuda_source(&neg(), "", &[CudaOperand::Tensor]).is_err());
-        let bad = Kernel { num_params: 1, insts: vec![Inst::Param(3)], outputs: vec![0] };
+        let bad = Kernel {
+            num_params: 1,
+            insts: vec![Inst::Param(3)],
+            outputs: vec![0],
+        };
         assert!(cuda_source(&bad, "k", &[CudaOperand::Tensor]).is_err());
-        let wide = Kernel { num_params: 33, insts: vec![Inst::Param(0)], outputs: vec![0] };
-        assert!(cuda_source(&wide, "k", &[CudaOperand::Tensor; 33]).unwrap_err().contains("at most 32"));
+        let wide = Kernel {
+            num_params: 33,
+            insts: vec![Inst::Param(0)],
+            outputs: vec![0],
+        };
+        assert!(cuda_source(&wide, "k", &[CudaOperand::Tensor; 33])
+            .unwrap_err()
+            .contains("at most 32"));
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! The kernel JIT: a portable IR for fused elementwise loops ([`ir`]), its
+//! The kernel JIT: a portable IR for fused loops, elementwise or over rows ([`ir`]), its
 //! reference semantics ([`reference`]), and the backends that compile it.
 
+pub mod cpu;
 pub mod cuda;
 pub mod ir;
 pub mod reference;
-pub mod cpu;
 
-pub use ir::{BinaryOp, CmpOp, Inst, Kernel, Kind, UnaryOp};
+pub use ir::{BinaryOp, CmpOp, Inst, Kernel, Kind, ReduceOp, UnaryOp};
+#[cfg(test)]
+mod row_tests;

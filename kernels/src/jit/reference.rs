@@ -2,7 +2,7 @@
 //! float64 with the standard library's math. Backends are tested against
 //! it, and the `spec/kernels.md` bounds are measured from it.
 
-use super::ir::{BinaryOp, CmpOp, Inst, Kernel, UnaryOp};
+use super::ir::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 use crate::unary::erf_f64;
 
 /// `op(x)` in float64.
@@ -64,9 +64,79 @@ pub fn compare(op: CmpOp, a: f64, b: f64) -> bool {
     }
 }
 
+/// `op` folded over `xs` in float64 (NaN wins for max and min).
+pub fn reduce(op: ReduceOp, xs: &[f64]) -> f64 {
+    xs.iter().fold(op.identity(), |acc, &x| match op {
+        ReduceOp::Sum => acc + x,
+        ReduceOp::Max => binary(BinaryOp::Max, acc, x),
+        ReduceOp::Min => binary(BinaryOp::Min, acc, x),
+    })
+}
+
 impl Kernel {
+    /// The outputs over one row of `n` elements: `params[k]` is operand k
+    /// along the row (`n` numbers). A per-row output
+    /// ([`Kernel::per_row_outputs`]) is one number, the others `n`. For an
+    /// elementwise kernel this is `eval_f64` at each element.
+    pub fn eval_row_f64(&self, params: &[&[f64]], n: usize) -> Vec<Vec<f64>> {
+        // Values are computed at max(n, 1) positions so that a per-row value
+        // of an empty row (the fold's identity) has somewhere to live.
+        let (m, nan) = (n.max(1), [f64::NAN]);
+        let mut vals: Vec<Vec<f64>> = Vec::with_capacity(self.insts.len());
+        let mut masks: Vec<Vec<bool>> = Vec::with_capacity(self.insts.len());
+        for inst in &self.insts {
+            let v = |k: u32| &vals[k as usize];
+            let each = |f: &dyn Fn(usize) -> f64| (0..m).map(f).collect::<Vec<f64>>();
+            let (val, mask) = match *inst {
+                Inst::Param(k) => (
+                    if n == 0 {
+                        nan.to_vec()
+                    } else {
+                        params[k as usize].to_vec()
+                    },
+                    vec![],
+                ),
+                Inst::Const(c) => (vec![c; m], vec![]),
+                Inst::RowLen => (vec![n as f64; m], vec![]),
+                Inst::Unary(op, a) => (each(&|j| unary(op, v(a)[j])), vec![]),
+                Inst::Binary(op, a, b) => (each(&|j| binary(op, v(a)[j], v(b)[j])), vec![]),
+                Inst::Compare(op, a, b) => (
+                    vec![0.0; m],
+                    (0..m).map(|j| compare(op, v(a)[j], v(b)[j])).collect(),
+                ),
+                Inst::Select(k, a, b) => (
+                    each(&|j| {
+                        if masks[k as usize][j] {
+                            v(a)[j]
+                        } else {
+                            v(b)[j]
+                        }
+                    }),
+                    vec![],
+                ),
+                Inst::Reduce(op, a) => (vec![reduce(op, &v(a)[..n]); m], vec![]),
+            };
+            vals.push(val);
+            masks.push(mask);
+        }
+        let per_row = self.per_row_outputs();
+        self.outputs
+            .iter()
+            .zip(per_row)
+            .map(|(&o, one)| {
+                let v = &vals[o as usize];
+                if one {
+                    vec![v[0]]
+                } else {
+                    v[..n].to_vec()
+                }
+            })
+            .collect()
+    }
+
     /// The outputs at one element whose operands are `params`
-    /// (`params.len() == num_params`; the kernel must pass `check`).
+    /// (`params.len() == num_params`; the kernel must pass `check`). A row
+    /// kernel sees a row of one element.
     pub fn eval_f64(&self, params: &[f64]) -> Vec<f64> {
         let mut vals = vec![0.0f64; self.insts.len()];
         let mut masks = vec![false; self.insts.len()];
@@ -79,6 +149,8 @@ impl Kernel {
                 Inst::Binary(op, a, b) => vals[i] = binary(op, v(a), v(b)),
                 Inst::Compare(op, a, b) => masks[i] = compare(op, v(a), v(b)),
                 Inst::Select(m, a, b) => vals[i] = if masks[m as usize] { v(a) } else { v(b) },
+                Inst::Reduce(_, a) => vals[i] = v(a),
+                Inst::RowLen => vals[i] = 1.0,
             }
         }
         self.outputs.iter().map(|&o| vals[o as usize]).collect()

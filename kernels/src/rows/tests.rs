@@ -40,9 +40,15 @@ fn softmax_and_log_softmax_match_f64() {
                     // x - max is rounded to f32 (as in PyTorch); exp turns
                     // that into a relative error of |x - max|·2^-24.
                     let tol = 1e-6 + 1.2e-7 * (row[j] - m).abs() as f64;
-                    assert!((g - w).abs() <= tol * w + 1e-37, "softmax cols={cols} [{r},{j}]: {g} vs {w}");
+                    assert!(
+                        (g - w).abs() <= tol * w + 1e-37,
+                        "softmax cols={cols} [{r},{j}]: {g} vs {w}"
+                    );
                     let (gl, wl) = (lo[r * cols + j] as f64, w.ln());
-                    assert!((gl - wl).abs() <= 1e-6 * wl.abs().max(1.0), "log_softmax cols={cols} [{r},{j}]: {gl} vs {wl}");
+                    assert!(
+                        (gl - wl).abs() <= 1e-6 * wl.abs().max(1.0),
+                        "log_softmax cols={cols} [{r},{j}]: {gl} vs {wl}"
+                    );
                 }
             }
         }
@@ -53,7 +59,20 @@ fn softmax_and_log_softmax_match_f64() {
 fn softmax_special_rows_match_pytorch() {
     let ninf = f32::NEG_INFINITY;
     // torch.softmax(torch.full((1,3), -inf), -1) -> nan; same for log_softmax.
-    let x = [ninf, ninf, ninf, 1.0, ninf, 2.0, f32::INFINITY, 1.0, 0.0, f32::NAN, 1.0, 2.0];
+    let x = [
+        ninf,
+        ninf,
+        ninf,
+        1.0,
+        ninf,
+        2.0,
+        f32::INFINITY,
+        1.0,
+        0.0,
+        f32::NAN,
+        1.0,
+        2.0,
+    ];
     let mut o = [0.0f32; 12];
     softmax_rows_f32(&x, &mut o, 3);
     assert!(o[..3].iter().all(|v| v.is_nan()));
@@ -80,10 +99,18 @@ fn softmax_special_rows_match_pytorch() {
 fn layer_norm_matches_f64() {
     for cols in [1usize, 3, 7, 8, 17, 33, 65, 1024, 1031] {
         let rows = 70;
-        let x: Vec<f32> = data(rows * cols, cols as u64, 3.0).iter().map(|v| v + 100.0).collect();
+        let x: Vec<f32> = data(rows * cols, cols as u64, 3.0)
+            .iter()
+            .map(|v| v + 100.0)
+            .collect();
         let w = data(cols, 99, 1.0);
         let b = data(cols, 98, 1.0);
-        for (wt, bs) in [(None, None), (Some(&w[..]), None), (None, Some(&b[..])), (Some(&w[..]), Some(&b[..]))] {
+        for (wt, bs) in [
+            (None, None),
+            (Some(&w[..]), None),
+            (None, Some(&b[..])),
+            (Some(&w[..]), Some(&b[..])),
+        ] {
             let mut o = vec![0.0f32; x.len()];
             layer_norm_rows_f32(&x, &mut o, cols, wt, bs, 1e-5);
             for r in 0..rows {
@@ -99,7 +126,10 @@ fn layer_norm_matches_f64() {
                         want += b[j] as f64;
                     }
                     let g = o[r * cols + j] as f64;
-                    assert!((g - want).abs() <= 1e-6 * want.abs().max(1.0), "cols={cols} [{r},{j}]: {g} vs {want}");
+                    assert!(
+                        (g - want).abs() <= 1e-6 * want.abs().max(1.0),
+                        "cols={cols} [{r},{j}]: {g} vs {want}"
+                    );
                 }
             }
         }

@@ -29,8 +29,14 @@ pub(crate) const LN2_HI: f32 = 0.693_359_375;
 pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 
 /// e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2.
-const EXP_P: [f32; 6] =
-    [1.979_036_5e-4, 1.394_465_2e-3, 8.333_497e-3, 4.166_629_5e-2, 1.666_666_6e-1, 0.5];
+const EXP_P: [f32; 6] = [
+    1.979_036_5e-4,
+    1.394_465_2e-3,
+    8.333_497e-3,
+    4.166_629_5e-2,
+    1.666_666_6e-1,
+    0.5,
+];
 
 /// ln(1+f) = f - f²/2 + f³·P(f) on f ∈ [√½ - 1, √2 - 1].
 pub(crate) const LOG_P: [f32; 8] = [
@@ -46,7 +52,14 @@ pub(crate) const LOG_P: [f32; 8] = [
 
 /// tanh(x) = x + x³·P(x²) on |x| < 0.625.
 pub(crate) const TANH_SMALL: f32 = 0.625;
-pub(crate) const TANH_P: [f32; 6] = [2.142_944_8e-3, -8.177_38e-3, 2.170_069_7e-2, -5.394_676_3e-2, 1.333_320_6e-1, -3.333_333_1e-1];
+pub(crate) const TANH_P: [f32; 6] = [
+    2.142_944_8e-3,
+    -8.177_38e-3,
+    2.170_069_7e-2,
+    -5.394_676_3e-2,
+    1.333_320_6e-1,
+    -3.333_333_1e-1,
+];
 
 /// erf(x) = x + x·P(x²) on |x| < 0.921875.
 pub(crate) const ERF_SMALL: f32 = 0.921_875;
@@ -173,7 +186,10 @@ pub(crate) fn silu<V: VecF32>(x: V) -> V {
 #[inline(always)]
 fn erfc_large<V: VecF32>(t: V) -> V {
     // Q ∈ [-37.7, -1.6] here: the result is always a normal float.
-    exp_normal(poly(t.clamp(ERF_SMALL, ERFC_T_MAX).sub(V::splat(ERF_SMALL)), &ERFC_Q))
+    exp_normal(poly(
+        t.clamp(ERF_SMALL, ERFC_T_MAX).sub(V::splat(ERF_SMALL)),
+        &ERFC_Q,
+    ))
 }
 
 /// erf; ±1 exactly for |x| ≥ 3.92, keeps -0.

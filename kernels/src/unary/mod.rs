@@ -80,7 +80,9 @@ pub fn unary_f32(f: Unary, x: &[f32], out: &mut [f32]) {
     debug_assert_eq!(x.len(), out.len());
     let n = x.len().min(out.len());
     let x = &x[..n];
-    parallel::map_chunks_mut(&mut out[..n], f.cost(), |start, o| map(f, &x[start..start + o.len()], o));
+    parallel::map_chunks_mut(&mut out[..n], f.cost(), |start, o| {
+        map(f, &x[start..start + o.len()], o)
+    });
 }
 
 /// In place: `x[i] = f(x[i])`.

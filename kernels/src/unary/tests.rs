@@ -75,7 +75,11 @@ pub(super) fn reference(f: Unary, x: f64) -> f64 {
 /// ulp 2^-149). Infinities and NaN must match exactly (∞ error otherwise).
 pub(super) fn ulp_err(got: f32, want: f64) -> f64 {
     if want.is_nan() || got.is_nan() {
-        return if want.is_nan() && got.is_nan() { 0.0 } else { f64::INFINITY };
+        return if want.is_nan() && got.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     let w32 = want as f32;
     if w32.is_infinite() || got.is_infinite() {
@@ -95,7 +99,18 @@ pub(super) fn inputs() -> Vec<f32> {
     let mut v: Vec<f32> = (0..=u32::MAX).step_by(1021).map(f32::from_bits).collect();
     v.extend((-200_000..=200_000).map(|i| i as f32 * 5e-5)); // [-10, 10]
     v.extend((-20_000..=20_000).map(|i| i as f32 * 1e-2)); // [-200, 200]
-    for edge in [0.625f32, 0.921875, 0.921875 * std::f32::consts::SQRT_2, 6.0, 6.0 * std::f32::consts::SQRT_2, 88.72, 87.33, 103.97, 9.01, 3.92] {
+    for edge in [
+        0.625f32,
+        0.921875,
+        0.921875 * std::f32::consts::SQRT_2,
+        6.0,
+        6.0 * std::f32::consts::SQRT_2,
+        88.72,
+        87.33,
+        103.97,
+        9.01,
+        3.92,
+    ] {
         let b = edge.to_bits();
         for d in 0..2000u32 {
             for s in [1.0f32, -1.0] {
@@ -160,7 +175,11 @@ fn check(f: Unary, xs: &[f32], ys: &[f32], path: &str) -> f64 {
         let e = ulp_err(y, want);
         let (ulps, abs) = bound(f, x);
         let ok = e <= ulps || (want.is_finite() && (y as f64 - want).abs() <= abs);
-        assert!(ok, "{f:?} ({path}) at x = {x:e} ({:#x}): got {y:e}, want {want:e}, {e:.3} ulp", x.to_bits());
+        assert!(
+            ok,
+            "{f:?} ({path}) at x = {x:e} ({:#x}): got {y:e}, want {want:e}, {e:.3} ulp",
+            x.to_bits()
+        );
         if e.is_finite() && abs == 0.0 {
             worst = worst.max(e);
         }
@@ -181,7 +200,11 @@ fn unary_error_bounds_vector_and_scalar() {
         eprintln!("{f:?}: max {w:.3} ulp (slice), {ws:.3} ulp (scalar)");
         if crate::simd::has_avx2_fma() {
             for (i, (a, b)) in out.iter().zip(&scalar).enumerate() {
-                assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{f:?} paths differ at {}", xs[i]);
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{f:?} paths differ at {}",
+                    xs[i]
+                );
             }
         }
     }
@@ -269,7 +292,9 @@ fn gelu_tail_relative_error() {
     // which magnifies the f32 rounding of the argument; report and bound the
     // relative error there (the module doc quotes these numbers).
     for (f, lo, limit) in [(Unary::Gelu, -8.4f32, 2e-5), (Unary::GeluTanh, -9.5, 2e-5)] {
-        let xs: Vec<f32> = (0..200_000).map(|i| -1.0 + (lo + 1.0) * i as f32 / 200_000.0).collect();
+        let xs: Vec<f32> = (0..200_000)
+            .map(|i| -1.0 + (lo + 1.0) * i as f32 / 200_000.0)
+            .collect();
         let mut out = vec![0.0f32; xs.len()];
         unary_f32(f, &xs, &mut out);
         let mut worst = 0.0f64;

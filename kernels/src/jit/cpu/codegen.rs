@@ -42,7 +42,8 @@ pub enum Class {
 }
 
 /// The compiled row function's type.
-pub(super) type RowFn = unsafe extern "C" fn(usize, *const *const f32, *const isize, *const f32, *const *mut f32);
+pub(super) type RowFn =
+    unsafe extern "C" fn(usize, *const *const f32, *const isize, *const f32, *const *mut f32);
 
 /// A compiled specialization; dropping it frees its machine code.
 pub(super) struct Compiled {
@@ -54,7 +55,11 @@ pub(super) struct Compiled {
 
 impl Drop for Compiled {
     fn drop(&mut self) {
-        let module = self.module.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        let module = self
+            .module
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(m) = module {
             // SAFETY: `f` is only called by `CpuKernel::run` through a borrow
             // of the kernel (which owns this), so nothing runs the code now.
@@ -66,16 +71,28 @@ impl Drop for Compiled {
 /// The host ISA (speed-optimized) and whether it has a one-instruction FMA.
 pub(super) fn host_isa() -> Result<(OwnedTargetIsa, bool), String> {
     let mut flags = settings::builder();
-    flags.set("opt_level", "speed").map_err(|e| format!("cranelift: {e}"))?;
+    flags
+        .set("opt_level", "speed")
+        .map_err(|e| format!("cranelift: {e}"))?;
     let builder = cranelift_native::builder().map_err(|e| format!("cranelift: {e}"))?;
-    let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| format!("cranelift: {e}"))?;
-    let flag = |name: &str| isa.isa_flags().iter().any(|v| v.name == name && v.as_bool() == Some(true));
+    let isa = builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("cranelift: {e}"))?;
+    let flag = |name: &str| {
+        isa.isa_flags()
+            .iter()
+            .any(|v| v.name == name && v.as_bool() == Some(true))
+    };
     let has_fma = cfg!(target_arch = "aarch64") || (flag("has_avx") && flag("has_fma"));
     Ok((isa, has_fma))
 }
 
 /// Compiles `kernel` for operands of `classes` (one per operand).
-pub(super) fn compile(kernel: &Kernel, classes: &[Class], unroll: usize) -> Result<Compiled, String> {
+pub(super) fn compile(
+    kernel: &Kernel,
+    classes: &[Class],
+    unroll: usize,
+) -> Result<Compiled, String> {
     let (isa, has_fma) = host_isa()?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let ptr = module.target_config().pointer_type();
@@ -85,10 +102,18 @@ pub(super) fn compile(kernel: &Kernel, classes: &[Class], unroll: usize) -> Resu
     }
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    Row::build(&mut b, kernel, classes, unroll.clamp(1, MAX_COPIES), has_fma);
+    Row::build(
+        &mut b,
+        kernel,
+        classes,
+        unroll.clamp(1, MAX_COPIES),
+        has_fma,
+    );
     b.finalize(module.target_config());
     let err = |e: cranelift_module::ModuleError| format!("cranelift: {e:?}");
-    let id = module.declare_function("row", Linkage::Local, &ctx.func.signature).map_err(err)?;
+    let id = module
+        .declare_function("row", Linkage::Local, &ctx.func.signature)
+        .map_err(err)?;
     module.define_function(id, &mut ctx).map_err(err)?;
     module.clear_context(&mut ctx);
     module.finalize_definitions().map_err(err)?;
@@ -96,7 +121,10 @@ pub(super) fn compile(kernel: &Kernel, classes: &[Class], unroll: usize) -> Resu
     // SAFETY: the function was declared with five pointer-sized parameters,
     // no results and the host's default (C) calling convention.
     let f = unsafe { std::mem::transmute::<*const u8, RowFn>(code) };
-    Ok(Compiled { module: Mutex::new(Some(module)), f })
+    Ok(Compiled {
+        module: Mutex::new(Some(module)),
+        f,
+    })
 }
 
 /// How the body reads one operand.
@@ -125,7 +153,13 @@ fn flags() -> MemFlagsData {
 }
 
 impl<'k> Row<'k> {
-    fn build(b: &mut FunctionBuilder, kernel: &'k Kernel, classes: &[Class], unroll: usize, has_fma: bool) {
+    fn build(
+        b: &mut FunctionBuilder,
+        kernel: &'k Kernel,
+        classes: &[Class],
+        unroll: usize,
+        has_fma: bool,
+    ) {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -176,8 +210,19 @@ impl<'k> Row<'k> {
             .collect();
         let rem = b.declare_var(I64);
         b.def_var(rem, n);
-        let fused = if has_fma { fusable_muls(kernel) } else { vec![false; kernel.insts.len()] };
-        let row = Row { kernel, srcs, outs, rem, has_fma, fused };
+        let fused = if has_fma {
+            fusable_muls(kernel)
+        } else {
+            vec![false; kernel.insts.len()]
+        };
+        let row = Row {
+            kernel,
+            srcs,
+            outs,
+            rem,
+            has_fma,
+            fused,
+        };
         row.emit_loop(b, 4, unroll);
         if unroll > 1 {
             row.emit_loop(b, 4, 1);
@@ -203,12 +248,18 @@ impl<'k> Row<'k> {
             .srcs
             .iter()
             .map(|&s| {
-                let per_copy: Option<Vec<Value>> =
-                    (0..copies).map(|u| self.load(b, s, lanes, (u * lanes) as i64)).collect();
+                let per_copy: Option<Vec<Value>> = (0..copies)
+                    .map(|u| self.load(b, s, lanes, (u * lanes) as i64))
+                    .collect();
                 per_copy.map(|c| V::new(&c))
             })
             .collect();
-        let mut em = Emit { b: &mut *b, vector: lanes > 1, n: copies, has_fma: self.has_fma };
+        let mut em = Emit {
+            b: &mut *b,
+            vector: lanes > 1,
+            n: copies,
+            has_fma: self.has_fma,
+        };
         let vals = self.emit_body(&mut em, &params);
         for (&o, v) in self.outs.iter().zip(&vals) {
             let p = b.use_var(o);
@@ -278,7 +329,8 @@ impl<'k> Row<'k> {
         let mut masks: Vec<Option<Mask>> = vec![None; insts.len()];
         // `check` guarantees operands are defined earlier and of the right
         // kind; a `None` here would be a bug in this file.
-        let v = |vals: &[Option<V>], i: u32| vals[i as usize].expect("kernel checked: operand defined");
+        let v =
+            |vals: &[Option<V>], i: u32| vals[i as usize].expect("kernel checked: operand defined");
         let mul_of = |i: u32| match insts[i as usize] {
             Inst::Binary(BinaryOp::Mul, x, y) if self.fused[i as usize] => Some((x, y)),
             _ => None,
@@ -292,8 +344,12 @@ impl<'k> Row<'k> {
                 Inst::Const(c) => em.c(c as f32),
                 Inst::Unary(op, a) => em.unary(op, v(&vals, a)),
                 Inst::Binary(op, a, c) => match (op, mul_of(a), mul_of(c)) {
-                    (BinaryOp::Add, Some((x, y)), _) => em.mul_add(v(&vals, x), v(&vals, y), v(&vals, c)),
-                    (BinaryOp::Add, None, Some((x, y))) => em.mul_add(v(&vals, x), v(&vals, y), v(&vals, a)),
+                    (BinaryOp::Add, Some((x, y)), _) => {
+                        em.mul_add(v(&vals, x), v(&vals, y), v(&vals, c))
+                    }
+                    (BinaryOp::Add, None, Some((x, y))) => {
+                        em.mul_add(v(&vals, x), v(&vals, y), v(&vals, a))
+                    }
                     (BinaryOp::Sub, Some((x, y)), _) => {
                         let nc = em.neg(v(&vals, c));
                         em.mul_add(v(&vals, x), v(&vals, y), nc)
@@ -312,6 +368,8 @@ impl<'k> Row<'k> {
                     let m = masks[m as usize].expect("kernel checked: select takes a mask");
                     em.select(m, v(&vals, a), v(&vals, c))
                 }
+                // `CpuKernel::new` turns row kernels away before this.
+                Inst::Reduce(..) | Inst::RowLen => em.c(0.0),
             };
             vals[i] = Some(r);
         }
@@ -356,7 +414,9 @@ fn fusable_muls(kernel: &Kernel) -> Vec<bool> {
     for &o in &kernel.outputs {
         uses[o as usize] += 2;
     }
-    let is_mul = |i: u32| matches!(kernel.insts[i as usize], Inst::Binary(BinaryOp::Mul, ..)) && uses[i as usize] == 1;
+    let is_mul = |i: u32| {
+        matches!(kernel.insts[i as usize], Inst::Binary(BinaryOp::Mul, ..)) && uses[i as usize] == 1
+    };
     let mut fused = vec![false; n];
     for inst in &kernel.insts {
         if let Inst::Binary(BinaryOp::Add | BinaryOp::Sub, a, b) = *inst {

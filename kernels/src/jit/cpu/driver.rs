@@ -113,9 +113,17 @@ impl<'a> Layout<'a> {
     /// merges wherever the inputs do). `numel` is the product of `shape`.
     #[inline(always)]
     /// `store` holds [`strides_len`] zeros.
-    pub fn new(shape: &[usize], operands: &[Operand], numel: usize, store: &'a mut [isize]) -> Layout<'a> {
+    pub fn new(
+        shape: &[usize],
+        operands: &[Operand],
+        numel: usize,
+        store: &'a mut [isize],
+    ) -> Layout<'a> {
         let m = operands.len();
-        let tensor = Buf::from_iter_fill(false, operands.iter().map(|o| matches!(o, Operand::Tensor { .. })));
+        let tensor = Buf::from_iter_fill(
+            false,
+            operands.iter().map(|o| matches!(o, Operand::Tensor { .. })),
+        );
         // Fast path: every tensor is contiguous or constant (all strides 0
         // over the non-1 dims): one row of `numel`, as the merging gives.
         if numel > 1 {
@@ -138,7 +146,12 @@ impl<'a> Layout<'a> {
             if simple {
                 let mut dims = Buf::empty(0);
                 dims.push(numel);
-                return Layout { dims, strides: &store[..m], cap: 1, tensor };
+                return Layout {
+                    dims,
+                    strides: &store[..m],
+                    cap: 1,
+                    tensor,
+                };
             }
         }
         let cap = shape.len().max(1);
@@ -152,7 +165,9 @@ impl<'a> Layout<'a> {
             let r = dims.len();
             let merge = r > 0
                 && operands.iter().enumerate().all(|(k, o)| match o {
-                    Operand::Tensor { strides: t, .. } => Some(strides[k * cap + r - 1]) == t[d].checked_mul(size as isize),
+                    Operand::Tensor { strides: t, .. } => {
+                        Some(strides[k * cap + r - 1]) == t[d].checked_mul(size as isize)
+                    }
                     Operand::Scalar(_) => true,
                 });
             let at = if merge {
@@ -171,7 +186,12 @@ impl<'a> Layout<'a> {
         if dims.is_empty() {
             dims.push(1);
         }
-        Layout { dims, strides, cap, tensor }
+        Layout {
+            dims,
+            strides,
+            cap,
+            tensor,
+        }
     }
 
     /// Operand k's stride over collapsed dim d (0 for a scalar).
@@ -186,12 +206,15 @@ impl<'a> Layout<'a> {
         let row = self.dims.len() - 1;
         Buf::from_iter_fill(
             Class::Scalar,
-            self.tensor.iter().enumerate().map(|(k, &t)| match (t, self.stride(k, row)) {
-                (false, _) => Class::Scalar,
-                (true, 0) => Class::Broadcast,
-                (true, 1) => Class::Contiguous,
-                (true, _) => Class::Strided,
-            }),
+            self.tensor
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| match (t, self.stride(k, row)) {
+                    (false, _) => Class::Scalar,
+                    (true, 0) => Class::Broadcast,
+                    (true, 1) => Class::Contiguous,
+                    (true, _) => Class::Strided,
+                }),
         )
     }
 }
@@ -253,21 +276,42 @@ pub(super) unsafe fn run(
 }
 
 /// Computes flat output elements `start..end`, a row piece at a time.
-unsafe fn run_range(f: RowFn, layout: &Layout<'_>, p: Ptrs, scalars: &[f32], start: usize, end: usize) {
+unsafe fn run_range(
+    f: RowFn,
+    layout: &Layout<'_>,
+    p: Ptrs,
+    scalars: &[f32],
+    start: usize,
+    end: usize,
+) {
     let rank = layout.dims.len();
     let n = layout.dims[rank - 1];
     let m = p.ins.len();
-    let row_strides: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(0, (0..m).map(|k| layout.stride(k, rank - 1)));
+    let row_strides: Buf<isize, MAX_OPERANDS> =
+        Buf::from_iter_fill(0, (0..m).map(|k| layout.stride(k, rank - 1)));
     if rank == 1 {
         // One row (the common, collapsed case): no odometer.
         let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
             std::ptr::null(),
-            p.ins.iter().zip(row_strides.iter()).map(|(&i, &s)| i.wrapping_offset(start as isize * s)),
+            p.ins
+                .iter()
+                .zip(row_strides.iter())
+                .map(|(&i, &s)| i.wrapping_offset(start as isize * s)),
         );
-        let outs: Buf<*mut f32, MAX_OPERANDS> =
-            Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().map(|&o| o.wrapping_add(start)));
+        let outs: Buf<*mut f32, MAX_OPERANDS> = Buf::from_iter_fill(
+            std::ptr::null_mut(),
+            p.outs.iter().map(|&o| o.wrapping_add(start)),
+        );
         // SAFETY: as below.
-        unsafe { f(end - start, ins.as_ptr(), row_strides.as_ptr(), scalars.as_ptr(), outs.as_ptr()) };
+        unsafe {
+            f(
+                end - start,
+                ins.as_ptr(),
+                row_strides.as_ptr(),
+                scalars.as_ptr(),
+                outs.as_ptr(),
+            )
+        };
         return;
     }
     let (row, mut col) = (start / n, start % n);
@@ -278,10 +322,17 @@ unsafe fn run_range(f: RowFn, layout: &Layout<'_>, p: Ptrs, scalars: &[f32], sta
         idx[d] = rest % layout.dims[d];
         rest /= layout.dims[d];
     }
-    let off = |idx: &[usize], k: usize| -> isize { idx.iter().enumerate().map(|(d, &i)| i as isize * layout.stride(k, d)).sum() };
+    let off = |idx: &[usize], k: usize| -> isize {
+        idx.iter()
+            .enumerate()
+            .map(|(d, &i)| i as isize * layout.stride(k, d))
+            .sum()
+    };
     let mut base: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(0, (0..m).map(|k| off(&idx, k)));
-    let mut ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
-    let mut outs: Buf<*mut f32, MAX_OPERANDS> = Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().copied());
+    let mut ins: Buf<*const f32, MAX_OPERANDS> =
+        Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
+    let mut outs: Buf<*mut f32, MAX_OPERANDS> =
+        Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().copied());
     let mut pos = start;
     while pos < end {
         let len = (n - col).min(end - pos);
@@ -294,7 +345,15 @@ unsafe fn run_range(f: RowFn, layout: &Layout<'_>, p: Ptrs, scalars: &[f32], sta
         // SAFETY: the caller guarantees every addressed input element is
         // readable and outputs `pos..pos+len` are writable; `f` reads
         // `ins`/`row_strides`/`scalars` only at the indices of its operands.
-        unsafe { f(len, ins.as_ptr(), row_strides.as_ptr(), scalars.as_ptr(), outs.as_ptr()) };
+        unsafe {
+            f(
+                len,
+                ins.as_ptr(),
+                row_strides.as_ptr(),
+                scalars.as_ptr(),
+                outs.as_ptr(),
+            )
+        };
         pos += len;
         col = 0;
         // Advance the odometer.

@@ -17,7 +17,9 @@ use cranelift_frontend::FunctionBuilder;
 
 use crate::jit::ir::UnaryOp;
 // The polynomials of the hand-written kernels (`unary/approx.rs`), shared.
-use crate::unary::approx::{ERFC_Q, ERFC_T_MAX, ERF_P, ERF_SMALL, LN2_HI, LN2_LO, LOG_P, TANH_P, TANH_SMALL};
+use crate::unary::approx::{
+    ERFC_Q, ERFC_T_MAX, ERF_P, ERF_SMALL, LN2_HI, LN2_LO, LOG_P, TANH_P, TANH_SMALL,
+};
 
 /// The most copies of the body one loop iteration computes.
 pub(super) const MAX_COPIES: usize = 4;
@@ -435,4 +437,11 @@ impl Emit<'_, '_> {
 }
 
 /// e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2.
-const EXP_P: [f32; 6] = [1.979_036_5e-4, 1.394_465_2e-3, 8.333_497e-3, 4.166_629_5e-2, 1.666_666_6e-1, 0.5];
+const EXP_P: [f32; 6] = [
+    1.979_036_5e-4,
+    1.394_465_2e-3,
+    8.333_497e-3,
+    4.166_629_5e-2,
+    1.666_666_6e-1,
+    0.5,
+];

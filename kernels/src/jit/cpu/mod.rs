@@ -44,7 +44,10 @@ pub enum Operand<'a> {
     /// A float32 tensor: `ptr` is element [0,...,0]; `strides[d]` (in
     /// elements, 0 for a broadcast dim, never negative) for each output dim,
     /// `strides.len() == shape.len()`.
-    Tensor { ptr: *const f32, strides: &'a [isize] },
+    Tensor {
+        ptr: *const f32,
+        strides: &'a [isize],
+    },
     /// The same number at every element.
     Scalar(f32),
 }
@@ -91,7 +94,10 @@ struct Cache {
 impl CpuKernel {
     /// Checks the kernel (`Kernel::check`) and keeps it; compiles nothing yet.
     pub fn new(kernel: Kernel) -> Result<CpuKernel, String> {
-        let heavy = kernel.insts.iter().any(|i| matches!(i, Inst::Unary(op, _) if is_heavy(*op)));
+        let heavy = kernel
+            .insts
+            .iter()
+            .any(|i| matches!(i, Inst::Unary(op, _) if is_heavy(*op)));
         CpuKernel::with_unroll(kernel, if heavy { UNROLL_HEAVY } else { UNROLL })
     }
 
@@ -99,9 +105,24 @@ impl CpuKernel {
     #[doc(hidden)]
     pub fn with_unroll(kernel: Kernel, unroll: usize) -> Result<CpuKernel, String> {
         kernel.check()?;
-        let ops: usize =
-            kernel.insts.iter().map(|i| if matches!(i, Inst::Unary(op, _) if is_heavy(*op)) { 16 } else { 1 }).sum();
-        Ok(CpuKernel { cost: ops.div_ceil(8), unroll: unroll.max(1), kernel,
+        if kernel.is_row() {
+            return Err("jit: row kernels are not compiled yet".into());
+        }
+        let ops: usize = kernel
+            .insts
+            .iter()
+            .map(|i| {
+                if matches!(i, Inst::Unary(op, _) if is_heavy(*op)) {
+                    16
+                } else {
+                    1
+                }
+            })
+            .sum();
+        Ok(CpuKernel {
+            cost: ops.div_ceil(8),
+            unroll: unroll.max(1),
+            kernel,
             cache: Mutex::new(Cache::default()),
             fast: Default::default(),
         })
@@ -120,24 +141,47 @@ impl CpuKernel {
     /// Every `Operand::Tensor` addresses valid, initialized f32 memory at
     /// every offset `sum(idx[d] * strides[d])` for idx in `shape`, and does
     /// not overlap any out.
-    pub unsafe fn run(&self, shape: &[usize], operands: &[Operand], outs: &mut [&mut [f32]]) -> Result<(), String> {
+    pub unsafe fn run(
+        &self,
+        shape: &[usize],
+        operands: &[Operand],
+        outs: &mut [&mut [f32]],
+    ) -> Result<(), String> {
         let k = &self.kernel;
         if operands.len() != k.num_params as usize {
-            return Err(format!("jit: kernel takes {} operands, got {}", k.num_params, operands.len()));
+            return Err(format!(
+                "jit: kernel takes {} operands, got {}",
+                k.num_params,
+                operands.len()
+            ));
         }
         if outs.len() != k.outputs.len() {
-            return Err(format!("jit: kernel has {} outputs, got {} buffers", k.outputs.len(), outs.len()));
+            return Err(format!(
+                "jit: kernel has {} outputs, got {} buffers",
+                k.outputs.len(),
+                outs.len()
+            ));
         }
-        let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("jit: shape overflows usize")?;
+        let numel = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .ok_or("jit: shape overflows usize")?;
         for (j, o) in outs.iter().enumerate() {
             if o.len() != numel {
-                return Err(format!("jit: output {j} has {} elements, the shape {shape:?} has {numel}", o.len()));
+                return Err(format!(
+                    "jit: output {j} has {} elements, the shape {shape:?} has {numel}",
+                    o.len()
+                ));
             }
         }
         for (i, op) in operands.iter().enumerate() {
             if let Operand::Tensor { strides, .. } = op {
                 if strides.len() != shape.len() {
-                    return Err(format!("jit: operand {i} has {} strides for rank {}", strides.len(), shape.len()));
+                    return Err(format!(
+                        "jit: operand {i} has {} strides for rank {}",
+                        strides.len(),
+                        shape.len()
+                    ));
                 }
             }
         }
@@ -161,10 +205,16 @@ impl CpuKernel {
                 Operand::Scalar(_) => std::ptr::null(),
             }),
         );
-        let scalars: Buf<f32, MAX_OPERANDS> =
-            Buf::from_iter_fill(0.0, operands.iter().map(|o| if let Operand::Scalar(x) = o { *x } else { 0.0 }));
-        let out_ptrs: Buf<*mut f32, MAX_OPERANDS> =
-            Buf::from_iter_fill(std::ptr::null_mut(), outs.iter_mut().map(|o| o.as_mut_ptr()));
+        let scalars: Buf<f32, MAX_OPERANDS> = Buf::from_iter_fill(
+            0.0,
+            operands
+                .iter()
+                .map(|o| if let Operand::Scalar(x) = o { *x } else { 0.0 }),
+        );
+        let out_ptrs: Buf<*mut f32, MAX_OPERANDS> = Buf::from_iter_fill(
+            std::ptr::null_mut(),
+            outs.iter_mut().map(|o| o.as_mut_ptr()),
+        );
         // SAFETY: the caller's contract covers the inputs; the outputs were
         // checked to hold `numel` elements; `f` matches the layout and lives
         // in `self.cache` as long as `self`.
@@ -205,7 +255,11 @@ impl CpuKernel {
         };
         if let Some(key) = key {
             // Under the lock: no other writer, so the first empty slot is ours.
-            if let Some(slot) = self.fast.iter().find(|s| s.get().is_none_or(|(k, _)| *k == key)) {
+            if let Some(slot) = self
+                .fast
+                .iter()
+                .find(|s| s.get().is_none_or(|(k, _)| *k == key))
+            {
                 let _ = slot.set((key, f));
             }
         }
@@ -216,7 +270,10 @@ impl CpuKernel {
 /// A polynomial approximation (tens of instructions), not one instruction.
 fn is_heavy(op: UnaryOp) -> bool {
     use UnaryOp::*;
-    matches!(op, Exp | Log | Tanh | Sigmoid | Erf | Gelu | GeluTanh | Silu)
+    matches!(
+        op,
+        Exp | Log | Tanh | Sigmoid | Erf | Gelu | GeluTanh | Silu
+    )
 }
 
 /// Compiles `kernel` for `classes` once and returns the time it took (for

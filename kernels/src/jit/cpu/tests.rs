@@ -20,7 +20,10 @@ pub(super) enum Input {
 impl Input {
     /// A contiguous tensor of `shape`.
     pub(super) fn dense(data: Vec<f32>, shape: &[usize]) -> Input {
-        Input::Tensor { data, strides: contiguous_strides(shape) }
+        Input::Tensor {
+            data,
+            strides: contiguous_strides(shape),
+        }
     }
     fn at(&self, idx: &[usize]) -> f32 {
         match self {
@@ -44,13 +47,20 @@ pub(super) fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
 }
 
 /// Runs `k` on `inputs` over `shape`; one vector per output.
-pub(super) fn run(k: &CpuKernel, shape: &[usize], inputs: &[Input]) -> Result<Vec<Vec<f32>>, String> {
+pub(super) fn run(
+    k: &CpuKernel,
+    shape: &[usize],
+    inputs: &[Input],
+) -> Result<Vec<Vec<f32>>, String> {
     let numel: usize = shape.iter().product();
     let ops: Vec<Operand> = inputs
         .iter()
         .map(|i| match i {
             Input::Scalar(x) => Operand::Scalar(*x),
-            Input::Tensor { data, strides } => Operand::Tensor { ptr: data.as_ptr(), strides },
+            Input::Tensor { data, strides } => Operand::Tensor {
+                ptr: data.as_ptr(),
+                strides,
+            },
         })
         .collect();
     let mut outs = vec![vec![f32::NAN; numel]; k.kernel().outputs.len()];
@@ -97,7 +107,12 @@ pub(super) fn close(got: f32, want: f64, rel: f64, abs: f64) -> bool {
 }
 
 fn kernel(num_params: u32, insts: Vec<Inst>, outputs: Vec<u32>) -> CpuKernel {
-    CpuKernel::new(Kernel { num_params, insts, outputs }).expect("test kernel is valid")
+    CpuKernel::new(Kernel {
+        num_params,
+        insts,
+        outputs,
+    })
+    .expect("test kernel is valid")
 }
 
 /// Checks `k` over `shape` against the reference within (rel, abs).
@@ -119,8 +134,30 @@ fn check(k: &CpuKernel, shape: &[usize], inputs: &[Input], rel: f64, abs: f64) {
 
 /// Values that exercise the special cases of binary ops and compares.
 fn specials() -> Vec<f32> {
-    let mut v = vec![0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-40, -1e-40];
-    v.extend([f32::MAX, f32::MIN, f32::MIN_POSITIVE, 7.0, 7.0, -3.0, 1e30, -1e-30]);
+    let mut v = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -2.5,
+        3.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        1e-40,
+        -1e-40,
+    ];
+    v.extend([
+        f32::MAX,
+        f32::MIN,
+        f32::MIN_POSITIVE,
+        7.0,
+        7.0,
+        -3.0,
+        1e30,
+        -1e-30,
+    ]);
     v
 }
 
@@ -137,10 +174,17 @@ fn binary_ops_are_exact() {
     let a: Vec<f32> = (0..n * n).map(|i| s[i / n]).collect();
     let b: Vec<f32> = (0..n * n).map(|i| s[i % n]).collect();
     for op in BinaryOp::ALL {
-        let k = kernel(2, vec![Inst::Param(0), Inst::Param(1), Inst::Binary(op, 0, 1)], vec![2]);
+        let k = kernel(
+            2,
+            vec![Inst::Param(0), Inst::Param(1), Inst::Binary(op, 0, 1)],
+            vec![2],
+        );
         // Lengths 1..=n*n cover the vector loops and the scalar tail.
         for len in [n * n, 5, 1] {
-            let ins = [Input::dense(a[..len].to_vec(), &[len]), Input::dense(b[..len].to_vec(), &[len])];
+            let ins = [
+                Input::dense(a[..len].to_vec(), &[len]),
+                Input::dense(b[..len].to_vec(), &[len]),
+            ];
             check(&k, &[len], &ins, 0.0, 0.0);
         }
     }
@@ -163,9 +207,18 @@ fn compares_and_select() {
             Inst::Select(2, 3, 4),
         ];
         let k = kernel(2, insts, vec![5]);
-        let ins = [Input::dense(a.clone(), &[n * n]), Input::dense(b.clone(), &[n * n])];
+        let ins = [
+            Input::dense(a.clone(), &[n * n]),
+            Input::dense(b.clone(), &[n * n]),
+        ];
         check(&k, &[n * n], &ins, 0.0, 0.0);
-        check(&k, &[3], &[Input::dense(a[..3].to_vec(), &[3]), Input::Scalar(0.5)], 0.0, 0.0);
+        check(
+            &k,
+            &[3],
+            &[Input::dense(a[..3].to_vec(), &[3]), Input::Scalar(0.5)],
+            0.0,
+            0.0,
+        );
     }
 }
 
@@ -198,19 +251,34 @@ fn special_values() {
         let k = kernel(1, vec![Inst::Param(0), Inst::Unary(op, 0)], vec![1]);
         for len in [1usize, 4, 16] {
             let out = run(&k, &[len], &[Input::dense(vec![x; len], &[len])]).expect("run");
-            assert!(out[0].iter().all(|&y| y == want), "{}({x}) = {:?}, want {want}", op.name(), out[0]);
+            assert!(
+                out[0].iter().all(|&y| y == want),
+                "{}({x}) = {:?}, want {want}",
+                op.name(),
+                out[0]
+            );
         }
     }
     let nan_in = [UnaryOp::ALL.as_slice()].concat();
     for op in nan_in {
         let k = kernel(1, vec![Inst::Param(0), Inst::Unary(op, 0)], vec![1]);
         let out = run(&k, &[5], &[Input::dense(vec![f32::NAN; 5], &[5])]).expect("run");
-        assert!(out[0].iter().all(|y| y.is_nan()), "{}(NaN) = {:?}", op.name(), out[0]);
+        assert!(
+            out[0].iter().all(|y| y.is_nan()),
+            "{}(NaN) = {:?}",
+            op.name(),
+            out[0]
+        );
     }
     for op in [UnaryOp::Log, UnaryOp::Sqrt] {
         let k = kernel(1, vec![Inst::Param(0), Inst::Unary(op, 0)], vec![1]);
         let out = run(&k, &[5], &[Input::dense(vec![-1.0; 5], &[5])]).expect("run");
-        assert!(out[0].iter().all(|y| y.is_nan()), "{}(-1) = {:?}", op.name(), out[0]);
+        assert!(
+            out[0].iter().all(|y| y.is_nan()),
+            "{}(-1) = {:?}",
+            op.name(),
+            out[0]
+        );
     }
 }
 
@@ -222,9 +290,19 @@ fn tiny_inputs_keep_relative_accuracy() {
         .collect();
     for op in [UnaryOp::Tanh, UnaryOp::Erf] {
         let k = kernel(1, vec![Inst::Param(0), Inst::Unary(op, 0)], vec![1]);
-        check(&k, &[xs.len()], &[Input::dense(xs.clone(), &[xs.len()])], 1e-6, 0.0);
+        check(
+            &k,
+            &[xs.len()],
+            &[Input::dense(xs.clone(), &[xs.len()])],
+            1e-6,
+            0.0,
+        );
     }
-    let k = kernel(1, vec![Inst::Param(0), Inst::Unary(UnaryOp::Tanh, 0)], vec![1]);
+    let k = kernel(
+        1,
+        vec![Inst::Param(0), Inst::Unary(UnaryOp::Tanh, 0)],
+        vec![1],
+    );
     let y = run(&k, &[1], &[Input::dense(vec![1e-5], &[1])]).expect("run")[0][0];
     assert!((y as f64 / 1e-5 - 1.0).abs() < 1e-6, "tanh(1e-5) = {y}");
 }
@@ -248,7 +326,10 @@ fn three_outputs() -> CpuKernel {
 fn ramp(n: usize, seed: u32) -> Vec<f32> {
     (0..n)
         .map(|i| {
-            (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1u32 << 24) as f32) * 4.0 - 2.0
+            (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32
+                / (1u32 << 24) as f32)
+                * 4.0
+                - 2.0
         })
         .collect()
 }
@@ -258,34 +339,90 @@ fn layouts() {
     let k = three_outputs();
     // Broadcast: a is [3, 1, 5] stored, b is [17] (missing leading dims), c scalar.
     let shape = [3, 17, 5];
-    let a = Input::Tensor { data: ramp(15, 1), strides: vec![5, 0, 1] };
-    let b = Input::Tensor { data: ramp(17, 2), strides: vec![0, 1, 0] };
-    check(&k, &shape, &[a.clone(), b.clone(), Input::Scalar(0.25)], 1e-6, 1e-6);
+    let a = Input::Tensor {
+        data: ramp(15, 1),
+        strides: vec![5, 0, 1],
+    };
+    let b = Input::Tensor {
+        data: ramp(17, 2),
+        strides: vec![0, 1, 0],
+    };
+    check(
+        &k,
+        &shape,
+        &[a.clone(), b.clone(), Input::Scalar(0.25)],
+        1e-6,
+        1e-6,
+    );
     // Transposed: c is stored as [5, 17, 3].
-    let c = Input::Tensor { data: ramp(255, 3), strides: vec![1, 3, 51] };
+    let c = Input::Tensor {
+        data: ramp(255, 3),
+        strides: vec![1, 3, 51],
+    };
     check(&k, &shape, &[a, b, c], 1e-6, 1e-6);
     // Sliced: every other column of a [4, 2050] buffer; rows of 1023.
-    let s = Input::Tensor { data: ramp(4 * 2050, 4), strides: vec![2050, 2] };
+    let s = Input::Tensor {
+        data: ramp(4 * 2050, 4),
+        strides: vec![2050, 2],
+    };
     let d = Input::dense(ramp(4 * 1023, 5), &[4, 1023]);
-    check(&k, &[4, 1023], &[s.clone(), d.clone(), Input::Scalar(-1.0)], 1e-6, 1e-6);
+    check(
+        &k,
+        &[4, 1023],
+        &[s.clone(), d.clone(), Input::Scalar(-1.0)],
+        1e-6,
+        1e-6,
+    );
     check(&k, &[4, 1023], &[d, Input::Scalar(2.0), s], 1e-6, 1e-6);
     // Rank 0 and rows shorter than a vector.
-    check(&k, &[], &[Input::dense(vec![0.5], &[]), Input::Scalar(3.0), Input::dense(vec![-1.0], &[])], 1e-6, 1e-6);
+    check(
+        &k,
+        &[],
+        &[
+            Input::dense(vec![0.5], &[]),
+            Input::Scalar(3.0),
+            Input::dense(vec![-1.0], &[]),
+        ],
+        1e-6,
+        1e-6,
+    );
     for n in [1usize, 2, 3, 5, 7] {
         let shape = [2, n];
         check(
             &k,
             &shape,
-            &[Input::dense(ramp(2 * n, 6), &shape), Input::dense(ramp(2 * n, 7), &shape), Input::Scalar(1.0)],
+            &[
+                Input::dense(ramp(2 * n, 6), &shape),
+                Input::dense(ramp(2 * n, 7), &shape),
+                Input::Scalar(1.0),
+            ],
             1e-6,
             1e-6,
         );
     }
     // Size-1 dims everywhere, a zero-size shape.
     let shape = [1, 3, 1, 1];
-    check(&k, &shape, &[Input::dense(ramp(3, 8), &shape), Input::Scalar(1.0), Input::Scalar(2.0)], 1e-6, 1e-6);
-    let out =
-        run(&k, &[4, 0, 3], &[Input::dense(vec![], &[4, 0, 3]), Input::Scalar(1.0), Input::Scalar(1.0)]).expect("run");
+    check(
+        &k,
+        &shape,
+        &[
+            Input::dense(ramp(3, 8), &shape),
+            Input::Scalar(1.0),
+            Input::Scalar(2.0),
+        ],
+        1e-6,
+        1e-6,
+    );
+    let out = run(
+        &k,
+        &[4, 0, 3],
+        &[
+            Input::dense(vec![], &[4, 0, 3]),
+            Input::Scalar(1.0),
+            Input::Scalar(1.0),
+        ],
+    )
+    .expect("run");
     assert!(out.iter().all(|o| o.is_empty()));
     let (specs, _) = k.compile_stats();
     assert!(specs >= 4, "several specializations were compiled: {specs}");
@@ -296,22 +433,60 @@ fn big_calls_split_across_threads() {
     let k = three_outputs();
     // One long row (split inside the row) and long broadcast rows.
     let n = 1 << 19;
-    check(&k, &[n], &[Input::dense(ramp(n, 1), &[n]), Input::dense(ramp(n, 2), &[n]), Input::Scalar(0.5)], 1e-6, 1e-6);
+    check(
+        &k,
+        &[n],
+        &[
+            Input::dense(ramp(n, 1), &[n]),
+            Input::dense(ramp(n, 2), &[n]),
+            Input::Scalar(0.5),
+        ],
+        1e-6,
+        1e-6,
+    );
     let shape = [3, 100_003];
-    let a = Input::Tensor { data: ramp(100_003, 3), strides: vec![0, 1] };
-    let c = Input::Tensor { data: ramp(3, 4), strides: vec![1, 0] };
-    check(&k, &shape, &[a, Input::dense(ramp(300_009, 5), &shape), c], 1e-6, 1e-6);
+    let a = Input::Tensor {
+        data: ramp(100_003, 3),
+        strides: vec![0, 1],
+    };
+    let c = Input::Tensor {
+        data: ramp(3, 4),
+        strides: vec![1, 0],
+    };
+    check(
+        &k,
+        &shape,
+        &[a, Input::dense(ramp(300_009, 5), &shape), c],
+        1e-6,
+        1e-6,
+    );
     // Many short rows, strided.
     let shape = [40_000, 3];
-    let t = Input::Tensor { data: ramp(120_000, 6), strides: vec![1, 40_000] };
-    check(&k, &shape, &[t, Input::Scalar(1.5), Input::dense(ramp(120_000, 7), &shape)], 1e-6, 1e-6);
+    let t = Input::Tensor {
+        data: ramp(120_000, 6),
+        strides: vec![1, 40_000],
+    };
+    check(
+        &k,
+        &shape,
+        &[
+            t,
+            Input::Scalar(1.5),
+            Input::dense(ramp(120_000, 7), &shape),
+        ],
+        1e-6,
+        1e-6,
+    );
 }
 
 #[test]
 fn bad_calls_are_errors() {
     let k = three_outputs();
     let x = [0.0f32; 4];
-    let t = Operand::Tensor { ptr: x.as_ptr(), strides: &[1] };
+    let t = Operand::Tensor {
+        ptr: x.as_ptr(),
+        strides: &[1],
+    };
     let mut o = [vec![0.0f32; 4], vec![0.0; 4], vec![0.0; 4]];
     let mut short = [vec![0.0f32; 4], vec![0.0; 3], vec![0.0; 4]];
     let mut outs: Vec<&mut [f32]> = o.iter_mut().map(|v| v.as_mut_slice()).collect();
@@ -320,12 +495,18 @@ fn bad_calls_are_errors() {
         assert!(k.run(&[4], &[t, t], &mut outs).is_err());
         assert!(k.run(&[4], &[t, t, t], &mut outs[..2]).is_err());
         assert!(k.run(&[4, 1], &[t, t, t], &mut outs).is_err());
-        assert!(k.run(&[usize::MAX, 3], &[Operand::Scalar(1.0); 3], &mut outs).is_err());
+        assert!(k
+            .run(&[usize::MAX, 3], &[Operand::Scalar(1.0); 3], &mut outs)
+            .is_err());
         let mut s: Vec<&mut [f32]> = short.iter_mut().map(|v| v.as_mut_slice()).collect();
         assert!(k.run(&[4], &[t, t, t], &mut s).is_err());
         assert!(k.run(&[4], &[t, t, t], &mut outs).is_ok());
     }
-    let bad = Kernel { num_params: 1, insts: vec![Inst::Param(1)], outputs: vec![0] };
+    let bad = Kernel {
+        num_params: 1,
+        insts: vec![Inst::Param(1)],
+        outputs: vec![0],
+    };
     assert!(CpuKernel::new(bad).is_err());
 }
 
@@ -343,34 +524,55 @@ const RAND_UNARY: [UnaryOp; 9] = [
     UnaryOp::GeluTanh,
     UnaryOp::Gelu,
 ];
-const RAND_BINARY: [BinaryOp; 5] = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Max, BinaryOp::Min];
+const RAND_BINARY: [BinaryOp; 5] = [
+    BinaryOp::Add,
+    BinaryOp::Sub,
+    BinaryOp::Mul,
+    BinaryOp::Max,
+    BinaryOp::Min,
+];
 
 /// A random valid body: params first, then ops over earlier values.
 fn arb_kernel() -> impl Strategy<Value = Kernel> {
-    (1u32..=4, prop::collection::vec((0u8..10, any::<u32>(), any::<u32>(), any::<u32>()), 1..12), 1usize..=3).prop_map(
-        |(np, ops, nout)| {
+    (
+        1u32..=4,
+        prop::collection::vec((0u8..10, any::<u32>(), any::<u32>(), any::<u32>()), 1..12),
+        1usize..=3,
+    )
+        .prop_map(|(np, ops, nout)| {
             let mut insts: Vec<Inst> = (0..np).map(Inst::Param).collect();
             let mut numbers: Vec<u32> = (0..np).collect();
             for (kind, a, b, c) in ops {
                 let pick = |r: u32| numbers[r as usize % numbers.len()];
                 let i = insts.len() as u32;
                 match kind {
-                    0..=3 => insts.push(Inst::Binary(RAND_BINARY[a as usize % 5], pick(b), pick(c))),
+                    0..=3 => {
+                        insts.push(Inst::Binary(RAND_BINARY[a as usize % 5], pick(b), pick(c)))
+                    }
                     4..=6 => insts.push(Inst::Unary(RAND_UNARY[a as usize % 9], pick(b))),
                     7 => insts.push(Inst::Const(((a % 2001) as f64 - 1000.0) / 250.0)),
                     _ => {
                         insts.push(Inst::Compare(CmpOp::ALL[a as usize % 6], pick(b), pick(c)));
-                        insts.push(Inst::Select(i, pick(c.rotate_left(7)), pick(b.rotate_left(13))));
+                        insts.push(Inst::Select(
+                            i,
+                            pick(c.rotate_left(7)),
+                            pick(b.rotate_left(13)),
+                        ));
                         numbers.push(i + 1);
                         continue;
                     }
                 }
                 numbers.push(i);
             }
-            let outputs = (0..nout).map(|j| numbers[numbers.len() - 1 - j % numbers.len()]).collect();
-            Kernel { num_params: np, insts, outputs }
-        },
-    )
+            let outputs = (0..nout)
+                .map(|j| numbers[numbers.len() - 1 - j % numbers.len()])
+                .collect();
+            Kernel {
+                num_params: np,
+                insts,
+                outputs,
+            }
+        })
 }
 
 /// Per element: the largest magnitude any value reaches and whether a
@@ -399,6 +601,9 @@ fn conditioning(k: &Kernel, params: &[f64]) -> (f64, bool) {
                     v(b)
                 }
             }
+            // Random kernels here are elementwise.
+            Inst::Reduce(_, a) => v(a),
+            Inst::RowLen => 1.0,
         };
         big = big.max(vals[i].abs());
     }
@@ -409,8 +614,14 @@ fn conditioning(k: &Kernel, params: &[f64]) -> (f64, bool) {
 /// missing dims), padded (sliced) or permuted (transposed) storage.
 fn arb_input(shape: Vec<usize>) -> impl Strategy<Value = Input> {
     let rank = shape.len();
-    (0u8..6, prop::collection::vec(any::<bool>(), rank), Just(shape), any::<u64>(), -3.0f32..3.0).prop_map(
-        |(kind, mask, shape, seed, x)| {
+    (
+        0u8..6,
+        prop::collection::vec(any::<bool>(), rank),
+        Just(shape),
+        any::<u64>(),
+        -3.0f32..3.0,
+    )
+        .prop_map(|(kind, mask, shape, seed, x)| {
             if kind == 0 {
                 return Input::Scalar(x);
             }
@@ -429,29 +640,38 @@ fn arb_input(shape: Vec<usize>) -> impl Strategy<Value = Input> {
             let mut strides = vec![0isize; shape.len()];
             let mut acc = 1isize;
             for &d in order.iter().rev() {
-                strides[d] = if sizes[d] == 1 && shape[d] != 1 { 0 } else { acc };
+                strides[d] = if sizes[d] == 1 && shape[d] != 1 {
+                    0
+                } else {
+                    acc
+                };
                 acc *= sizes[d] as isize;
             }
             let len = acc as usize;
             let data = (0..len)
-                .map(|i| (((i as u64 + 1).wrapping_mul(seed | 1) >> 40) as f32 / (1u64 << 24) as f32) * 6.0 - 3.0)
+                .map(|i| {
+                    (((i as u64 + 1).wrapping_mul(seed | 1) >> 40) as f32 / (1u64 << 24) as f32)
+                        * 6.0
+                        - 3.0
+                })
                 .collect();
             Input::Tensor { data, strides }
-        },
-    )
+        })
 }
 
 fn arb_shape() -> impl Strategy<Value = Vec<usize>> {
-    (prop::collection::vec(prop::sample::select(vec![1usize, 2, 3, 5, 17]), 0..=4), any::<bool>()).prop_map(
-        |(mut s, long)| {
+    (
+        prop::collection::vec(prop::sample::select(vec![1usize, 2, 3, 5, 17]), 0..=4),
+        any::<bool>(),
+    )
+        .prop_map(|(mut s, long)| {
             if long && !s.is_empty() {
                 s.truncate(3);
                 let last = s.len() - 1;
                 s[last] = 1023;
             }
             s
-        },
-    )
+        })
 }
 
 fn arb_case() -> impl Strategy<Value = (Kernel, Vec<usize>, Vec<Input>)> {
@@ -489,13 +709,29 @@ fn fma_detection_and_cache() {
         assert_eq!(super::codegen::host_isa().expect("host isa").1, want);
     }
     let k = three_outputs();
-    let ins = [Input::dense(ramp(9, 1), &[9]), Input::Scalar(1.0), Input::dense(ramp(9, 2), &[9])];
+    let ins = [
+        Input::dense(ramp(9, 1), &[9]),
+        Input::Scalar(1.0),
+        Input::dense(ramp(9, 2), &[9]),
+    ];
     for _ in 0..3 {
         run(&k, &[9], &ins).expect("run");
     }
-    run(&k, &[3, 3], &[Input::dense(ramp(9, 1), &[3, 3]), Input::Scalar(1.0), Input::dense(ramp(9, 2), &[3, 3])])
-        .expect("run");
-    assert_eq!(k.compile_stats().0, 1, "same classes after collapsing: one specialization");
+    run(
+        &k,
+        &[3, 3],
+        &[
+            Input::dense(ramp(9, 1), &[3, 3]),
+            Input::Scalar(1.0),
+            Input::dense(ramp(9, 2), &[3, 3]),
+        ],
+    )
+    .expect("run");
+    assert_eq!(
+        k.compile_stats().0,
+        1,
+        "same classes after collapsing: one specialization"
+    );
 }
 
 /// Past the stack arrays of the hot path: rank > 8 (transposed so nothing
@@ -507,8 +743,21 @@ fn beyond_fixed_arrays() {
     let shape = [2usize; 10];
     let rev: Vec<isize> = contiguous_strides(&shape).into_iter().rev().collect();
     let k = three_outputs();
-    let t = Input::Tensor { data: ramp(1024, 1), strides: rev.clone() };
-    check(&k, &shape, &[t.clone(), Input::dense(ramp(1024, 2), &shape), Input::Scalar(0.5)], 1e-6, 1e-6);
+    let t = Input::Tensor {
+        data: ramp(1024, 1),
+        strides: rev.clone(),
+    };
+    check(
+        &k,
+        &shape,
+        &[
+            t.clone(),
+            Input::dense(ramp(1024, 2), &shape),
+            Input::Scalar(0.5),
+        ],
+        1e-6,
+        1e-6,
+    );
     // 20 operands summed, 18 outputs (each the running sum), mixed layouts.
     let n = 20u32;
     let mut insts: Vec<Inst> = (0..n).map(Inst::Param).collect();
@@ -532,10 +781,20 @@ fn beyond_fixed_arrays() {
             2 => {
                 let mut s = contiguous_strides(&shape);
                 s.swap(0, 9);
-                let data_len = 1 + shape.iter().zip(&s).map(|(&d, &st)| (d - 1) * st as usize).sum::<usize>();
-                Input::Tensor { data: ramp(data_len, i), strides: s }
+                let data_len = 1 + shape
+                    .iter()
+                    .zip(&s)
+                    .map(|(&d, &st)| (d - 1) * st as usize)
+                    .sum::<usize>();
+                Input::Tensor {
+                    data: ramp(data_len, i),
+                    strides: s,
+                }
             }
-            _ => Input::Tensor { data: ramp(5, i), strides: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1].to_vec() },
+            _ => Input::Tensor {
+                data: ramp(5, i),
+                strides: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1].to_vec(),
+            },
         })
         .collect();
     check(&k, &shape, &inputs, 1e-5, 1e-5);
@@ -544,8 +803,14 @@ fn beyond_fixed_arrays() {
     let classes = [
         Input::dense(ramp(64, 1), &[64]),
         Input::Scalar(1.5),
-        Input::Tensor { data: ramp(1, 2), strides: vec![0] },
-        Input::Tensor { data: ramp(128, 3), strides: vec![2] },
+        Input::Tensor {
+            data: ramp(1, 2),
+            strides: vec![0],
+        },
+        Input::Tensor {
+            data: ramp(128, 3),
+            strides: vec![2],
+        },
     ];
     for round in 0..2 {
         for a in &classes {
@@ -555,6 +820,10 @@ fn beyond_fixed_arrays() {
                 }
             }
         }
-        assert_eq!(k.compile_stats().0, 4 * 3 * 3, "round {round}: one specialization per layout");
+        assert_eq!(
+            k.compile_stats().0,
+            4 * 3 * 3,
+            "round {round}: one specialization per layout"
+        );
     }
 }

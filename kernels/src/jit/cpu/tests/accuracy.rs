@@ -46,7 +46,9 @@ fn inputs() -> Vec<f32> {
     dense(&mut xs, -1.0, 1.0, 1_000_000);
     // Every 3rd f32 in [0.5, 2) (log near 1) and around the branch points.
     xs.extend((0x3f00_0000u32..0x4000_0000).step_by(3).map(f32::from_bits));
-    for c in [0.625f32, 0.921_875, 1.303_73, 6.0, 8.485_28, 88.72, 87.3, -87.3, -103.97, -80.0, -126.0] {
+    for c in [
+        0.625f32, 0.921_875, 1.303_73, 6.0, 8.485_28, 88.72, 87.3, -87.3, -103.97, -80.0, -126.0,
+    ] {
         let b = c.to_bits();
         xs.extend((b - 5000..b + 5000).map(f32::from_bits));
     }
@@ -56,9 +58,15 @@ fn inputs() -> Vec<f32> {
 /// Measured maxima over `xs` of op: (max relative error where
 /// |want| >= abs/rel, max absolute error below that, failures).
 fn measure(op: UnaryOp, xs: &[f32]) -> (f64, f64, Vec<(f32, f32, f64)>) {
-    let k = CpuKernel::new(Kernel { num_params: 1, insts: vec![Inst::Param(0), Inst::Unary(op, 0)], outputs: vec![1] })
-        .expect("valid kernel");
-    let got = run(&k, &[xs.len()], &[Input::dense(xs.to_vec(), &[xs.len()])]).expect("run").remove(0);
+    let k = CpuKernel::new(Kernel {
+        num_params: 1,
+        insts: vec![Inst::Param(0), Inst::Unary(op, 0)],
+        outputs: vec![1],
+    })
+    .expect("valid kernel");
+    let got = run(&k, &[xs.len()], &[Input::dense(xs.to_vec(), &[xs.len()])])
+        .expect("run")
+        .remove(0);
     let (rel, abs) = bound(op);
     let t = if rel > 0.0 { abs / rel } else { 0.0 };
     let (mut max_rel, mut max_abs, mut bad) = (0.0f64, 0.0f64, vec![]);
