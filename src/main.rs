@@ -9,6 +9,10 @@ use std::time::Instant;
 use tsc::frontend::driver::{self, Entry, Program};
 use tsc::Tensor;
 
+/// Keeps freed large tensors' memory for the next call (`runtime/src/alloc.rs`).
+#[global_allocator]
+static ALLOC: tsc::runtime::CachingAlloc = tsc::runtime::CachingAlloc;
+
 #[derive(Parser)]
 #[command(name = "tsc", version, about = "TorchScript successor: run, check, compile and execute PyTorch-style model files")]
 struct Cli {

@@ -192,3 +192,137 @@ proptest! {
         check(&text, &inputs, 1e-5, 1e-5);
     }
 }
+
+/// Row kernels: each reduction over the last dim, with an elementwise
+/// prologue and epilogue, against the runtime's ops, on rows of odd and
+/// vector-multiple lengths, one row holding NaN and one ±inf.
+#[test]
+fn row_reductions_match_the_runtime_ops() {
+    let ops = [
+        ("aten.softmax.int(%p, %m1, %none)", 1e-5, 1e-7),
+        ("aten.log_softmax.int(%p, %m1, %none)", 1e-5, 1e-5),
+        ("aten.layer_norm(%p, %ns, %w, %b, %eps, %true)", 1e-4, 1e-5),
+        ("aten.layer_norm(%p, %ns, %w, %none, %eps, %true)", 1e-4, 1e-5),
+        ("aten.layer_norm(%p, %ns, %none, %none, %eps, %true)", 1e-4, 1e-5),
+        ("aten.sum(%p, %dims, %true, %none)", 1e-5, 1e-4),
+        ("aten.mean(%p, %dims, %true, %none)", 1e-5, 1e-6),
+        ("aten.amax(%p, %dims, %true)", 0.0, 0.0),
+        ("aten.amin(%p, %dims, %true)", 0.0, 0.0),
+    ];
+    for n in [1usize, 3, 8, 67, 1025] {
+        let mut x = values(4 * n, n as u64, false);
+        x[n] = f32::NAN;
+        x[2 * n] = f32::INFINITY;
+        x[3 * n + n / 2] = f32::NEG_INFINITY;
+        let x = Tensor::from_vec(x, &[4, n]).unwrap();
+        let w = Tensor::from_vec(values(n, 5, false), &[n]).unwrap();
+        let b = Tensor::from_vec(values(n, 6, false), &[n]).unwrap();
+        for (op, rtol, atol) in ops {
+            let text = format!(
+                "graph(%x : Tensor<f32, [4, {n}]>, %w : Tensor<f32, [{n}]>, %b : Tensor<f32, [{n}]>):
+  %none : None = const none
+  %true : bool = const true
+  %one : int = const 1
+  %m1 : int = const -1
+  %n : int = const {n}
+  %eps : float = const 1e-5
+  %half : float = const 0.5
+  %ns : int[] = list_construct(%n)
+  %dims : int[] = list_construct(%m1)
+  %p : Tensor = aten.mul.Scalar(%x, %half)
+  %r : Tensor = {op}
+  %e : Tensor = aten.add.Tensor(%r, %x, %one)
+  return (%e, %r)
+"
+            );
+            check(&text, &[x.clone(), w.clone(), b.clone()], rtol, atol);
+        }
+    }
+}
+
+/// layer_norm then softmax (the `norm_softmax` workload) in one kernel, on
+/// a transposed (non-contiguous) input.
+#[test]
+fn layer_norm_then_softmax_is_one_row_kernel() {
+    let text = "graph(%x : Tensor<f32, [6, 33]>, %w : Tensor<f32, [33]>, %b : Tensor<f32, [33]>):
+  %none : None = const none
+  %true : bool = const true
+  %m1 : int = const -1
+  %n : int = const 33
+  %eps : float = const 1e-5
+  %ns : int[] = list_construct(%n)
+  %y : Tensor = aten.layer_norm(%x, %ns, %w, %b, %eps, %true)
+  %s : Tensor = aten.softmax.int(%y, %m1, %none)
+  return (%s)
+";
+    let mut g = parse(text).unwrap();
+    passes::fuse::run(&mut g).unwrap();
+    assert_eq!(fused_count(&g), 1, "{g}");
+    let x = input(&[6, 33], 9, true, false);
+    assert!(!x.is_contiguous());
+    let (w, b) = (input(&[33], 10, false, false), input(&[33], 11, false, false));
+    check(text, &[x, w, b], 1e-5, 1e-7);
+}
+
+/// Where a call's shapes do not fit the kernel, the block's ops run and
+/// their errors are PyTorch's.
+#[test]
+fn row_kernels_fall_back_on_shapes_they_do_not_fit() {
+    let text = "graph(%x : Tensor, %w : Tensor<f32, [8]>):
+  %none : None = const none
+  %true : bool = const true
+  %m1 : int = const -1
+  %n : int = const 8
+  %eps : float = const 1e-5
+  %ns : int[] = list_construct(%n)
+  %y : Tensor = aten.layer_norm(%x, %ns, %w, %none, %eps, %true)
+  %s : Tensor = aten.softmax.int(%y, %m1, %none)
+  return (%s)
+";
+    let mut g = parse(text).unwrap();
+    passes::fuse::run(&mut g).unwrap();
+    assert_eq!(fused_count(&g), 1, "{g}");
+    let e = emit::to_program(&g, &["x0".into(), "x1".into()]).unwrap();
+    let plan = Plan::new(&e.program).unwrap();
+    let w = Value::Tensor(input(&[8], 1, false, false));
+    // Rows of 5 against a weight of 8: PyTorch's error, from the unfused op.
+    let x = Value::Tensor(input(&[3, 5], 2, false, false));
+    let err = plan.run(&[("x0".into(), x), ("x1".into(), w.clone())]).unwrap_err().to_string();
+    assert!(err.contains("layer_norm"), "{err}");
+    // Rows of 1 broadcast against the weight: also PyTorch's error, not 8 copies.
+    let x = Value::Tensor(input(&[3, 1], 2, false, false));
+    assert!(plan.run(&[("x0".into(), x), ("x1".into(), w.clone())]).is_err());
+    // Empty rows: the unfused ops' (empty) result.
+    let x = Value::Tensor(Tensor::from_vec(Vec::<f32>::new(), &[0, 8]).unwrap());
+    let out = plan.run(&[("x0".into(), x), ("x1".into(), w)]).unwrap();
+    assert_eq!(out[0].as_tensor().unwrap().shape(), &[0, 8]);
+}
+
+#[test]
+fn reductions_fuse_only_over_the_last_dim_with_keepdim() {
+    let text = "graph(%x : Tensor, %y : Tensor<f32, [2, 3]>):
+  %none : None = const none
+  %true : bool = const true
+  %false : bool = const false
+  %zero : int = const 0
+  %one : int = const 1
+  %d0 : int[] = list_construct(%zero)
+  %d1 : int[] = list_construct(%one)
+  %a : Tensor = aten.softmax.int(%x, %one, %none)
+  %b : Tensor = aten.neg(%a)
+  %c : Tensor = aten.sum(%y, %d1, %false, %none)
+  %d : Tensor = aten.neg(%c)
+  %e : Tensor = aten.sum(%y, %d0, %true, %none)
+  %f : Tensor = aten.neg(%e)
+  %h : Tensor = aten.sum(%y, %d1, %true, %none)
+  %i : Tensor = aten.neg(%h)
+  return (%b, %d, %f, %i)
+";
+    let mut g = parse(text).unwrap();
+    passes::fuse::run(&mut g).unwrap();
+    // Only the last: softmax over dim 1 of a tensor of unknown rank, a sum
+    // without keepdim and a sum over dim 0 stay as they are.
+    assert_eq!(fused_count(&g), 1, "{g}");
+    let x = input(&[2, 3], 3, false, false);
+    check(text, &[x.clone(), x], 1e-6, 1e-6);
+}

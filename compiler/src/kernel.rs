@@ -1,6 +1,8 @@
 //! Between graph nodes and the kernel IR (`tsc_kernels::jit`): which
-//! elementwise nodes a fused kernel can compute ([`recipe`]), and the
-//! kernel of a `fused` node's block ([`translate`]).
+//! nodes a fused kernel can compute ([`recipe`]): elementwise ops, and the
+//! ops that reduce over the last dim (softmax, log_softmax, layer_norm,
+//! sum/mean/amax/amin with `keepdim=True`), which make it a row kernel;
+//! and the kernel of a `fused` node's block ([`translate`]).
 //!
 //! A recipe says how one node's output follows from its operands, as an
 //! expression over operand positions. Operands are numbers (a tensor of any
@@ -9,7 +11,10 @@
 //! mode), which must be written in the graph, and `where`'s condition,
 //! which must be a mask: the output of a comparison in the same kernel.
 //! Only ops whose float32 result the kernel IR computes exactly as the
-//! runtime's op does (up to `spec/kernels.md`'s bounds) have recipes.
+//! runtime's op does (up to `spec/kernels.md`'s bounds) have recipes. A
+//! reduction's recipe holds only where its dim is provably the last one;
+//! whether the shapes of a call fit is checked when the kernel runs
+//! (`Kernel::row_shape`).
 
 use crate::entity::{Block, Node, Value};
 use crate::graph::Graph;
@@ -17,7 +22,8 @@ use crate::op::{Literal, Op};
 use crate::passes::literal_of;
 use crate::types::Type;
 use std::collections::HashMap;
-use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, UnaryOp};
+use crate::types::Dim;
+use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 
 /// One node's output as an expression of its operands.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +37,10 @@ pub enum Recipe {
     Binary(BinaryOp, Box<Recipe>, Box<Recipe>),
     Compare(CmpOp, Box<Recipe>, Box<Recipe>),
     Select(Box<Recipe>, Box<Recipe>, Box<Recipe>),
+    /// The fold over the last dim (keepdim).
+    Reduce(ReduceOp, Box<Recipe>),
+    /// The length of the last dim.
+    RowLen,
 }
 
 use Recipe::{Arg, Const};
@@ -47,6 +57,13 @@ fn cmp(op: CmpOp, a: Recipe, b: Recipe) -> Recipe {
 fn select(m: Recipe, a: Recipe, b: Recipe) -> Recipe {
     Recipe::Select(Box::new(m), Box::new(a), Box::new(b))
 }
+fn fold(op: ReduceOp, a: Recipe) -> Recipe {
+    Recipe::Reduce(op, Box::new(a))
+}
+/// The mean over the last dim.
+fn mean(a: Recipe) -> Recipe {
+    bin(BinaryOp::Div, fold(ReduceOp::Sum, a), Recipe::RowLen)
+}
 
 impl Recipe {
     /// Whether the output is a mask.
@@ -58,8 +75,8 @@ impl Recipe {
         match self {
             Recipe::Arg(i) => out.push((*i, false)),
             Recipe::Mask(i) => out.push((*i, true)),
-            Recipe::Const(_) => {}
-            Recipe::Unary(_, a) => a.args(out),
+            Recipe::Const(_) | Recipe::RowLen => {}
+            Recipe::Unary(_, a) | Recipe::Reduce(_, a) => a.args(out),
             Recipe::Binary(_, a, b) | Recipe::Compare(_, a, b) => {
                 a.args(out);
                 b.args(out);
@@ -109,6 +126,94 @@ fn clamp(g: &Graph, lo: Option<Value>, hi: Option<Value>, lo_arg: usize, hi_arg:
         r = bin(BinaryOp::Min, r, Arg(hi_arg));
     }
     Some(r)
+}
+
+/// Whether `dim` (a literal int, or a one-element int list/tuple of
+/// literals) is the last dim of `x`: -1, or rank - 1 where the rank is known.
+fn is_last_dim(g: &Graph, x: Value, dim: Value) -> bool {
+    let d = match literal_of(g, dim) {
+        Some(Literal::Int(d)) => d,
+        _ => match g.def_node(dim).map(|n| (&g.node(n).op, &g.node(n).inputs)) {
+            Some((Op::ListConstruct | Op::TupleConstruct, items)) if items.len() == 1 => match literal_of(g, items[0]) {
+                Some(Literal::Int(d)) => d,
+                _ => return false,
+            },
+            _ => return false,
+        },
+    };
+    d == -1 || rank(g, x).is_some_and(|r| r >= 1 && d == r as i64 - 1)
+}
+
+/// The rank of a tensor value, where its type knows it.
+fn rank(g: &Graph, x: Value) -> Option<usize> {
+    match g.ty(x) {
+        Type::Tensor(t) => t.shape.as_ref().map(Vec::len),
+        _ => None,
+    }
+}
+
+/// The size of a tensor value's last dim, where its type knows it.
+fn last_size(g: &Graph, x: Value) -> Option<u64> {
+    match g.ty(x) {
+        Type::Tensor(t) => match t.shape.as_ref()?.last()? {
+            Dim::Const(d) => Some(*d),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `layer_norm(x, [n], w, b, eps)` over the last dim, when the kernel's rows
+/// provably have PyTorch's `n` elements: the weight or bias is a tensor of
+/// shape `[n]` (the runtime checks such a call's shapes), or `x`'s type
+/// knows its last dim is `n`.
+fn layer_norm(g: &Graph, ins: &[Value]) -> Option<Recipe> {
+    let items = match g.def_node(*ins.get(1)?).map(|n| (&g.node(n).op, &g.node(n).inputs)) {
+        Some((Op::ListConstruct | Op::TupleConstruct, items)) if items.len() == 1 => items.clone(),
+        _ => return None,
+    };
+    let Literal::Int(n) = literal_of(g, items[0])? else { return None };
+    let eps = number(g, *ins.get(4)?)?;
+    let given = |i: usize| ins.get(i).is_some_and(|&v| g.ty(v).is_tensor());
+    let affine_n = [2, 3].iter().filter(|&&i| given(i)).any(|&i| rank(g, ins[i]) == Some(1) && last_size(g, ins[i]) == Some(n as u64));
+    if !(affine_n || last_size(g, ins[0]) == Some(n as u64)) {
+        return None;
+    }
+    let d = bin(BinaryOp::Sub, Arg(0), mean(Arg(0)));
+    let var = mean(bin(BinaryOp::Mul, d.clone(), d.clone()));
+    let rstd = un(UnaryOp::Rsqrt, bin(BinaryOp::Add, var, Const(eps)));
+    let mut y = bin(BinaryOp::Mul, d, rstd);
+    if given(2) {
+        y = bin(BinaryOp::Mul, y, Arg(2));
+    }
+    if given(3) {
+        y = bin(BinaryOp::Add, y, Arg(3));
+    }
+    Some(y)
+}
+
+/// `x.sum/mean/amax/amin(dim=-1, keepdim=True)` (no dtype).
+fn keepdim_fold(g: &Graph, ins: &[Value], op: ReduceOp, mean_of: bool, has_dtype: bool) -> Option<Recipe> {
+    let keep = literal_of(g, *ins.get(2)?) == Some(Literal::Bool(true));
+    let no_dtype = !has_dtype || literal_of(g, *ins.get(3)?) == Some(Literal::None);
+    if !(keep && no_dtype && is_last_dim(g, ins[0], ins[1])) {
+        return None;
+    }
+    Some(if mean_of { mean(Arg(0)) } else { fold(op, Arg(0)) })
+}
+
+/// softmax (or log_softmax) over the last dim, the dtype argument at `dtype`.
+fn softmax(g: &Graph, ins: &[Value], dtype: usize, log: bool) -> Option<Recipe> {
+    if !(is_last_dim(g, ins[0], *ins.get(1)?) && literal_of(g, *ins.get(dtype)?) == Some(Literal::None)) {
+        return None;
+    }
+    let shifted = bin(BinaryOp::Sub, Arg(0), fold(ReduceOp::Max, Arg(0)));
+    let e = un(UnaryOp::Exp, shifted.clone());
+    Some(if log {
+        bin(BinaryOp::Sub, shifted, un(UnaryOp::Log, fold(ReduceOp::Sum, e)))
+    } else {
+        bin(BinaryOp::Div, e.clone(), fold(ReduceOp::Sum, e))
+    })
 }
 
 /// How node `n` computes its output inside a kernel, if it can.
@@ -173,6 +278,15 @@ pub fn recipe(g: &Graph, n: Node) -> Option<Recipe> {
             let c = CmpOp::ALL.into_iter().find(|c| c.name() == op)?;
             cmp(c, Arg(0), Arg(1))
         }
+        ("softmax", "int") => softmax(g, ins, 2, false)?,
+        ("softmax", "") => softmax(g, ins, 3, false)?,
+        ("log_softmax", "int") => softmax(g, ins, 2, true)?,
+        ("log_softmax", "") => softmax(g, ins, 3, true)?,
+        ("layer_norm", "") => layer_norm(g, ins)?,
+        ("sum", "" | "int") => keepdim_fold(g, ins, ReduceOp::Sum, false, true)?,
+        ("mean", "" | "int") => keepdim_fold(g, ins, ReduceOp::Sum, true, true)?,
+        ("amax", "" | "int") => keepdim_fold(g, ins, ReduceOp::Max, false, false)?,
+        ("amin", "" | "int") => keepdim_fold(g, ins, ReduceOp::Min, false, false)?,
         _ => return None,
     };
     // Numbers must be tensors or int/float scalars; masks are checked by
@@ -210,6 +324,10 @@ pub fn translate(g: &Graph, b: Block) -> Result<Kernel, String> {
             insts.push(Inst::Const(x));
             continue;
         }
+        // A list of literals (`normalized_shape`, `dim`): read by recipes.
+        if matches!(node.op, Op::ListConstruct | Op::TupleConstruct) {
+            continue;
+        }
         let what = || format!("fused: {} cannot be part of a kernel", node.op.name());
         let r = recipe(g, n).ok_or_else(what)?;
         let out = emit(&r, &node.inputs, &ids, &mut insts).ok_or_else(what)?;
@@ -222,17 +340,28 @@ pub fn translate(g: &Graph, b: Block) -> Result<Kernel, String> {
 }
 
 /// Appends the instructions of `r` over operand values `ins`; the value it
-/// defines.
+/// defines. An instruction equal to an earlier one is that one (recipes
+/// are trees: softmax's `exp(x - max)` appears twice in it).
 fn emit(r: &Recipe, ins: &[Value], ids: &HashMap<Value, u32>, insts: &mut Vec<Inst>) -> Option<u32> {
     let mut sub = |r: &Recipe| emit(r, ins, ids, insts);
     let inst = match r {
         Recipe::Arg(i) | Recipe::Mask(i) => return ids.get(ins.get(*i)?).copied(),
         Recipe::Const(x) => Inst::Const(*x),
+        Recipe::RowLen => Inst::RowLen,
         Recipe::Unary(op, a) => Inst::Unary(*op, sub(a)?),
+        Recipe::Reduce(op, a) => Inst::Reduce(*op, sub(a)?),
         Recipe::Binary(op, a, b) => Inst::Binary(*op, sub(a)?, sub(b)?),
         Recipe::Compare(op, a, b) => Inst::Compare(*op, sub(a)?, sub(b)?),
         Recipe::Select(m, a, b) => Inst::Select(sub(m)?, sub(a)?, sub(b)?),
     };
+    let same = |x: &Inst| match (x, &inst) {
+        (Inst::Const(a), Inst::Const(b)) => a.to_bits() == b.to_bits(),
+        (Inst::Param(_), _) => false,
+        _ => *x == inst,
+    };
+    if let Some(i) = insts.iter().position(same) {
+        return Some(i as u32);
+    }
     insts.push(inst);
     Some(insts.len() as u32 - 1)
 }

@@ -12,6 +12,7 @@
 //! Architecture invariant: this crate knows nothing of graphs or the language;
 //! it depends only on `tsc-kernels` for hot loops.
 
+pub mod alloc;
 pub mod cuda;
 pub mod device;
 pub mod dtype;
@@ -26,6 +27,7 @@ pub mod storage;
 pub mod tensor;
 pub mod value;
 
+pub use alloc::CachingAlloc;
 pub use device::Device;
 pub use dtype::{promote_types, Category, DType, ResultType};
 pub use error::{Error, Result};

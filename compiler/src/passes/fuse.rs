@@ -26,8 +26,8 @@
 //!   a mask as a number (`(x > s) * n`) joins no group, and a group whose
 //!   mask is read outside it is not fused.
 //!
-//! Groups of one node stay as they are. Literal operands are copied into
-//! the block (the kernel sees constants); other operands become block
+//! Groups of one node stay as they are. Literal operands, and lists of
+//! literals, are copied into the block (the kernel sees constants); other operands become block
 //! params, values read after the group become block results. The block
 //! keeps the original nodes, so a runtime that cannot run the kernel (an
 //! integer dtype, another device) runs them instead: fusion never changes
@@ -165,13 +165,42 @@ fn readers(g: &Graph) -> HashMap<Value, Vec<Option<Node>>> {
     out
 }
 
+/// Whether `v` is a literal, or a list or tuple made of literals.
+fn is_constant(g: &Graph, v: Value) -> bool {
+    let Some(d) = g.def_node(v) else { return false };
+    match g.node(d).op {
+        Op::Literal(_) => true,
+        Op::ListConstruct | Op::TupleConstruct => g.node(d).inputs.iter().all(|&i| g.def_node(i).is_some_and(|di| matches!(g.node(di).op, Op::Literal(_)))),
+        _ => false,
+    }
+}
+
+/// Copies the nodes defining constant `v` (`is_constant`) into block `fb`,
+/// recording the copies in `inner`.
+fn copy_constant(g: &mut Graph, fb: Block, v: Value, inner: &mut HashMap<Value, Value>) {
+    if inner.contains_key(&v) {
+        return;
+    }
+    let Some(def) = g.def_node(v) else { return };
+    let items = g.node(def).inputs.clone();
+    for &i in &items {
+        copy_constant(g, fb, i, inner);
+    }
+    let (op, ty) = (g.node(def).op.clone(), g.ty(v).clone());
+    let ins = items.iter().map(|i| inner.get(i).copied().unwrap_or(*i)).collect();
+    let copy = g.create_node(op, ins, vec![ty]);
+    g.block_mut(fb).nodes.push(copy);
+    inner.insert(v, g.node(copy).outputs[0]);
+}
+
 /// Replaces `group` (nodes of `b` in order) by one `fused` node, unless
 /// nothing reads its values (then `dce` removes it).
 fn rewrite(g: &mut Graph, b: Block, group: &[Node]) -> bool {
     let members: HashSet<Node> = group.iter().copied().collect();
     let defined: HashSet<Value> = group.iter().flat_map(|&n| g.node(n).outputs.clone()).collect();
     let readers = readers(g);
-    // Operands from outside: literals are copied in, the rest are params.
+    // Operands from outside: literals (and lists or tuples of literals, as
+    // `layer_norm`'s `normalized_shape`) are copied in, the rest are params.
     let mut params: Vec<Value> = Vec::new();
     let mut literals: Vec<Value> = Vec::new();
     for &n in group {
@@ -179,8 +208,7 @@ fn rewrite(g: &mut Graph, b: Block, group: &[Node]) -> bool {
             if defined.contains(&v) || params.contains(&v) || literals.contains(&v) {
                 continue;
             }
-            let is_literal = g.def_node(v).is_some_and(|d| matches!(g.node(d).op, Op::Literal(_)));
-            if is_literal { literals.push(v) } else { params.push(v) }
+            if is_constant(g, v) { literals.push(v) } else { params.push(v) }
         }
     }
     let results: Vec<Value> = group
@@ -208,11 +236,7 @@ fn rewrite(g: &mut Graph, b: Block, group: &[Node]) -> bool {
         inner.insert(p, g.add_block_param(fb, ty));
     }
     for &v in &literals {
-        let Some(def) = g.def_node(v) else { continue };
-        let (op, ty) = (g.node(def).op.clone(), g.ty(v).clone());
-        let copy = g.create_node(op, vec![], vec![ty]);
-        g.block_mut(fb).nodes.push(copy);
-        inner.insert(v, g.node(copy).outputs[0]);
+        copy_constant(g, fb, v, &mut inner);
     }
     for &n in group {
         for i in g.node_mut(n).inputs.iter_mut() {

@@ -1,7 +1,8 @@
-//! Running a fused elementwise kernel (`OpCode::Fused`): the operands are
-//! checked against what the CPU kernel JIT can run — float32 tensors on the
-//! CPU and `int`/`float` scalars, broadcasting to one output shape that
-//! every output has — and then the kernel writes fresh contiguous outputs.
+//! Running a fused kernel (`OpCode::Fused`): the operands are checked
+//! against what the CPU kernel JIT can run — float32 tensors on the CPU and
+//! `int`/`float` scalars, broadcasting to one output shape that every output
+//! has (for a row kernel: the shapes `Kernel::row_shape` accepts, rows not
+//! empty) — and then the kernel writes fresh contiguous outputs.
 //! Anything else is "cannot run here", and the executor runs the node's
 //! block of ordinary ops instead, so results and errors stay PyTorch's.
 
@@ -20,6 +21,13 @@ pub(super) struct Fused {
     /// Every output reads every operand, so every output has the full
     /// broadcast shape (the common case; no per-call check).
     full: bool,
+    /// A row kernel: its shapes are checked by `Kernel::row_shape`.
+    row: bool,
+    /// For each output of a row kernel, whether it is written once per row.
+    per_row: Vec<bool>,
+    /// The operands the kernel reads (bit set); the others (a
+    /// `normalized_shape` list the block's ops need) may be anything.
+    used: u64,
 }
 
 impl Fused {
@@ -27,7 +35,9 @@ impl Fused {
         let reads = kernel.output_params();
         let all = if kernel.num_params >= 64 { u64::MAX } else { (1u64 << kernel.num_params) - 1 };
         let full = reads.iter().all(|&r| r & all == all);
-        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads, full })
+        let (row, per_row) = (kernel.is_row(), kernel.per_row_outputs());
+        let used = reads.iter().fold(0, |a, r| a | r);
+        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads, full, row, per_row, used })
     }
 
     pub fn num_outputs(&self) -> usize {
@@ -37,22 +47,37 @@ impl Fused {
     /// The outputs for `args`, or `None` when the kernel cannot run on
     /// them (the caller falls back to the node's block).
     pub fn try_run(&self, args: &[Value]) -> Result<Option<Vec<Value>>> {
-        let mut shapes: Vec<&[usize]> = Vec::with_capacity(args.len());
-        for a in args {
-            match a {
-                Value::Tensor(t) if t.dtype() == DType::F32 && t.device() == Device::Cpu => shapes.push(t.shape()),
-                Value::Int(_) | Value::Float(_) => {}
-                _ => return Ok(None),
-            }
-        }
-        if shapes.is_empty() || args.len() > 64 {
+        if args.len() > 64 {
             return Ok(None);
         }
-        let Ok(shape) = broadcast_all("fused", &shapes) else { return Ok(None) };
+        // The tensors the kernel reads, by operand (`None`: a scalar or unread).
+        let mut tensors: Vec<Option<&Tensor>> = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            tensors.push(match a {
+                _ if self.used >> i & 1 == 0 => None,
+                Value::Tensor(t) if t.dtype() == DType::F32 && t.device() == Device::Cpu => Some(t),
+                Value::Int(_) | Value::Float(_) => None,
+                _ => return Ok(None),
+            });
+        }
+        let shapes: Vec<&[usize]> = tensors.iter().flatten().map(|t| t.shape()).collect();
+        if shapes.is_empty() {
+            return Ok(None);
+        }
+        let shape = if self.row {
+            let each: Vec<Option<&[usize]>> = tensors.iter().map(|t| t.map(|t| t.shape())).collect();
+            match self.cpu.kernel().row_shape(&each) {
+                Ok(s) if s.last() != Some(&0) => s,
+                _ => return Ok(None),
+            }
+        } else {
+            let Ok(shape) = broadcast_all("fused", &shapes) else { return Ok(None) };
+            shape
+        };
         // Every output must have the full shape (an output that reads only
-        // a smaller operand would be smaller).
-        for &mask in self.reads.iter().filter(|_| !self.full) {
-            let own: Vec<&[usize]> = args.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).filter_map(|(_, a)| a.as_tensor().map(|t| t.shape())).collect();
+        // a smaller operand would be smaller); `row_shape` checked row kernels.
+        for &mask in self.reads.iter().filter(|_| !self.full && !self.row) {
+            let own: Vec<&[usize]> = tensors.iter().enumerate().filter(|(i, _)| mask >> i & 1 == 1).filter_map(|(_, t)| t.map(|t| t.shape())).collect();
             match broadcast_all("fused", &own) {
                 Ok(s) if s == shape => {}
                 _ => return Ok(None),
@@ -60,41 +85,43 @@ impl Fused {
         }
         // One read guard per storage, held while the kernel runs.
         let mut storages: Vec<&Arc<Storage>> = Vec::new();
-        for a in args {
-            if let Value::Tensor(t) = a {
-                if !storages.iter().any(|s| Arc::ptr_eq(s, t.storage())) {
-                    storages.push(t.storage());
-                }
+        for t in tensors.iter().flatten() {
+            if !storages.iter().any(|s| Arc::ptr_eq(s, t.storage())) {
+                storages.push(t.storage());
             }
         }
         let guards: Vec<_> = storages.iter().map(|s| s.read()).collect();
         let mut strides: Vec<Vec<isize>> = Vec::with_capacity(args.len());
         let mut ptrs: Vec<*const f32> = Vec::with_capacity(args.len());
-        for a in args {
-            if let Value::Tensor(t) = a {
-                let k = storages.iter().position(|s| Arc::ptr_eq(s, t.storage())).unwrap_or(0);
-                let data = guards[k].slice::<f32>().ok_or_else(|| Error::op("fused", "internal: a float32 tensor without float32 storage"))?;
-                if t.numel() > 0 && !in_bounds(t, data.len()) {
-                    return Err(Error::op("fused", "internal: a tensor view reaches past its storage"));
-                }
-                ptrs.push(data.as_ptr().wrapping_add(t.offset()));
-                strides.push(broadcast_strides(t.shape(), t.strides(), &shape).into_iter().map(|s| s as isize).collect());
+        for t in tensors.iter().flatten() {
+            let k = storages.iter().position(|s| Arc::ptr_eq(s, t.storage())).unwrap_or(0);
+            let data = guards[k].slice::<f32>().ok_or_else(|| Error::op("fused", "internal: a float32 tensor without float32 storage"))?;
+            if t.numel() > 0 && !in_bounds(t, data.len()) {
+                return Err(Error::op("fused", "internal: a tensor view reaches past its storage"));
             }
+            ptrs.push(data.as_ptr().wrapping_add(t.offset()));
+            strides.push(broadcast_strides(t.shape(), t.strides(), &shape).into_iter().map(|s| s as isize).collect());
         }
-        let mut tensors = ptrs.iter().zip(&strides);
+        let mut next = ptrs.iter().zip(&strides);
         let operands: Vec<Operand> = args
             .iter()
-            .map(|a| match a {
-                Value::Int(i) => Operand::Scalar(*i as f32),
-                Value::Float(x) => Operand::Scalar(*x as f32),
-                _ => match tensors.next() {
+            .zip(&tensors)
+            .map(|(a, t)| match (a, t) {
+                (_, Some(_)) => match next.next() {
                     Some((&ptr, strides)) => Operand::Tensor { ptr, strides },
                     None => Operand::Scalar(0.0),
                 },
+                (Value::Int(i), None) => Operand::Scalar(*i as f32),
+                (Value::Float(x), None) => Operand::Scalar(*x as f32),
+                _ => Operand::Scalar(0.0), // not read by the kernel
             })
             .collect();
-        let numel: usize = shape.iter().product();
-        let mut outs: Vec<Vec<f32>> = (0..self.reads.len()).map(|_| vec![0.0f32; numel]).collect();
+        let row_shape: Vec<usize> = match shape.split_last() {
+            Some((_, outer)) if self.row => outer.iter().copied().chain([1]).collect(),
+            _ => shape.clone(),
+        };
+        let out_shape = |j: usize| if self.per_row.get(j) == Some(&true) { &row_shape } else { &shape };
+        let mut outs: Vec<Vec<f32>> = (0..self.reads.len()).map(|j| vec![0.0f32; out_shape(j).iter().product()]).collect();
         let mut views: Vec<&mut [f32]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
         // SAFETY: every tensor operand points into a float32 storage that
         // a read guard keeps alive and unchanged, and reaches at most its
@@ -102,7 +129,7 @@ impl Fused {
         // outputs are fresh vectors.
         unsafe { self.cpu.run(&shape, &operands, &mut views) }.map_err(|e| Error::op("fused", e))?;
         drop(guards);
-        outs.into_iter().map(|v| Tensor::from_vec(v, &shape).map(Value::Tensor)).collect::<Result<Vec<_>>>().map(Some)
+        outs.into_iter().enumerate().map(|(j, v)| Tensor::from_vec(v, out_shape(j)).map(Value::Tensor)).collect::<Result<Vec<_>>>().map(Some)
     }
 }
 

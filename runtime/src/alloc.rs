@@ -1,0 +1,299 @@
+//! [`CachingAlloc`]: a global allocator that keeps freed large blocks for
+//! the next allocation of the same size class, the CPU counterpart of a GPU
+//! caching allocator (and of ONNX Runtime's arena, XLA's BFC allocator).
+//!
+//! Why: a model call allocates its large tensors afresh and frees them when
+//! they die. The system allocator returns blocks over its mmap threshold to
+//! the kernel at once, so the next call takes one page fault per 4 KiB it
+//! touches: for a 64 MiB output that is 16K faults, more time than the math
+//! (`shared/bench/README.md`, the `pointwise` workload). Kept blocks are
+//! already mapped, so a steady-state call faults nothing.
+//!
+//! How:
+//! - Blocks of at least [`MIN_CACHED`] bytes with alignment <= 64 are
+//!   rounded up to a size class (8 classes per power of two, so at most
+//!   12.5% is wasted) and taken from / returned to that class's free list,
+//!   an intrusive list threaded through the free blocks themselves (the
+//!   allocator never allocates for its own bookkeeping).
+//! - Fresh blocks of at least [`HUGE_MIN`] bytes are aligned to 2 MiB and
+//!   marked for transparent huge pages on Linux (`madvise(MADV_HUGEPAGE)`),
+//!   so even the first touch takes one fault per 2 MiB.
+//! - The free lists hold at most [`CachingAlloc::limit`] bytes in all
+//!   (default [`DEFAULT_LIMIT`]); a block freed beyond that goes back to the
+//!   system. [`CachingAlloc::release`] empties them.
+//! - Everything smaller, or more strictly aligned, goes to `System` as is.
+//!
+//! Invariant: a block in a class's free list was allocated from `System`
+//! with [`class_layout`] of that class, and nothing else points into it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The smallest block that is cached.
+pub const MIN_CACHED: usize = 1 << 20;
+/// The smallest block given 2 MiB alignment and huge pages.
+pub const HUGE_MIN: usize = 4 << 20;
+/// Bytes the free lists may hold by default.
+pub const DEFAULT_LIMIT: usize = 2 << 30;
+
+const HUGE_ALIGN: usize = 2 << 20;
+const MIN_LOG: u32 = MIN_CACHED.trailing_zeros();
+/// Classes per power of two.
+const SUB: usize = 8;
+/// Powers of two covered: 1 MiB .. 2^(MIN_LOG + POWERS) bytes.
+const POWERS: usize = 20;
+const CLASSES: usize = POWERS * SUB;
+
+/// The caching allocator; install it with
+/// `#[global_allocator] static A: tsc_runtime::CachingAlloc = tsc_runtime::CachingAlloc;`.
+pub struct CachingAlloc;
+
+/// A free list: blocks linked through their first word.
+struct FreeList {
+    head: *mut u8,
+}
+
+// SAFETY: the list owns the free blocks it links; it is only touched under
+// its mutex.
+unsafe impl Send for FreeList {}
+
+static FREE: [Mutex<FreeList>; CLASSES] = [const { Mutex::new(FreeList { head: ptr::null_mut() }) }; CLASSES];
+static CACHED: AtomicUsize = AtomicUsize::new(0);
+static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_LIMIT);
+
+/// The size class of a request of `size` bytes (>= `MIN_CACHED`): its index
+/// and its rounded size, or `None` beyond the largest class.
+fn class_of(size: usize) -> Option<(usize, usize)> {
+    let log = usize::BITS - 1 - size.leading_zeros();
+    let step = 1usize << (log - SUB.trailing_zeros());
+    let rounded = size.checked_add(step - 1)? & !(step - 1);
+    let rlog = usize::BITS - 1 - rounded.leading_zeros();
+    let sub = (rounded >> (rlog - SUB.trailing_zeros())) & (SUB - 1);
+    let index = (rlog - MIN_LOG) as usize * SUB + sub;
+    (index < CLASSES).then_some((index, rounded))
+}
+
+/// The layout every block of a class is allocated with.
+fn class_layout(rounded: usize) -> Layout {
+    let align = if rounded >= HUGE_MIN { HUGE_ALIGN } else { 64 };
+    // Classes are far below isize::MAX, so this never falls back.
+    Layout::from_size_align(rounded, align).unwrap_or(Layout::new::<u8>())
+}
+
+/// The class a layout is served from, if it is cached.
+fn cached_class(layout: Layout) -> Option<(usize, usize)> {
+    if layout.size() < MIN_CACHED || layout.align() > 64 {
+        return None;
+    }
+    class_of(layout.size())
+}
+
+fn lock(index: usize) -> std::sync::MutexGuard<'static, FreeList> {
+    FREE[index].lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl CachingAlloc {
+    /// The most bytes the free lists hold.
+    pub fn limit() -> usize {
+        LIMIT.load(Ordering::Relaxed)
+    }
+
+    /// Sets the most bytes the free lists may hold (0 turns caching off;
+    /// blocks already kept stay until [`CachingAlloc::release`]).
+    pub fn set_limit(bytes: usize) {
+        LIMIT.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes held in the free lists now.
+    pub fn cached() -> usize {
+        CACHED.load(Ordering::Relaxed)
+    }
+
+    /// Returns every kept block to the system.
+    pub fn release() {
+        for (index, list) in FREE.iter().enumerate() {
+            let mut l = list.lock().unwrap_or_else(|e| e.into_inner());
+            while !l.head.is_null() {
+                let block = l.head;
+                // SAFETY: a free block starts with the pointer to the next.
+                l.head = unsafe { block.cast::<*mut u8>().read() };
+                let rounded = class_size(index);
+                CACHED.fetch_sub(rounded, Ordering::Relaxed);
+                // SAFETY: the invariant in the module doc.
+                unsafe { System.dealloc(block, class_layout(rounded)) };
+            }
+        }
+    }
+
+    /// A fresh block of a class from the system, marked for huge pages.
+    unsafe fn fresh(rounded: usize, zeroed: bool) -> *mut u8 {
+        let layout = class_layout(rounded);
+        // SAFETY: the layout has a non-zero size.
+        let p = unsafe { if zeroed { System.alloc_zeroed(layout) } else { System.alloc(layout) } };
+        #[cfg(target_os = "linux")]
+        if !p.is_null() && rounded >= HUGE_MIN {
+            // A hint: failure (no THP support) changes nothing.
+            // SAFETY: [p, p + rounded) is the block just mapped, 2 MiB aligned.
+            unsafe { libc::madvise(p.cast(), rounded, libc::MADV_HUGEPAGE) };
+        }
+        p
+    }
+
+    /// A kept block of class `index`, if there is one.
+    fn take(index: usize, rounded: usize) -> Option<*mut u8> {
+        let mut l = lock(index);
+        if l.head.is_null() {
+            return None;
+        }
+        let block = l.head;
+        // SAFETY: a free block starts with the pointer to the next.
+        l.head = unsafe { block.cast::<*mut u8>().read() };
+        CACHED.fetch_sub(rounded, Ordering::Relaxed);
+        Some(block)
+    }
+
+    /// Keeps a block of class `index`, or frees it beyond the limit.
+    unsafe fn give(block: *mut u8, index: usize, rounded: usize) {
+        if CACHED.fetch_add(rounded, Ordering::Relaxed) + rounded > Self::limit() {
+            CACHED.fetch_sub(rounded, Ordering::Relaxed);
+            // SAFETY: the block came from `fresh` with this class's layout.
+            unsafe { System.dealloc(block, class_layout(rounded)) };
+            return;
+        }
+        let mut l = lock(index);
+        // SAFETY: the block is ours, at least 1 MiB and 64-byte aligned.
+        unsafe { block.cast::<*mut u8>().write(l.head) };
+        l.head = block;
+    }
+}
+
+/// The rounded size of class `index`.
+fn class_size(index: usize) -> usize {
+    let (power, sub) = (index / SUB, index % SUB);
+    let base = 1usize << (MIN_LOG as usize + power);
+    base + sub * (base / SUB)
+}
+
+// SAFETY: every block handed out is either `System`'s for the caller's
+// layout, or a block of at least the requested size and alignment that no
+// one else holds (taken from a free list, or fresh).
+unsafe impl GlobalAlloc for CachingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match cached_class(layout) {
+            // SAFETY: as `GlobalAlloc::alloc`.
+            None => unsafe { System.alloc(layout) },
+            Some((index, rounded)) => Self::take(index, rounded).unwrap_or_else(|| unsafe { Self::fresh(rounded, false) }),
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        match cached_class(layout) {
+            // SAFETY: as `GlobalAlloc::alloc_zeroed`.
+            None => unsafe { System.alloc_zeroed(layout) },
+            Some((index, rounded)) => match Self::take(index, rounded) {
+                Some(block) => {
+                    // SAFETY: the block holds at least `layout.size()` bytes.
+                    unsafe { ptr::write_bytes(block, 0, layout.size()) };
+                    block
+                }
+                // SAFETY: a fresh block from `calloc` is zero.
+                None => unsafe { Self::fresh(rounded, true) },
+            },
+        }
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        match cached_class(layout) {
+            // SAFETY: as `GlobalAlloc::dealloc`.
+            None => unsafe { System.dealloc(block, layout) },
+            // SAFETY: `alloc` served this layout from this class.
+            Some((index, rounded)) => unsafe { Self::give(block, index, rounded) },
+        }
+    }
+
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old = cached_class(layout);
+        // SAFETY: `new_size` with the old alignment is a valid layout (the caller's contract).
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let new = cached_class(new_layout);
+        if old.is_none() && new.is_none() {
+            // SAFETY: as `GlobalAlloc::realloc`; both are `System`'s.
+            return unsafe { System.realloc(block, layout, new_size) };
+        }
+        if old.is_some() && old.map(|c| c.0) == new.map(|c| c.0) {
+            return block; // the class's block already has room
+        }
+        // SAFETY: as `alloc`, `dealloc`; the copy covers what both hold.
+        unsafe {
+            let fresh = self.alloc(new_layout);
+            if !fresh.is_null() {
+                ptr::copy_nonoverlapping(block, fresh, layout.size().min(new_size));
+                self.dealloc(block, layout);
+            }
+            fresh
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_round_up_by_at_most_an_eighth_and_invert() {
+        let mut last = 0;
+        for size in [MIN_CACHED, MIN_CACHED + 1, 3 << 20, (64 << 20) - 1, 64 << 20, (64 << 20) + 1, 1 << 35] {
+            let (index, rounded) = class_of(size).unwrap();
+            assert!(rounded >= size && rounded - size <= size / SUB, "{size} -> {rounded}");
+            assert_eq!(class_size(index), rounded, "class {index}");
+            assert!(index >= last);
+            last = index;
+        }
+        assert_eq!(class_of(1 << 20), Some((0, 1 << 20)));
+        assert_eq!(class_of((1 << 20) + 1).map(|c| c.1), Some((1 << 20) + (1 << 17)));
+        assert_eq!(class_of(usize::MAX), None);
+    }
+
+    #[test]
+    fn class_layouts_have_the_class_size() {
+        for index in 0..CLASSES {
+            let l = class_layout(class_size(index));
+            assert_eq!(l.size(), class_size(index));
+            assert!(l.align() >= 64 && (l.size() < HUGE_MIN || l.align() == HUGE_ALIGN), "class {index}: {l:?}");
+        }
+    }
+
+    #[test]
+    fn a_freed_block_is_reused_and_zeroed_on_request() {
+        let a = CachingAlloc;
+        let layout = Layout::from_size_align((5 << 20) - 4096, 8).unwrap();
+        // SAFETY: plain allocator calls on a valid layout.
+        unsafe {
+            let p = a.alloc(layout);
+            assert!(!p.is_null());
+            ptr::write_bytes(p, 0xAB, layout.size());
+            a.dealloc(p, layout);
+            // Another test may take it first; if not, it comes back zeroed.
+            let q = a.alloc_zeroed(layout);
+            assert!((0..layout.size()).step_by(4093).all(|i| *q.add(i) == 0));
+            // Growing within the class keeps the block.
+            let r = a.realloc(q, layout, 5 << 20);
+            assert_eq!(r, q);
+            // Growing past it moves the block and keeps the bytes.
+            *r.add(100) = 7;
+            let s = a.realloc(r, Layout::from_size_align(5 << 20, 8).unwrap(), 6 << 20);
+            assert_ne!(s, r);
+            assert_eq!(*s.add(100), 7);
+            a.dealloc(s, Layout::from_size_align(6 << 20, 8).unwrap());
+        }
+    }
+
+    #[test]
+    fn small_and_overaligned_blocks_are_not_cached() {
+        assert_eq!(cached_class(Layout::from_size_align(1000, 8).unwrap()), None);
+        assert_eq!(cached_class(Layout::from_size_align(8 << 20, 4096).unwrap()), None);
+        assert!(cached_class(Layout::from_size_align(8 << 20, 64).unwrap()).is_some());
+    }
+}
