@@ -4,6 +4,7 @@
 pub mod cpu;
 pub mod cuda;
 pub mod ir;
+pub(crate) mod plan;
 pub mod reference;
 
 pub use ir::{BinaryOp, CmpOp, Inst, Kernel, Kind, ReduceOp, UnaryOp};
