@@ -190,6 +190,16 @@ fn row_cases() -> Vec<Case> {
         Case { name: "layer_norm".into(), kernel: Kernel { num_params: 3, insts: layer_norm, outputs: vec![15] }, kinds: norm_kinds.clone() },
         Case { name: "norm_softmax".into(), kernel: Kernel { num_params: 3, insts: norm_softmax, outputs: vec![20] }, kinds: norm_kinds },
         Case { name: "sum_mean_amax_amin".into(), kernel: Kernel { num_params: 1, insts: folds, outputs: vec![1, 3, 4, 5, 6] }, kinds: vec![vec![Tensor]] },
+        // A fold of a constant (a formula, no pass) and a uniform select.
+        Case {
+            name: "uniform_fold".into(),
+            kernel: Kernel {
+                num_params: 1,
+                insts: vec![Param(0), Const(2.5), Reduce(Sum, 1), Reduce(Max, 0), Compare(CmpOp::Gt, 2, 3), Select(4, 2, 3), Binary(BinaryOp::Sub, 0, 5)],
+                outputs: vec![5, 6],
+            },
+            kinds: vec![vec![Tensor], vec![Scalar]],
+        },
     ]
 }
 

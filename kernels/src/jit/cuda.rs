@@ -579,6 +579,37 @@ mod tests {
         }
     }
 
+    /// A fold of a uniform value is a formula (no pass), per-row outputs
+    /// are written by thread 0, full ones at `r * n + c`.
+    #[test]
+    fn row_kernel_uniform_folds_and_per_row_outputs() {
+        use crate::jit::ir::ReduceOp;
+        let k = Kernel {
+            num_params: 1,
+            insts: vec![
+                Inst::Param(0),
+                Inst::Const(2.5),
+                Inst::Reduce(ReduceOp::Sum, 1),
+                Inst::Reduce(ReduceOp::Max, 0),
+                Inst::Binary(BinaryOp::Sub, 0, 2),
+            ],
+            outputs: vec![2, 3, 4],
+        };
+        let src = cuda_source(&k, "k", &[CudaOperand::Tensor]).unwrap();
+        assert!(
+            src.contains("float v2 = n == 0 ? 0e0f : (float)n * v1;"),
+            "{src}"
+        );
+        assert!(src.contains("if (threadIdx.x == 0) { out0[r] = v2; out1[r] = v3; }"));
+        assert!(src.contains("out2[r * n + c] = v4;"));
+        assert_eq!(src.matches("= tsc_block_fold<TSC_MAX>(a3, ").count(), 2);
+        assert_eq!(src.matches("tsc_block_fold<TSC_SUM>").count(), 0);
+        assert!(src.contains("void k(long long rows, long long n, TscIndex idx, "));
+        assert!(src.contains("void k_contig(long long rows, long long n, const float*"));
+        let elementwise = cuda_source(&neg(), "k", &[CudaOperand::Tensor]).unwrap();
+        assert!(!elementwise.contains("tsc_block_fold"));
+    }
+
     #[test]
     fn deterministic_and_all_scalar_ok() {
         let a = cuda_source(&neg(), "k", &[CudaOperand::Scalar]).unwrap();

@@ -16,7 +16,7 @@
 //!
 //! Base pointers, strides, broadcast and scalar values are loaded (and
 //! splatted) once in the entry block. Then the passes of the
-//! [`Plan`](crate::jit::plan) run: each is three loops — f32x4 ×`unroll` (the
+//! plan (`jit/plan.rs`) run: each is three loops — f32x4 ×`unroll` (the
 //! copies interleaved instruction by instruction), single f32x4, a scalar
 //! tail — over the same body (`Row::emit_values` on the values the pass
 //! computes). A reduction pass keeps one f32x4 accumulator per unrolled
@@ -28,7 +28,9 @@
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F32X4, I32, I32X4, I64};
-use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{
+    AbiParam, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value,
+};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -184,6 +186,8 @@ struct Row<'k> {
     has_fma: bool,
     /// `fused[i]`: value i is a one-use `mul` folded into its add/sub.
     fused: Vec<bool>,
+    /// Where [`Row::anchor`] stores.
+    scratch: StackSlot,
 }
 
 fn flags() -> MemFlagsData {
@@ -251,6 +255,8 @@ impl<'k> Row<'k> {
         } else {
             vec![false; kernel.insts.len()]
         };
+        let scratch =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
         let row = Row {
             kernel,
             plan,
@@ -261,7 +267,13 @@ impl<'k> Row<'k> {
             unroll,
             has_fma,
             fused,
+            scratch,
         };
+        for src in &row.srcs {
+            if let Src::Uniform(_, v) = *src {
+                row.anchor(b, v);
+            }
+        }
         row.emit_row(b);
         b.ins().return_(&[]);
     }
@@ -310,12 +322,29 @@ impl<'k> Row<'k> {
             return;
         }
         let mut em = Emit {
-            b,
+            b: &mut *b,
             vector: false,
             n: 1,
             has_fma: self.has_fma,
         };
         self.emit_values(&mut em, &[], &compute, vals, masks, len);
+        for (i, &c) in compute.iter().enumerate() {
+            if let (true, Some(v)) = (c, vals[i]) {
+                self.anchor(b, v.copies()[0]);
+            }
+        }
+    }
+
+    /// Pins `v` where it is now: Cranelift 0.135's egraph places a pure
+    /// value at its first use and did not hoist it back out of these loops
+    /// (measured: a per-row `1/sqrt(var + eps)` was recomputed at every
+    /// iteration of three loops, and every splat a loop reads), but a value
+    /// used by a side-effecting instruction is computed there and reused by
+    /// every block it dominates. So each row-uniform value and each splat a
+    /// loop reads is stored once to a scratch slot (never read) before the
+    /// loops.
+    fn anchor(&self, b: &mut FunctionBuilder, v: Value) {
+        b.ins().stack_store(I64, v, self.scratch, 0);
     }
 
     /// One pass over the row (vector loop ×unroll, vector loop, scalar
@@ -401,7 +430,9 @@ impl<'k> Row<'k> {
                 .expect("plan: read after its phase")
                 .copies()[0];
             let x = if lanes > 1 {
-                b.ins().splat(F32X4, x)
+                let v = b.ins().splat(F32X4, x);
+                self.anchor(b, v);
+                v
             } else {
                 x
             };

@@ -361,20 +361,7 @@ unsafe fn run_range(
         return;
     }
     let (row, mut col) = (start / n, start % n);
-    // The odometer over the outer dims and each operand's row-base offset.
-    let mut idx: Buf<usize, MAX_RANK> = Buf::filled(rank - 1, 0);
-    let mut rest = row;
-    for d in (0..rank - 1).rev() {
-        idx[d] = rest % layout.dims[d];
-        rest /= layout.dims[d];
-    }
-    let off = |idx: &[usize], k: usize| -> isize {
-        idx.iter()
-            .enumerate()
-            .map(|(d, &i)| i as isize * layout.stride(k, d))
-            .sum()
-    };
-    let mut base: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(0, (0..m).map(|k| off(&idx, k)));
+    let mut odo = Odometer::at(layout, row, m);
     let mut ins: Buf<*const f32, MAX_OPERANDS> =
         Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
     let mut outs: Buf<*mut f32, MAX_OPERANDS> =
@@ -383,7 +370,7 @@ unsafe fn run_range(
     while pos < end {
         let len = (n - col).min(end - pos);
         for (k, i) in ins.iter_mut().enumerate() {
-            *i = p.ins[k].wrapping_offset(base[k] + col as isize * row_strides[k]);
+            *i = p.ins[k].wrapping_offset(odo.base[k] + col as isize * row_strides[k]);
         }
         for (j, o) in outs.iter_mut().enumerate() {
             *o = p.outs[j].wrapping_add(pos);
@@ -402,17 +389,55 @@ unsafe fn run_range(
         };
         pos += len;
         col = 0;
-        // Advance the odometer.
-        for d in (0..rank - 1).rev() {
-            idx[d] += 1;
-            if idx[d] < layout.dims[d] {
-                break;
-            }
-            idx[d] = 0;
+        odo.step(layout);
+    }
+}
+
+/// The index over the outer dims (all but the row) and each operand's
+/// offset at the start of that row.
+struct Odometer {
+    idx: Buf<usize, MAX_RANK>,
+    base: Buf<isize, MAX_OPERANDS>,
+}
+
+impl Odometer {
+    /// At row `row` (row-major over the outer dims) of `m` operands.
+    #[inline(always)]
+    fn at(layout: &Layout<'_>, row: usize, m: usize) -> Odometer {
+        let outer = &layout.dims[..layout.dims.len() - 1];
+        let mut idx: Buf<usize, MAX_RANK> = Buf::filled(outer.len(), 0);
+        let mut rest = row;
+        for d in (0..outer.len()).rev() {
+            idx[d] = rest % outer[d];
+            rest /= outer[d];
         }
-        if pos < end {
-            for (k, b) in base.iter_mut().enumerate() {
-                *b = off(&idx, k);
+        let base = Buf::from_iter_fill(
+            0,
+            (0..m).map(|k| {
+                idx.iter()
+                    .enumerate()
+                    .map(|(d, &i)| (i as isize).wrapping_mul(layout.stride(k, d)))
+                    .fold(0isize, isize::wrapping_add)
+            }),
+        );
+        Odometer { idx, base }
+    }
+
+    /// To the next row (past the last one: back to row 0).
+    #[inline(always)]
+    fn step(&mut self, layout: &Layout<'_>) {
+        for d in (0..self.idx.len()).rev() {
+            let size = layout.dims[d];
+            self.idx[d] += 1;
+            if self.idx[d] < size {
+                for (k, b) in self.base.iter_mut().enumerate() {
+                    *b = b.wrapping_add(layout.stride(k, d));
+                }
+                return;
+            }
+            self.idx[d] = 0;
+            for (k, b) in self.base.iter_mut().enumerate() {
+                *b = b.wrapping_sub((size as isize - 1).wrapping_mul(layout.stride(k, d)));
             }
         }
     }
@@ -472,34 +497,18 @@ unsafe fn run_row_range(
     end: usize,
 ) {
     let rank = layout.dims.len();
-    let outer = &layout.dims[..rank - 1];
     let n = layout.dims[rank - 1];
     let m = p.ins.len();
     let row_strides: Buf<isize, MAX_OPERANDS> =
         Buf::from_iter_fill(0, (0..m).map(|k| layout.stride(k, rank - 1)));
-    // The odometer over the outer dims and each operand's row-base offset.
-    let mut idx: Buf<usize, MAX_RANK> = Buf::filled(outer.len(), 0);
-    let mut rest = start;
-    for d in (0..outer.len()).rev() {
-        idx[d] = rest % outer[d];
-        rest /= outer[d];
-    }
-    let mut base: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(
-        0,
-        (0..m).map(|k| {
-            idx.iter()
-                .enumerate()
-                .map(|(d, &i)| (i as isize).wrapping_mul(layout.stride(k, d)))
-                .fold(0isize, isize::wrapping_add)
-        }),
-    );
+    let mut odo = Odometer::at(layout, start, m);
     let mut ins: Buf<*const f32, MAX_OPERANDS> =
         Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
     let mut outs: Buf<*mut f32, MAX_OPERANDS> =
         Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().copied());
     for r in start..end {
         for (k, i) in ins.iter_mut().enumerate() {
-            *i = p.ins[k].wrapping_offset(base[k]);
+            *i = p.ins[k].wrapping_offset(odo.base[k]);
         }
         for (j, o) in outs.iter_mut().enumerate() {
             *o = p.outs[j].wrapping_add(if per_row[j] { r } else { r * n });
@@ -516,19 +525,6 @@ unsafe fn run_row_range(
                 outs.as_ptr(),
             )
         };
-        // Advance the odometer, moving the bases along.
-        for d in (0..outer.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < outer[d] {
-                for (k, b) in base.iter_mut().enumerate() {
-                    *b = b.wrapping_add(layout.stride(k, d));
-                }
-                break;
-            }
-            idx[d] = 0;
-            for (k, b) in base.iter_mut().enumerate() {
-                *b = b.wrapping_sub((outer[d] as isize - 1).wrapping_mul(layout.stride(k, d)));
-            }
-        }
+        odo.step(layout);
     }
 }

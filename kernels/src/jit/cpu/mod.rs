@@ -6,7 +6,7 @@
 //!   (a [`Class`] per operand: the row stride is 1, 0, anything else, or the
 //!   operand is a scalar), walks the rows, splits big calls over the rayon
 //!   pool (a row kernel by whole rows).
-//! - [`plan`](super::plan): which values each pass over a row computes. An elementwise
+//! - `jit/plan.rs`: which values each pass over a row computes. An elementwise
 //!   kernel is one pass; a row kernel is split into stages at its
 //!   reductions: stage k loops over the row computing only the row-varying
 //!   values reduction k reads (recomputing the elementwise prologue, never

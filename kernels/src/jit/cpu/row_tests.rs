@@ -567,7 +567,13 @@ fn sum_error_is_within_the_spec_bound() {
                         err <= bound,
                         "n {n} unroll {unroll}: error {err:e} > bound {bound:e}"
                     );
-                    let bucket = if n <= 16 { 0 } else if n <= 256 { 1 } else { 2 };
+                    let bucket = if n <= 16 {
+                        0
+                    } else if n <= 256 {
+                        1
+                    } else {
+                        2
+                    };
                     worst[class][bucket] = worst[class][bucket].max(err / U);
                     worst_vs_bound = worst_vs_bound.max(err / bound);
                 }

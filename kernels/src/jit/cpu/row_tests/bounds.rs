@@ -166,10 +166,10 @@ pub fn row_bounds(k: &Kernel, params: &[Vec<f64>], n: usize, unroll: usize) -> V
                 mask = (0..m)
                     .map(|j| {
                         let (x, y) = (at(a, j), at(b, j));
-                        let err = x.e + y.e;
+                        let (err, gap) = (x.e + y.e, (x.v - y.v).abs());
                         (
                             compare(op, x.v, y.v),
-                            err > 0.0 && !((x.v - y.v).abs() > err),
+                            err > 0.0 && (gap.is_nan() || gap <= err),
                         )
                     })
                     .collect();
