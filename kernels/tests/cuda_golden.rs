@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use tsc_kernels::jit::cuda::{cuda_source, CudaOperand};
-use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, UnaryOp};
+use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 
 /// Compares `actual` with `tests/golden/cuda/<file>`, or rewrites it under `TSC_BLESS=1`.
 fn check(file: &str, actual: &str) {
@@ -94,5 +94,94 @@ fn all_scalar_sigmoid() {
     check(
         "sigmoid_scalar.cu",
         &cuda_source(&k, "tsc_sigmoid_s", &[Scalar]).unwrap(),
+    );
+}
+
+// ---- row kernels ----
+
+/// softmax over the last dim: max pass, sum-of-exp pass, storing pass.
+pub fn softmax() -> Kernel {
+    use Inst::*;
+    Kernel {
+        num_params: 1,
+        insts: vec![
+            Param(0),
+            Reduce(ReduceOp::Max, 0),
+            Binary(BinaryOp::Sub, 0, 1),
+            Unary(UnaryOp::Exp, 2),
+            Reduce(ReduceOp::Sum, 3),
+            Binary(BinaryOp::Div, 3, 4),
+        ],
+        outputs: vec![5],
+    }
+}
+
+/// layer_norm(x, w, b, eps = 1e-5) with the biased variance.
+pub fn layer_norm() -> Kernel {
+    use BinaryOp::{Add, Div, Mul, Sub};
+    use Inst::*;
+    Kernel {
+        num_params: 3,
+        insts: vec![
+            Param(0),                 // v0 = x
+            Reduce(ReduceOp::Sum, 0), // v1
+            RowLen,                   // v2
+            Binary(Div, 1, 2),        // v3 = mean
+            Binary(Sub, 0, 3),        // v4 = x - mean
+            Binary(Mul, 4, 4),        // v5
+            Reduce(ReduceOp::Sum, 5), // v6
+            Binary(Div, 6, 2),        // v7 = var
+            Const(1e-5),              // v8
+            Binary(Add, 7, 8),        // v9
+            Unary(UnaryOp::Rsqrt, 9), // v10
+            Binary(Mul, 4, 10),       // v11
+            Param(1),                 // v12 = w
+            Binary(Mul, 11, 12),      // v13
+            Param(2),                 // v14 = b
+            Binary(Add, 13, 14),      // v15
+        ],
+        outputs: vec![15],
+    }
+}
+
+/// `(x.sum(-1, keepdim=True), x.mean(-1, keepdim=True), x.amax(-1, keepdim=True), x - mean)`:
+/// per-row outputs from one pass next to a full output.
+pub fn sum_mean_amax() -> Kernel {
+    use Inst::*;
+    Kernel {
+        num_params: 1,
+        insts: vec![
+            Param(0),
+            Reduce(ReduceOp::Sum, 0),
+            RowLen,
+            Binary(BinaryOp::Div, 1, 2),
+            Reduce(ReduceOp::Max, 0),
+            Binary(BinaryOp::Sub, 0, 3),
+        ],
+        outputs: vec![1, 3, 4, 5],
+    }
+}
+
+#[test]
+fn softmax_rows() {
+    check(
+        "softmax_rows.cu",
+        &cuda_source(&softmax(), "tsc_softmax", &[Tensor]).unwrap(),
+    );
+}
+
+#[test]
+fn layer_norm_rows() {
+    check(
+        "layer_norm_rows.cu",
+        &cuda_source(&layer_norm(), "tsc_layer_norm", &[Tensor, Tensor, Scalar]).unwrap(),
+    );
+}
+
+#[test]
+fn sum_mean_amax_rows() {
+    check(
+        "sum_mean_amax_rows.cu",
+        &cuda_source(&sum_mean_amax(), "tsc_sum_mean", &[Tensor]).unwrap(),
     );
 }

@@ -1,5 +1,6 @@
 //! The CUDA backend end to end: every kernel-IR operation's generated CUDA C
-//! through NVRTC (wherever `libnvrtc.so.13` loads, no GPU needed), and on a
+//! through NVRTC (wherever `libnvrtc.so.13` loads, no GPU needed; row
+//! kernels too, which are compiled but not launched yet), and on a
 //! GPU the launched kernels against `Kernel::eval_f64`, plus a timed GELU
 //! chain over 16M floats.
 //!
@@ -20,7 +21,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 use tsc_kernels::jit::cuda::{cuda_source, CudaOperand};
-use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, UnaryOp};
+use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 use tsc_runtime::cuda::{self, CudaDevice, GpuBuffer, GpuOperand, Image};
 
 use CudaOperand::{Scalar, Tensor};
@@ -151,6 +152,57 @@ fn cases() -> Vec<Case> {
     v
 }
 
+/// Row kernels (softmax, layer_norm, per-row sum/mean/amax with a full
+/// output, layer_norm then softmax): compiled by NVRTC here; not launched
+/// yet (the device layer launches elementwise kernels only).
+fn row_cases() -> Vec<Case> {
+    use Inst::*;
+    use ReduceOp::{Max, Sum};
+    let softmax = |x: u32, at: u32| {
+        vec![Reduce(Max, x), Binary(BinaryOp::Sub, x, at), Unary(UnaryOp::Exp, at + 1), Reduce(Sum, at + 2), Binary(BinaryOp::Div, at + 2, at + 3)]
+    };
+    let mut sm = vec![Param(0)];
+    sm.extend(softmax(0, 1));
+    let layer_norm = vec![
+        Param(0),
+        Reduce(Sum, 0),
+        RowLen,
+        Binary(BinaryOp::Div, 1, 2),
+        Binary(BinaryOp::Sub, 0, 3),
+        Binary(BinaryOp::Mul, 4, 4),
+        Reduce(Sum, 5),
+        Binary(BinaryOp::Div, 6, 2),
+        Const(1e-5),
+        Binary(BinaryOp::Add, 7, 8),
+        Unary(UnaryOp::Rsqrt, 9),
+        Binary(BinaryOp::Mul, 4, 10),
+        Param(1),
+        Binary(BinaryOp::Mul, 11, 12),
+        Param(2),
+        Binary(BinaryOp::Add, 13, 14),
+    ];
+    let mut norm_softmax = layer_norm.clone();
+    norm_softmax.extend(softmax(15, 16));
+    let folds = vec![Param(0), Reduce(Sum, 0), RowLen, Binary(BinaryOp::Div, 1, 2), Reduce(Max, 0), Reduce(ReduceOp::Min, 0), Binary(BinaryOp::Sub, 0, 3)];
+    let norm_kinds = vec![vec![Tensor, Tensor, Tensor], vec![Tensor, Scalar, Scalar]];
+    vec![
+        Case { name: "softmax".into(), kernel: Kernel { num_params: 1, insts: sm, outputs: vec![5] }, kinds: vec![vec![Tensor], vec![Scalar]] },
+        Case { name: "layer_norm".into(), kernel: Kernel { num_params: 3, insts: layer_norm, outputs: vec![15] }, kinds: norm_kinds.clone() },
+        Case { name: "norm_softmax".into(), kernel: Kernel { num_params: 3, insts: norm_softmax, outputs: vec![20] }, kinds: norm_kinds },
+        Case { name: "sum_mean_amax_amin".into(), kernel: Kernel { num_params: 1, insts: folds, outputs: vec![1, 3, 4, 5, 6] }, kinds: vec![vec![Tensor]] },
+        // A fold of a constant (a formula, no pass) and a uniform select.
+        Case {
+            name: "uniform_fold".into(),
+            kernel: Kernel {
+                num_params: 1,
+                insts: vec![Param(0), Const(2.5), Reduce(Sum, 1), Reduce(Max, 0), Compare(CmpOp::Gt, 2, 3), Select(4, 2, 3), Binary(BinaryOp::Sub, 0, 5)],
+                outputs: vec![5, 6],
+            },
+            kinds: vec![vec![Tensor], vec![Scalar]],
+        },
+    ]
+}
+
 // ---- NVRTC, no GPU needed ----
 
 #[test]
@@ -160,7 +212,7 @@ fn nvrtc_compiles_every_generated_kernel() {
     }
     let version = cuda::nvrtc_version().expect("NVRTC answered once");
     let (mut count, start) = (0, Instant::now());
-    for case in cases() {
+    for case in cases().into_iter().chain(row_cases()) {
         for kinds in &case.kinds {
             let src = cuda_source(&case.kernel, "tsc_elementwise", kinds).expect("valid kernel");
             let out = cuda::compile(&src, "sm_90").unwrap_or_else(|e| panic!("{} {kinds:?}: {e}\n{src}", case.name));

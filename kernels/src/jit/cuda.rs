@@ -5,9 +5,10 @@
 //!
 //! # The emitted kernels' ABI
 //!
-//! One source holds two `extern "C" __global__` float32 kernels over the
-//! output's `n` elements (a grid-stride loop: any grid covers all of them;
-//! `n == 0` must not be launched, a zero grid is a launch error):
+//! One source holds two `extern "C" __global__` float32 kernels. For an
+//! elementwise kernel they run over the output's `n` elements (a
+//! grid-stride loop: any grid covers all of them; `n == 0` must not be
+//! launched, a zero grid is a launch error):
 //!
 //! ```text
 //! NAME(long long n, TscIndex idx, OPERANDS..., float* out0, float* out1, ...)
@@ -32,13 +33,47 @@
 //!   contiguous with exactly the output's shape: element `i` of each operand
 //!   is `p[i]`.
 //!
+//! ## Row kernels
+//!
+//! A row kernel (`Kernel::is_row`) gets the same two names with the row
+//! count and length first:
+//!
+//! ```text
+//! NAME(long long rows, long long n, TscIndex idx, OPERANDS..., float* out0, ...)
+//! NAME_contig(long long rows, long long n, OPERANDS..., float* out0, ...)
+//! ```
+//!
+//! - `idx.shape[0..rank]` is the full iteration shape and `idx.strides`
+//!   each tensor operand's strides over it, as above; its last dim is the
+//!   row: `n = shape[rank - 1]` and `rows = numel(shape[..rank - 1])` (rank
+//!   0: `rows = n = 1`). `NAME_contig` is valid when every tensor operand
+//!   is contiguous with exactly that shape (element (r, c) at `r·n + c`).
+//! - Launch: a 1-d grid of any number of blocks (`gridDim.x >= 1`; block
+//!   `b` does rows `b, b + gridDim.x, ...`, so `min(rows, a few per SM)` is
+//!   enough); 1-d blocks of `blockDim.x` threads, a multiple of 32 from 32
+//!   to 1024 ([`ROW_BLOCK`] is the default); no dynamic shared memory (the
+//!   kernel has 32 static floats). `rows == 0` must not be launched;
+//!   `n == 0` is valid and writes only the per-row outputs (the folds of
+//!   nothing: sum 0, max -inf, min +inf, and what follows from them).
+//! - Outputs are contiguous: a per-row output (`Kernel::per_row_outputs`)
+//!   has `rows` elements (row-major over the outer dims), the others
+//!   `rows·n`.
+//! - Each block walks its row in the passes of the plan
+//!   (`jit/plan.rs`): every pass is a loop whose threads stride over the
+//!   row recomputing the values it needs, folding them in a per-thread
+//!   accumulator, then reduced over the block (`__shfl_xor_sync` warp
+//!   butterflies, warp partials through shared memory); every thread then
+//!   computes the row-uniform values from the same folded number; thread 0
+//!   writes the per-row outputs.
+//!
 //! Semantics are `ir.rs`'s on float32: CUDA's IEEE float functions (`expf`,
 //! `logf`, `tanhf`, `erff`, ...; compile without `--use_fast_math`, and the
 //! runtime passes `--fmad=false` so each operation rounds as it would
 //! eagerly); `max`, `min` and `relu` propagate NaN (CUDA's `fmaxf` does not,
 //! so they test for it). The text is a pure function of the arguments.
 
-use super::ir::{BinaryOp, CmpOp, Inst, Kernel, UnaryOp};
+use super::ir::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
+use super::plan::{Pass, Plan};
 use std::fmt::Write;
 
 /// The most output dims a launch may have (`TscIndex::shape`'s length).
@@ -76,6 +111,35 @@ __device__ __forceinline__ float tsc_gelu_tanh(float a) {
 }
 "#;
 
+/// What a row kernel's source adds to [`PRELUDE`]: folds and the block
+/// reduction (warp butterflies with `__shfl_xor_sync`, warp partials through
+/// shared memory, and a second butterfly so that every thread gets the same
+/// result).
+const ROW_PRELUDE: &str = r#"#define TSC_SUM 0
+#define TSC_MAX 1
+#define TSC_MIN 2
+template <int OP> __device__ __forceinline__ float tsc_fold(float a, float b) {
+  return OP == TSC_SUM ? a + b : (OP == TSC_MAX ? tsc_max(a, b) : tsc_min(a, b));
+}
+// The fold of every thread's x over the block, returned to every thread
+// (bitwise the same in each). blockDim.x is a multiple of 32, at most 1024;
+// sh holds 32 floats; every thread of the block calls it.
+template <int OP> __device__ float tsc_block_fold(float x, float id, float* sh) {
+  for (int o = 16; o > 0; o >>= 1) x = tsc_fold<OP>(x, __shfl_xor_sync(0xffffffffu, x, o));
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) sh[warp] = x;
+  __syncthreads();
+  x = lane < (int)(blockDim.x >> 5) ? sh[lane] : id;
+  for (int o = 16; o > 0; o >>= 1) x = tsc_fold<OP>(x, __shfl_xor_sync(0xffffffffu, x, o));
+  return x;
+}
+"#;
+
+/// The threads per block the row kernels are written for (any multiple of
+/// 32 up to 1024 works; the runtime may pick fewer for short rows).
+pub const ROW_BLOCK: u32 = 256;
+
 /// The CUDA C source of `kernel` with operand `k` being `operands[k]`: the
 /// two kernels `name` and `name_contig` of the module doc. Errors: the
 /// kernel fails [`Kernel::check`], `operands` has the wrong length or more
@@ -87,9 +151,6 @@ pub fn cuda_source(
 ) -> Result<String, String> {
     kernel.check()?;
     check_name(name)?;
-    if kernel.is_row() {
-        return Err("cuda: row kernels are not generated yet".into());
-    }
     if operands.len() != kernel.num_params as usize {
         return Err(format!(
             "cuda: kernel takes {} operands, {} given",
@@ -118,6 +179,13 @@ pub fn cuda_source(
         "\n// kernel:\n// {}",
         kernel.to_string().replace('\n', "\n// ")
     );
+    if kernel.is_row() {
+        s.insert_str(PRELUDE.len(), ROW_PRELUDE);
+        let plan = Plan::new(kernel);
+        emit_rows(&mut s, kernel, &plan, name, operands, false);
+        emit_rows(&mut s, kernel, &plan, name, operands, true);
+        return Ok(s);
+    }
     let body = emit_body(kernel, operands);
     emit_strided(&mut s, kernel, name, operands, &body);
     emit_contig(&mut s, kernel, name, operands, &body);
@@ -157,27 +225,44 @@ fn params(kernel: &Kernel, operands: &[CudaOperand]) -> String {
 fn emit_body(kernel: &Kernel, operands: &[CudaOperand]) -> String {
     let mut b = String::new();
     for (i, inst) in kernel.insts.iter().enumerate() {
-        let v = |x: u32| format!("v{x}");
-        let _ = match *inst {
-            Inst::Param(k) => match operands[k as usize] {
-                CudaOperand::Tensor => writeln!(b, "    float v{i} = p{k}[o{k}];"),
-                CudaOperand::Scalar => writeln!(b, "    float v{i} = p{k};"),
-            },
-            Inst::Const(c) => writeln!(b, "    float v{i} = {};", float_literal(c as f32)),
-            Inst::Unary(op, a) => writeln!(b, "    float v{i} = {};", unary(op, &v(a))),
-            Inst::Binary(op, a, c) => writeln!(b, "    float v{i} = {};", binary(op, &v(a), &v(c))),
-            Inst::Compare(op, a, c) => {
-                writeln!(b, "    bool v{i} = {} {} {};", v(a), cmp(op), v(c))
-            }
-            Inst::Select(m, a, c) => writeln!(b, "    float v{i} = v{m} ? {} : {};", v(a), v(c)),
-            // `cuda_source` turns row kernels away before this.
-            Inst::Reduce(..) | Inst::RowLen => Ok(()),
-        };
+        stmt(&mut b, "    ", i, *inst, operands);
     }
     for (j, o) in kernel.outputs.iter().enumerate() {
         let _ = writeln!(b, "    out{j}[i] = v{o};");
     }
     b
+}
+
+/// The statement defining value `i` (a tensor operand `k` is read as
+/// `p{k}[o{k}]`). `rowlen` is `n`; a reduction here is one of a row-uniform
+/// value (`n·v` for a sum, `v` for max/min, the identity when `n == 0`): the
+/// folds of varying values come from the passes of [`emit_rows`].
+fn stmt(b: &mut String, indent: &str, i: usize, inst: Inst, operands: &[CudaOperand]) {
+    let v = |x: u32| format!("v{x}");
+    let _ = match inst {
+        Inst::Param(k) => match operands[k as usize] {
+            CudaOperand::Tensor => writeln!(b, "{indent}float v{i} = p{k}[o{k}];"),
+            CudaOperand::Scalar => writeln!(b, "{indent}float v{i} = p{k};"),
+        },
+        Inst::Const(c) => writeln!(b, "{indent}float v{i} = {};", float_literal(c as f32)),
+        Inst::Unary(op, a) => writeln!(b, "{indent}float v{i} = {};", unary(op, &v(a))),
+        Inst::Binary(op, a, c) => {
+            writeln!(b, "{indent}float v{i} = {};", binary(op, &v(a), &v(c)))
+        }
+        Inst::Compare(op, a, c) => {
+            writeln!(b, "{indent}bool v{i} = {} {} {};", v(a), cmp(op), v(c))
+        }
+        Inst::Select(m, a, c) => writeln!(b, "{indent}float v{i} = v{m} ? {} : {};", v(a), v(c)),
+        Inst::RowLen => writeln!(b, "{indent}float v{i} = (float)n;"),
+        Inst::Reduce(op, a) => {
+            let id = float_literal(op.identity() as f32);
+            let x = match op {
+                ReduceOp::Sum => format!("(float)n * v{a}"),
+                ReduceOp::Max | ReduceOp::Min => v(a),
+            };
+            writeln!(b, "{indent}float v{i} = n == 0 ? {id} : {x};")
+        }
+    };
 }
 
 /// The general kernel: offsets from the n-d index of element `i`.
@@ -235,6 +320,152 @@ fn emit_contig(s: &mut String, kernel: &Kernel, name: &str, operands: &[CudaOper
     }
     s.push_str(body);
     let _ = writeln!(s, "  }}\n}}");
+}
+
+/// A row kernel: one block per row (grid-stride over rows), each pass of the
+/// plan a block-strided loop over the row, each fold a block reduction; the
+/// row-uniform values are computed by every thread from the folded values;
+/// thread 0 writes the per-row outputs. `contig`: the `_contig` twin (every
+/// tensor operand contiguous with the iteration shape).
+fn emit_rows(
+    s: &mut String,
+    kernel: &Kernel,
+    plan: &Plan,
+    name: &str,
+    operands: &[CudaOperand],
+    contig: bool,
+) {
+    let tensors: Vec<usize> = (0..operands.len())
+        .filter(|&k| operands[k] == CudaOperand::Tensor)
+        .collect();
+    let mut ps = String::from("long long rows, long long n");
+    if !contig {
+        ps.push_str(", TscIndex idx");
+    }
+    let rest = params(kernel, operands);
+    if !rest.is_empty() {
+        ps.push_str(", ");
+        ps.push_str(&rest);
+    }
+    let suffix = if contig { "_contig" } else { "" };
+    let _ = writeln!(s, "\nextern \"C\" __global__ void {name}{suffix}({ps}) {{");
+    if !plan.stages.is_empty() {
+        let _ = writeln!(s, "  __shared__ float tsc_red[32];");
+    }
+    let _ = writeln!(
+        s,
+        "  for (long long r = blockIdx.x; r < rows; r += gridDim.x) {{"
+    );
+    // Each tensor operand's row start b{k} and stride along the row s{k}.
+    if contig {
+        for k in &tensors {
+            let _ = writeln!(s, "    const long long b{k} = r * n, s{k} = 1;");
+        }
+    } else if !tensors.is_empty() {
+        let decl: Vec<String> = tensors.iter().map(|k| format!("b{k} = 0")).collect();
+        let _ = writeln!(s, "    long long rem = r, {};", decl.join(", "));
+        let _ = writeln!(s, "    for (int d = (int)idx.rank - 2; d >= 0; --d) {{");
+        let _ = writeln!(s, "      const long long c = rem % idx.shape[d];");
+        let _ = writeln!(s, "      rem /= idx.shape[d];");
+        for (t, k) in tensors.iter().enumerate() {
+            let _ = writeln!(s, "      b{k} += c * idx.strides[{t}][d];");
+        }
+        let _ = writeln!(s, "    }}");
+        for (t, k) in tensors.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "    const long long s{k} = idx.rank > 0 ? idx.strides[{t}][idx.rank - 1] : 0;"
+            );
+        }
+    }
+    scalar_phase(s, kernel, plan, 0, operands);
+    for (k, stage) in plan.stages.iter().enumerate() {
+        for &r in &stage.reduces {
+            let id = float_literal(reduce_op(kernel, r).identity() as f32);
+            let _ = writeln!(s, "    float a{r} = {id};");
+        }
+        row_loop(s, kernel, stage, operands);
+        for &r in &stage.reduces {
+            let op = reduce_op(kernel, r);
+            let id = float_literal(op.identity() as f32);
+            let _ = writeln!(
+                s,
+                "    const float v{r} = tsc_block_fold<{}>(a{r}, {id}, tsc_red);",
+                fold_name(op)
+            );
+        }
+        scalar_phase(s, kernel, plan, k + 1, operands);
+    }
+    if let Some(last) = &plan.last {
+        row_loop(s, kernel, last, operands);
+    }
+    let per_row: Vec<String> = kernel
+        .outputs
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| plan.per_row[j])
+        .map(|(j, o)| format!("out{j}[r] = v{o};"))
+        .collect();
+    if !per_row.is_empty() {
+        let _ = writeln!(s, "    if (threadIdx.x == 0) {{ {} }}", per_row.join(" "));
+    }
+    let _ = writeln!(s, "  }}\n}}");
+}
+
+/// The row-uniform values of scalar phase `k`, computed by every thread.
+fn scalar_phase(s: &mut String, kernel: &Kernel, plan: &Plan, k: usize, operands: &[CudaOperand]) {
+    for (i, &c) in plan.scalar_phase(kernel, k).iter().enumerate() {
+        if c {
+            stmt(s, "    ", i, kernel.insts[i], operands);
+        }
+    }
+}
+
+/// One pass: threads stride over the row computing the pass's values,
+/// folding them into `a{r}` and storing the row-varying outputs.
+fn row_loop(s: &mut String, kernel: &Kernel, pass: &Pass, operands: &[CudaOperand]) {
+    let _ = writeln!(
+        s,
+        "    for (long long c = threadIdx.x; c < n; c += blockDim.x) {{"
+    );
+    let mut offset = vec![false; operands.len()];
+    for (i, inst) in kernel.insts.iter().enumerate() {
+        if let (true, Inst::Param(k)) = (pass.compute[i], *inst) {
+            offset[k as usize] = operands[k as usize] == CudaOperand::Tensor;
+        }
+    }
+    for (k, _) in offset.iter().enumerate().filter(|(_, &o)| o) {
+        let _ = writeln!(s, "      const long long o{k} = b{k} + c * s{k};");
+    }
+    for (i, &c) in pass.compute.iter().enumerate() {
+        if c {
+            stmt(s, "      ", i, kernel.insts[i], operands);
+        }
+    }
+    for &r in &pass.reduces {
+        let a = kernel.insts[r as usize].operands()[0];
+        let op = fold_name(reduce_op(kernel, r));
+        let _ = writeln!(s, "      a{r} = tsc_fold<{op}>(a{r}, v{a});");
+    }
+    for &(j, o) in &pass.stores {
+        let _ = writeln!(s, "      out{j}[r * n + c] = v{o};");
+    }
+    let _ = writeln!(s, "    }}");
+}
+
+fn reduce_op(kernel: &Kernel, r: u32) -> ReduceOp {
+    match kernel.insts[r as usize] {
+        Inst::Reduce(op, _) => op,
+        _ => unreachable!("plan: passes fold reductions only"),
+    }
+}
+
+fn fold_name(op: ReduceOp) -> &'static str {
+    match op {
+        ReduceOp::Sum => "TSC_SUM",
+        ReduceOp::Max => "TSC_MAX",
+        ReduceOp::Min => "TSC_MIN",
+    }
 }
 
 /// `x` as a CUDA float expression that denotes exactly `x`.
@@ -346,6 +577,37 @@ mod tests {
             let text = float_literal(x);
             assert_eq!(text.trim_end_matches('f').parse::<f32>().unwrap(), x);
         }
+    }
+
+    /// A fold of a uniform value is a formula (no pass), per-row outputs
+    /// are written by thread 0, full ones at `r * n + c`.
+    #[test]
+    fn row_kernel_uniform_folds_and_per_row_outputs() {
+        use crate::jit::ir::ReduceOp;
+        let k = Kernel {
+            num_params: 1,
+            insts: vec![
+                Inst::Param(0),
+                Inst::Const(2.5),
+                Inst::Reduce(ReduceOp::Sum, 1),
+                Inst::Reduce(ReduceOp::Max, 0),
+                Inst::Binary(BinaryOp::Sub, 0, 2),
+            ],
+            outputs: vec![2, 3, 4],
+        };
+        let src = cuda_source(&k, "k", &[CudaOperand::Tensor]).unwrap();
+        assert!(
+            src.contains("float v2 = n == 0 ? 0e0f : (float)n * v1;"),
+            "{src}"
+        );
+        assert!(src.contains("if (threadIdx.x == 0) { out0[r] = v2; out1[r] = v3; }"));
+        assert!(src.contains("out2[r * n + c] = v4;"));
+        assert_eq!(src.matches("= tsc_block_fold<TSC_MAX>(a3, ").count(), 2);
+        assert_eq!(src.matches("tsc_block_fold<TSC_SUM>").count(), 0);
+        assert!(src.contains("void k(long long rows, long long n, TscIndex idx, "));
+        assert!(src.contains("void k_contig(long long rows, long long n, const float*"));
+        let elementwise = cuda_source(&neg(), "k", &[CudaOperand::Tensor]).unwrap();
+        assert!(!elementwise.contains("tsc_block_fold"));
     }
 
     #[test]

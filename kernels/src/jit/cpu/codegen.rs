@@ -6,18 +6,31 @@
 //!                   scalars: *const f32, outs: *const *mut f32)
 //! ```
 //!
-//! It computes `n` consecutive elements of every output. `ins[k]` is operand
+//! It computes `n` consecutive elements along the row. `ins[k]` is operand
 //! k's first element (contiguous, strided and broadcast operands),
 //! `strides[k]` its stride in elements (strided operands), `scalars[k]` its
-//! value (scalar operands); unused slots are never read. Base pointers,
-//! strides, broadcast and scalar values are loaded (and splatted) once in the
-//! entry block; then three loops run: f32x4 ×`unroll` (the copies
-//! interleaved instruction by instruction), single f32x4, and a scalar
-//! tail, each with the same body (`Row::emit_body`).
+//! value (scalar operands); unused slots are never read. `outs[j]` is
+//! output j's first element: `n` of them are written, or, for a per-row
+//! output of a row kernel, one. An elementwise kernel's `n` may be any run
+//! of elements; a row kernel's is exactly one row.
+//!
+//! Base pointers, strides, broadcast and scalar values are loaded (and
+//! splatted) once in the entry block. Then the passes of the
+//! plan (`jit/plan.rs`) run: each is three loops — f32x4 ×`unroll` (the
+//! copies interleaved instruction by instruction), single f32x4, a scalar
+//! tail — over the same body (`Row::emit_values` on the values the pass
+//! computes). A reduction pass keeps one f32x4 accumulator per unrolled
+//! copy, folds the copies and then the lanes pairwise after the vector
+//! loops, and folds the tail into that scalar; the row-uniform values that
+//! follow are computed once as scalars (`Row::scalar_phase`) and splatted
+//! before the loops that read them. An elementwise kernel is a single pass
+//! that computes and stores everything.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::types::{F32, F32X4, I64};
-use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::types::{F32, F32X4, I32, I32X4, I64};
+use cranelift_codegen::ir::{
+    AbiParam, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value,
+};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -26,7 +39,8 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 use std::sync::Mutex;
 
 use super::math::{Emit, Mask, MAX_COPIES, V};
-use crate::jit::ir::{BinaryOp, CmpOp, Inst, Kernel};
+use crate::jit::ir::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp};
+use crate::jit::plan::{Pass, Plan};
 
 /// How an operand varies along the row.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -132,20 +146,48 @@ pub(super) fn compile(
 enum Src {
     /// Not read by the kernel.
     Unused,
-    /// Streamed from the pointer in the variable; `Some(bytes)`: strided.
-    Stream(Variable, Option<Value>),
+    /// Streamed from the pointer in the variable, which starts each pass at
+    /// the row's first element (the value); `Some(bytes)`: strided.
+    Stream(Variable, Value, Option<Value>),
     /// One value: (scalar, f32x4 splat).
     Uniform(Value, Value),
 }
 
+/// The row length, for `rowlen` and the folds of row-uniform values.
+#[derive(Copy, Clone)]
+struct RowLen {
+    /// `n` as a float.
+    len: Value,
+    /// `n == 0`.
+    empty: Value,
+}
+
+/// The accumulators of one reduction in one pass: one f32x4 per unrolled
+/// copy, then one scalar for the tail.
+struct Acc {
+    op: ReduceOp,
+    vector: Vec<Variable>,
+    scalar: Variable,
+    /// max/min: the vector loops fold with `maxps`/`minps` (one instruction;
+    /// they drop NaN) and OR here an i32x4 mask of the NaN lanes they saw;
+    /// a NaN anywhere makes the fold NaN after the vector loops.
+    nan: Option<Variable>,
+}
+
 struct Row<'k> {
     kernel: &'k Kernel,
+    plan: Plan,
     srcs: Vec<Src>,
-    outs: Vec<Variable>,
+    /// Per output: the pointer variable and the row's first element.
+    outs: Vec<(Variable, Value)>,
+    n: Value,
     rem: Variable,
+    unroll: usize,
     has_fma: bool,
     /// `fused[i]`: value i is a one-use `mul` folded into its add/sub.
     fused: Vec<bool>,
+    /// Where [`Row::anchor`] stores.
+    scratch: StackSlot,
 }
 
 fn flags() -> MemFlagsData {
@@ -180,12 +222,11 @@ impl<'k> Row<'k> {
                 Class::Contiguous | Class::Strided => {
                     let v = b.declare_var(I64);
                     let base = b.ins().load(I64, flags(), ins, off);
-                    b.def_var(v, base);
                     let bytes = (class == Class::Strided).then(|| {
                         let s = b.ins().load(I64, flags(), strides, off);
                         b.ins().ishl_imm_u(s, 2)
                     });
-                    Src::Stream(v, bytes)
+                    Src::Stream(v, base, bytes)
                 }
                 Class::Broadcast | Class::Scalar => {
                     let x = if class == Class::Scalar {
@@ -204,36 +245,205 @@ impl<'k> Row<'k> {
             .map(|j| {
                 let v = b.declare_var(I64);
                 let o = b.ins().load(I64, flags(), outs, 8 * j as i32);
-                b.def_var(v, o);
-                v
+                (v, o)
             })
             .collect();
         let rem = b.declare_var(I64);
-        b.def_var(rem, n);
+        let plan = Plan::new(kernel);
         let fused = if has_fma {
-            fusable_muls(kernel)
+            fusable_muls(kernel, &plan.uniform)
         } else {
             vec![false; kernel.insts.len()]
         };
+        let scratch =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
         let row = Row {
             kernel,
+            plan,
             srcs,
             outs,
+            n,
             rem,
+            unroll,
             has_fma,
             fused,
+            scratch,
         };
-        row.emit_loop(b, 4, unroll);
-        if unroll > 1 {
-            row.emit_loop(b, 4, 1);
+        for src in &row.srcs {
+            if let Src::Uniform(_, v) = *src {
+                row.anchor(b, v);
+            }
         }
-        row.emit_loop(b, 1, 1);
+        row.emit_row(b);
         b.ins().return_(&[]);
     }
 
+    /// The stages of the plan: scalar phase 0, then each reduction pass
+    /// followed by its scalar phase, the storing pass, the per-row stores.
+    fn emit_row(&self, b: &mut FunctionBuilder) {
+        let m = self.kernel.insts.len();
+        // Row-uniform values and masks, as scalars, once computed.
+        let mut vals: Vec<Option<V>> = vec![None; m];
+        let mut masks: Vec<Option<Mask>> = vec![None; m];
+        let len = self.kernel.is_row().then(|| RowLen {
+            len: b.ins().fcvt_from_uint(F32, self.n),
+            empty: b.ins().icmp_imm_u(IntCC::Equal, self.n, 0),
+        });
+        self.scalar_phase(b, 0, &mut vals, &mut masks, len);
+        for (k, stage) in self.plan.stages.iter().enumerate() {
+            let folded = self.emit_pass(b, stage, &vals);
+            for (&r, x) in stage.reduces.iter().zip(folded) {
+                vals[r as usize] = Some(V::new(&[x]));
+            }
+            self.scalar_phase(b, k + 1, &mut vals, &mut masks, len);
+        }
+        if let Some(last) = &self.plan.last {
+            self.emit_pass(b, last, &vals);
+        }
+        for (j, &o) in self.kernel.outputs.iter().enumerate() {
+            if self.plan.per_row[j] {
+                let x = vals[o as usize].expect("per-row outputs are computed by the last phase");
+                b.ins().store(flags(), x.copies()[0], self.outs[j].1, 0);
+            }
+        }
+    }
+
+    /// The row-uniform values of phase `k`, once, as scalars.
+    fn scalar_phase(
+        &self,
+        b: &mut FunctionBuilder,
+        k: usize,
+        vals: &mut [Option<V>],
+        masks: &mut [Option<Mask>],
+        len: Option<RowLen>,
+    ) {
+        let compute = self.plan.scalar_phase(self.kernel, k);
+        if !compute.contains(&true) {
+            return;
+        }
+        let mut em = Emit {
+            b: &mut *b,
+            vector: false,
+            n: 1,
+            has_fma: self.has_fma,
+        };
+        self.emit_values(&mut em, &[], &compute, vals, masks, len);
+        for (i, &c) in compute.iter().enumerate() {
+            if let (true, Some(v)) = (c, vals[i]) {
+                self.anchor(b, v.copies()[0]);
+            }
+        }
+    }
+
+    /// Pins `v` where it is now: Cranelift 0.135's egraph places a pure
+    /// value at its first use and did not hoist it back out of these loops
+    /// (measured: a per-row `1/sqrt(var + eps)` was recomputed at every
+    /// iteration of three loops, and every splat a loop reads), but a value
+    /// used by a side-effecting instruction is computed there and reused by
+    /// every block it dominates. So each row-uniform value and each splat a
+    /// loop reads is stored once to a scratch slot (never read) before the
+    /// loops.
+    fn anchor(&self, b: &mut FunctionBuilder, v: Value) {
+        b.ins().stack_store(I64, v, self.scratch, 0);
+    }
+
+    /// One pass over the row (vector loop ×unroll, vector loop, scalar
+    /// tail): computes `pass.compute` at every element, folds its
+    /// reductions and stores its outputs; returns the folds.
+    fn emit_pass(&self, b: &mut FunctionBuilder, pass: &Pass, vals: &[Option<V>]) -> Vec<Value> {
+        for src in &self.srcs {
+            if let Src::Stream(var, base, _) = *src {
+                b.def_var(var, base);
+            }
+        }
+        for &(j, _) in &pass.stores {
+            b.def_var(self.outs[j].0, self.outs[j].1);
+        }
+        b.def_var(self.rem, self.n);
+        let accs: Vec<Acc> = pass
+            .reduces
+            .iter()
+            .map(|&r| {
+                let Inst::Reduce(op, _) = self.kernel.insts[r as usize] else {
+                    unreachable!("plan: passes fold reductions only")
+                };
+                let id = b.ins().f32const(op.identity() as f32);
+                let idv = b.ins().splat(F32X4, id);
+                let vector = (0..self.unroll)
+                    .map(|_| {
+                        let v = b.declare_var(F32X4);
+                        b.def_var(v, idv);
+                        v
+                    })
+                    .collect();
+                let nan = (op != ReduceOp::Sum).then(|| {
+                    let v = b.declare_var(I32X4);
+                    let z = b.ins().iconst(I32, 0);
+                    let z = b.ins().splat(I32X4, z);
+                    b.def_var(v, z);
+                    v
+                });
+                Acc {
+                    op,
+                    vector,
+                    scalar: b.declare_var(F32),
+                    nan,
+                }
+            })
+            .collect();
+        self.emit_loop(b, 4, self.unroll, pass, vals, &accs);
+        if self.unroll > 1 {
+            self.emit_loop(b, 4, 1, pass, vals, &accs);
+        }
+        for acc in &accs {
+            let copies: Vec<Value> = acc.vector.iter().map(|&v| b.use_var(v)).collect();
+            let x = tree(b, acc.op, copies);
+            let lanes = (0..4u8).map(|l| b.ins().extractlane(x, l)).collect();
+            let mut s = tree(b, acc.op, lanes);
+            if let Some(nan) = acc.nan {
+                let m = b.use_var(nan);
+                let any = b.ins().vany_true(m);
+                let q = b.ins().f32const(f32::NAN);
+                s = b.ins().select(any, q, s);
+            }
+            b.def_var(acc.scalar, s);
+        }
+        self.emit_loop(b, 1, 1, pass, vals, &accs);
+        accs.iter().map(|a| b.use_var(a.scalar)).collect()
+    }
+
     /// `while rem >= lanes·copies { body ×copies; advance }`.
-    fn emit_loop(&self, b: &mut FunctionBuilder, lanes: usize, copies: usize) {
+    fn emit_loop(
+        &self,
+        b: &mut FunctionBuilder,
+        lanes: usize,
+        copies: usize,
+        pass: &Pass,
+        uniform: &[Option<V>],
+        accs: &[Acc],
+    ) {
         let step = (lanes * copies) as i64;
+        // The uniform numbers this loop reads, splatted before it.
+        let mut vals: Vec<Option<V>> = vec![None; uniform.len()];
+        for &r in &pass.reads {
+            let x = uniform[r as usize]
+                .expect("plan: read after its phase")
+                .copies()[0];
+            let x = if lanes > 1 {
+                let v = b.ins().splat(F32X4, x);
+                self.anchor(b, v);
+                v
+            } else {
+                x
+            };
+            vals[r as usize] = Some(V::new(&[x; MAX_COPIES][..copies]));
+        }
+        let mut loads = vec![false; self.srcs.len()];
+        for (i, inst) in self.kernel.insts.iter().enumerate() {
+            if let (true, Inst::Param(k)) = (pass.compute[i], *inst) {
+                loads[k as usize] = true;
+            }
+        }
         let (header, body, next) = (b.create_block(), b.create_block(), b.create_block());
         b.ins().jump(header, &[]);
         b.switch_to_block(header);
@@ -247,28 +457,60 @@ impl<'k> Row<'k> {
         let params: Vec<Option<V>> = self
             .srcs
             .iter()
-            .map(|&s| {
+            .zip(&loads)
+            .map(|(&s, &load)| {
+                if !load {
+                    return None;
+                }
                 let per_copy: Option<Vec<Value>> = (0..copies)
                     .map(|u| self.load(b, s, lanes, (u * lanes) as i64))
                     .collect();
                 per_copy.map(|c| V::new(&c))
             })
             .collect();
+        let mut masks = vec![None; vals.len()];
         let mut em = Emit {
             b: &mut *b,
             vector: lanes > 1,
             n: copies,
             has_fma: self.has_fma,
         };
-        let vals = self.emit_body(&mut em, &params);
-        for (&o, v) in self.outs.iter().zip(&vals) {
-            let p = b.use_var(o);
+        self.emit_values(&mut em, &params, &pass.compute, &mut vals, &mut masks, None);
+        for (acc, &r) in accs.iter().zip(&pass.reduces) {
+            let a = self.kernel.insts[r as usize].operands()[0];
+            let x = vals[a as usize].expect("plan: a fold's operand is computed in its pass");
+            let mut nans = vec![];
+            for (u, &x) in x.copies().iter().enumerate() {
+                let var = if lanes > 1 { acc.vector[u] } else { acc.scalar };
+                let cur = b.use_var(var);
+                let y = match (acc.nan, lanes > 1) {
+                    (Some(_), true) => {
+                        nans.push(b.ins().fcmp(FloatCC::Unordered, x, x));
+                        fold_fast(b, acc.op, cur, x)
+                    }
+                    _ => fold(b, acc.op, cur, x),
+                };
+                b.def_var(var, y);
+            }
+            if let (Some(nan), false) = (acc.nan, nans.is_empty()) {
+                let seen = nans
+                    .into_iter()
+                    .reduce(|p, q| b.ins().bor(p, q))
+                    .expect("at least one copy");
+                let m = b.use_var(nan);
+                let m = b.ins().bor(m, seen);
+                b.def_var(nan, m);
+            }
+        }
+        for &(j, o) in &pass.stores {
+            let v = vals[o as usize].expect("plan: a stored value is computed in its pass");
+            let p = b.use_var(self.outs[j].0);
             for (u, &x) in v.copies().iter().enumerate() {
                 b.ins().store(flags(), x, p, (4 * u * lanes) as i32);
             }
         }
-        for src in &self.srcs {
-            if let Src::Stream(var, bytes) = *src {
+        for (src, &load) in self.srcs.iter().zip(&loads) {
+            if let (Src::Stream(var, _, bytes), true) = (*src, load) {
                 let p = b.use_var(var);
                 let p = match bytes {
                     None => b.ins().iadd_imm_s(p, 4 * step),
@@ -280,10 +522,10 @@ impl<'k> Row<'k> {
                 b.def_var(var, p);
             }
         }
-        for &o in &self.outs {
-            let p = b.use_var(o);
+        for &(j, _) in &pass.stores {
+            let p = b.use_var(self.outs[j].0);
             let p = b.ins().iadd_imm_s(p, 4 * step);
-            b.def_var(o, p);
+            b.def_var(self.outs[j].0, p);
         }
         let r = b.ins().iadd_imm_s(rem, -step);
         b.def_var(self.rem, r);
@@ -299,12 +541,12 @@ impl<'k> Row<'k> {
         match src {
             Src::Unused => None,
             Src::Uniform(x, v) => Some(if vector { v } else { x }),
-            Src::Stream(var, None) => {
+            Src::Stream(var, _, None) => {
                 let p = b.use_var(var);
                 let ty = if vector { F32X4 } else { F32 };
                 Some(b.ins().load(ty, flags(), p, (4 * first) as i32))
             }
-            Src::Stream(var, Some(bytes)) => {
+            Src::Stream(var, _, Some(bytes)) => {
                 let p = b.use_var(var);
                 let mut acc = None;
                 for l in 0..lanes as i64 {
@@ -322,59 +564,120 @@ impl<'k> Row<'k> {
         }
     }
 
-    /// The kernel body on one set of lanes; returns the outputs.
-    fn emit_body(&self, em: &mut Emit, params: &[Option<V>]) -> Vec<V> {
+    /// Computes the values in `compute` on one set of lanes, in instruction
+    /// order, into `vals`/`masks`, which already hold every other value
+    /// they read (uniform numbers, earlier phases). `params` are the loaded
+    /// operands; `len` is given in the scalar phases of a row kernel (the
+    /// only place `rowlen` and folds of uniform values are computed).
+    fn emit_values(
+        &self,
+        em: &mut Emit,
+        params: &[Option<V>],
+        compute: &[bool],
+        vals: &mut [Option<V>],
+        masks: &mut [Option<Mask>],
+        len: Option<RowLen>,
+    ) {
         let insts = &self.kernel.insts;
-        let mut vals: Vec<Option<V>> = vec![None; insts.len()];
-        let mut masks: Vec<Option<Mask>> = vec![None; insts.len()];
-        // `check` guarantees operands are defined earlier and of the right
-        // kind; a `None` here would be a bug in this file.
-        let v =
-            |vals: &[Option<V>], i: u32| vals[i as usize].expect("kernel checked: operand defined");
+        // The plan and `check` guarantee operands are available and of the
+        // right kind; a `None` here would be a bug in this file.
+        let v = |vals: &[Option<V>], i: u32| vals[i as usize].expect("plan: operand available");
         let mul_of = |i: u32| match insts[i as usize] {
             Inst::Binary(BinaryOp::Mul, x, y) if self.fused[i as usize] => Some((x, y)),
             _ => None,
         };
         for (i, inst) in insts.iter().enumerate() {
-            if self.fused[i] {
+            if !compute[i] || self.fused[i] {
                 continue;
             }
             let r = match *inst {
                 Inst::Param(k) => params[k as usize].expect("used operands are loaded"),
                 Inst::Const(c) => em.c(c as f32),
-                Inst::Unary(op, a) => em.unary(op, v(&vals, a)),
+                Inst::Unary(op, a) => em.unary(op, v(vals, a)),
                 Inst::Binary(op, a, c) => match (op, mul_of(a), mul_of(c)) {
                     (BinaryOp::Add, Some((x, y)), _) => {
-                        em.mul_add(v(&vals, x), v(&vals, y), v(&vals, c))
+                        em.mul_add(v(vals, x), v(vals, y), v(vals, c))
                     }
                     (BinaryOp::Add, None, Some((x, y))) => {
-                        em.mul_add(v(&vals, x), v(&vals, y), v(&vals, a))
+                        em.mul_add(v(vals, x), v(vals, y), v(vals, a))
                     }
                     (BinaryOp::Sub, Some((x, y)), _) => {
-                        let nc = em.neg(v(&vals, c));
-                        em.mul_add(v(&vals, x), v(&vals, y), nc)
+                        let nc = em.neg(v(vals, c));
+                        em.mul_add(v(vals, x), v(vals, y), nc)
                     }
                     (BinaryOp::Sub, None, Some((x, y))) => {
-                        let nx = em.neg(v(&vals, x));
-                        em.mul_add(nx, v(&vals, y), v(&vals, a))
+                        let nx = em.neg(v(vals, x));
+                        em.mul_add(nx, v(vals, y), v(vals, a))
                     }
-                    _ => binary(em, op, v(&vals, a), v(&vals, c)),
+                    _ => binary(em, op, v(vals, a), v(vals, c)),
                 },
                 Inst::Compare(op, a, c) => {
-                    masks[i] = Some(em.cmp(float_cc(op), v(&vals, a), v(&vals, c)));
+                    masks[i] = Some(em.cmp(float_cc(op), v(vals, a), v(vals, c)));
                     continue;
                 }
                 Inst::Select(m, a, c) => {
                     let m = masks[m as usize].expect("kernel checked: select takes a mask");
-                    em.select(m, v(&vals, a), v(&vals, c))
+                    em.select(m, v(vals, a), v(vals, c))
                 }
-                // `CpuKernel::new` turns row kernels away before this.
-                Inst::Reduce(..) | Inst::RowLen => em.c(0.0),
+                Inst::RowLen => V::new(&[len.expect("plan: rowlen is a scalar").len]),
+                // A fold of a row-uniform value (the others come from passes).
+                Inst::Reduce(op, a) => {
+                    let len = len.expect("plan: a uniform fold is a scalar");
+                    let x = v(vals, a).copies()[0];
+                    let b = &mut *em.b;
+                    let y = match op {
+                        ReduceOp::Sum => b.ins().fmul(len.len, x),
+                        ReduceOp::Max | ReduceOp::Min => x,
+                    };
+                    let id = b.ins().f32const(op.identity() as f32);
+                    V::new(&[b.ins().select(len.empty, id, y)])
+                }
             };
             vals[i] = Some(r);
         }
-        self.kernel.outputs.iter().map(|&o| v(&vals, o)).collect()
     }
+}
+
+/// `acc op x` for one reduction (CLIF fmax/fmin return NaN when either
+/// operand is NaN, as `torch.amax` does).
+fn fold(b: &mut FunctionBuilder, op: ReduceOp, acc: Value, x: Value) -> Value {
+    match op {
+        ReduceOp::Sum => b.ins().fadd(acc, x),
+        ReduceOp::Max => b.ins().fmax(acc, x),
+        ReduceOp::Min => b.ins().fmin(acc, x),
+    }
+}
+
+/// `acc op x` on f32x4 where NaN lanes are accounted for elsewhere: max and
+/// min as `x86`'s `maxps`/`minps` (the `bitselect(fcmp lt ..)` pattern
+/// lowers to one instruction; on a NaN it keeps `acc`).
+fn fold_fast(b: &mut FunctionBuilder, op: ReduceOp, acc: Value, x: Value) -> Value {
+    let (lo, hi) = match op {
+        ReduceOp::Sum => return b.ins().fadd(acc, x),
+        ReduceOp::Max => (acc, x),
+        ReduceOp::Min => (x, acc),
+    };
+    // max: acc < x ? x : acc; min: x < acc ? x : acc.
+    let m = b.ins().fcmp(FloatCC::LessThan, lo, hi);
+    let m = b.ins().bitcast(F32X4, MemFlagsData::new(), m);
+    b.ins().bitselect(m, x, acc)
+}
+
+/// Folds `xs` pairwise: ((x0 op x1) op (x2 op x3)).
+fn tree(b: &mut FunctionBuilder, op: ReduceOp, mut xs: Vec<Value>) -> Value {
+    while xs.len() > 1 {
+        xs = xs
+            .chunks(2)
+            .map(|p| {
+                if p.len() == 2 {
+                    fold(b, op, p[0], p[1])
+                } else {
+                    p[0]
+                }
+            })
+            .collect();
+    }
+    xs[0]
 }
 
 fn binary(em: &mut Emit, op: BinaryOp, a: V, b: V) -> V {
@@ -402,8 +705,9 @@ fn float_cc(op: CmpOp) -> FloatCC {
 }
 
 /// The `mul`s to fold into an FMA: used exactly once, by an `add`/`sub`
-/// (at most one per add), and not an output.
-fn fusable_muls(kernel: &Kernel) -> Vec<bool> {
+/// (at most one per add) that is computed where the `mul` is (both
+/// row-uniform or both not), and not an output.
+fn fusable_muls(kernel: &Kernel, uniform: &[bool]) -> Vec<bool> {
     let n = kernel.insts.len();
     let mut uses = vec![0usize; n];
     for inst in &kernel.insts {
@@ -418,11 +722,12 @@ fn fusable_muls(kernel: &Kernel) -> Vec<bool> {
         matches!(kernel.insts[i as usize], Inst::Binary(BinaryOp::Mul, ..)) && uses[i as usize] == 1
     };
     let mut fused = vec![false; n];
-    for inst in &kernel.insts {
+    for (i, inst) in kernel.insts.iter().enumerate() {
         if let Inst::Binary(BinaryOp::Add | BinaryOp::Sub, a, b) = *inst {
-            if is_mul(a) {
+            let with = |m: u32| is_mul(m) && uniform[m as usize] == uniform[i];
+            if with(a) {
                 fused[a as usize] = true;
-            } else if is_mul(b) {
+            } else if with(b) {
                 fused[b as usize] = true;
             }
         }

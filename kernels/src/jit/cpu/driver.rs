@@ -158,33 +158,41 @@ impl<'a> Layout<'a> {
         let mut dims: Buf<usize, MAX_RANK> = Buf::empty(0);
         let strides = store;
         strides.fill(0);
-        for (d, &size) in shape.iter().enumerate() {
-            if size == 1 {
-                continue;
-            }
-            let r = dims.len();
-            let merge = r > 0
-                && operands.iter().enumerate().all(|(k, o)| match o {
-                    Operand::Tensor { strides: t, .. } => {
-                        Some(strides[k * cap + r - 1]) == t[d].checked_mul(size as isize)
-                    }
-                    Operand::Scalar(_) => true,
-                });
-            let at = if merge {
-                dims[r - 1] *= size;
-                r - 1
-            } else {
-                dims.push(size);
-                r
-            };
-            for (k, o) in operands.iter().enumerate() {
-                if let Operand::Tensor { strides: t, .. } = o {
-                    strides[k * cap + at] = t[d];
-                }
-            }
-        }
+        collapse(&mut dims, strides, cap, shape, operands);
         if dims.is_empty() {
             dims.push(1);
+        }
+        Layout {
+            dims,
+            strides,
+            cap,
+            tensor,
+        }
+    }
+
+    /// The layout of a row kernel's call: the outer dims (all but the last
+    /// of `shape`) collapsed as [`Layout::new`] does, then the row (the last
+    /// dim, kept even when it has size 0 or 1; a rank-0 shape is one row of
+    /// one element). `store` holds [`strides_len`] entries.
+    pub fn rows(shape: &[usize], operands: &[Operand], store: &'a mut [isize]) -> Layout<'a> {
+        let tensor = Buf::from_iter_fill(
+            false,
+            operands.iter().map(|o| matches!(o, Operand::Tensor { .. })),
+        );
+        let cap = shape.len().max(1);
+        let mut dims: Buf<usize, MAX_RANK> = Buf::empty(0);
+        let strides = store;
+        strides.fill(0);
+        let outer = shape.len().saturating_sub(1);
+        collapse(&mut dims, strides, cap, &shape[..outer], operands);
+        let r = dims.len();
+        dims.push(shape.last().copied().unwrap_or(1));
+        if let Some(last) = shape.len().checked_sub(1) {
+            for (k, o) in operands.iter().enumerate() {
+                if let Operand::Tensor { strides: t, .. } = o {
+                    strides[k * cap + r] = t[last];
+                }
+            }
         }
         Layout {
             dims,
@@ -216,6 +224,44 @@ impl<'a> Layout<'a> {
                     (true, _) => Class::Strided,
                 }),
         )
+    }
+}
+
+/// Appends the dims of `shape` to `dims`, dropping size-1 dims and merging
+/// dim d into the previous one when every tensor has `stride[prev] ==
+/// stride[d] · shape[d]`; operand k's stride over collapsed dim `r` goes to
+/// `strides[k * cap + r]`.
+fn collapse(
+    dims: &mut Buf<usize, MAX_RANK>,
+    strides: &mut [isize],
+    cap: usize,
+    shape: &[usize],
+    operands: &[Operand],
+) {
+    for (d, &size) in shape.iter().enumerate() {
+        if size == 1 {
+            continue;
+        }
+        let r = dims.len();
+        let merge = r > 0
+            && operands.iter().enumerate().all(|(k, o)| match o {
+                Operand::Tensor { strides: t, .. } => {
+                    Some(strides[k * cap + r - 1]) == t[d].checked_mul(size as isize)
+                }
+                Operand::Scalar(_) => true,
+            });
+        let at = if merge {
+            dims[r - 1] *= size;
+            r - 1
+        } else {
+            dims.push(size);
+            r
+        };
+        for (k, o) in operands.iter().enumerate() {
+            if let Operand::Tensor { strides: t, .. } = o {
+                strides[k * cap + at] = t[d];
+            }
+        }
     }
 }
 
@@ -315,20 +361,7 @@ unsafe fn run_range(
         return;
     }
     let (row, mut col) = (start / n, start % n);
-    // The odometer over the outer dims and each operand's row-base offset.
-    let mut idx: Buf<usize, MAX_RANK> = Buf::filled(rank - 1, 0);
-    let mut rest = row;
-    for d in (0..rank - 1).rev() {
-        idx[d] = rest % layout.dims[d];
-        rest /= layout.dims[d];
-    }
-    let off = |idx: &[usize], k: usize| -> isize {
-        idx.iter()
-            .enumerate()
-            .map(|(d, &i)| i as isize * layout.stride(k, d))
-            .sum()
-    };
-    let mut base: Buf<isize, MAX_OPERANDS> = Buf::from_iter_fill(0, (0..m).map(|k| off(&idx, k)));
+    let mut odo = Odometer::at(layout, row, m);
     let mut ins: Buf<*const f32, MAX_OPERANDS> =
         Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
     let mut outs: Buf<*mut f32, MAX_OPERANDS> =
@@ -337,7 +370,7 @@ unsafe fn run_range(
     while pos < end {
         let len = (n - col).min(end - pos);
         for (k, i) in ins.iter_mut().enumerate() {
-            *i = p.ins[k].wrapping_offset(base[k] + col as isize * row_strides[k]);
+            *i = p.ins[k].wrapping_offset(odo.base[k] + col as isize * row_strides[k]);
         }
         for (j, o) in outs.iter_mut().enumerate() {
             *o = p.outs[j].wrapping_add(pos);
@@ -356,18 +389,142 @@ unsafe fn run_range(
         };
         pos += len;
         col = 0;
-        // Advance the odometer.
-        for d in (0..rank - 1).rev() {
-            idx[d] += 1;
-            if idx[d] < layout.dims[d] {
-                break;
-            }
-            idx[d] = 0;
+        odo.step(layout);
+    }
+}
+
+/// The index over the outer dims (all but the row) and each operand's
+/// offset at the start of that row.
+struct Odometer {
+    idx: Buf<usize, MAX_RANK>,
+    base: Buf<isize, MAX_OPERANDS>,
+}
+
+impl Odometer {
+    /// At row `row` (row-major over the outer dims) of `m` operands.
+    #[inline(always)]
+    fn at(layout: &Layout<'_>, row: usize, m: usize) -> Odometer {
+        let outer = &layout.dims[..layout.dims.len() - 1];
+        let mut idx: Buf<usize, MAX_RANK> = Buf::filled(outer.len(), 0);
+        let mut rest = row;
+        for d in (0..outer.len()).rev() {
+            idx[d] = rest % outer[d];
+            rest /= outer[d];
         }
-        if pos < end {
-            for (k, b) in base.iter_mut().enumerate() {
-                *b = off(&idx, k);
+        let base = Buf::from_iter_fill(
+            0,
+            (0..m).map(|k| {
+                idx.iter()
+                    .enumerate()
+                    .map(|(d, &i)| (i as isize).wrapping_mul(layout.stride(k, d)))
+                    .fold(0isize, isize::wrapping_add)
+            }),
+        );
+        Odometer { idx, base }
+    }
+
+    /// To the next row (past the last one: back to row 0).
+    #[inline(always)]
+    fn step(&mut self, layout: &Layout<'_>) {
+        for d in (0..self.idx.len()).rev() {
+            let size = layout.dims[d];
+            self.idx[d] += 1;
+            if self.idx[d] < size {
+                for (k, b) in self.base.iter_mut().enumerate() {
+                    *b = b.wrapping_add(layout.stride(k, d));
+                }
+                return;
+            }
+            self.idx[d] = 0;
+            for (k, b) in self.base.iter_mut().enumerate() {
+                *b = b.wrapping_sub((size as isize - 1).wrapping_mul(layout.stride(k, d)));
             }
         }
+    }
+}
+
+/// Runs the row function of a row kernel over every row of `layout` (the
+/// last dim is the row, `n` elements, possibly 0): full outputs at `r · n`,
+/// per-row outputs (`per_row[j]`) at `r` for row `r`. Splits the rows over
+/// the rayon pool when `rows · n · cost` is large.
+///
+/// # Safety
+/// As `CpuKernel::run`; output j has `rows` elements if `per_row[j]`, else
+/// `rows · n`, and `f` was compiled for `layout.classes()`.
+pub(super) unsafe fn run_rows(
+    f: RowFn,
+    layout: &Layout<'_>,
+    ins: &[*const f32],
+    scalars: &[f32],
+    outs: &[*mut f32],
+    per_row: &[bool],
+    cost: usize,
+) {
+    let rank = layout.dims.len();
+    let n = layout.dims[rank - 1];
+    let rows: usize = layout.dims[..rank - 1].iter().product();
+    let ptrs = Ptrs { ins, outs };
+    let work = rows.saturating_mul(n.max(1)).saturating_mul(cost.max(1));
+    let threads = rayon::current_num_threads();
+    if work < MIN_PARALLEL_WORK || threads <= 1 || rows < 2 {
+        // SAFETY: forwarded from the caller.
+        unsafe { run_row_range(f, layout, ptrs, scalars, per_row, 0, rows) };
+        return;
+    }
+    let chunk = rows.div_ceil(threads * 4);
+    rayon::scope(|s| {
+        let mut start = 0;
+        while start < rows {
+            let end = (start + chunk).min(rows);
+            // SAFETY: forwarded; the row ranges are disjoint.
+            s.spawn(move |_| unsafe {
+                run_row_range(f, layout, ptrs, scalars, per_row, start, end)
+            });
+            start = end;
+        }
+    });
+}
+
+/// Computes rows `start..end` (row-major over the outer dims), one call of
+/// `f` per row.
+unsafe fn run_row_range(
+    f: RowFn,
+    layout: &Layout<'_>,
+    p: Ptrs,
+    scalars: &[f32],
+    per_row: &[bool],
+    start: usize,
+    end: usize,
+) {
+    let rank = layout.dims.len();
+    let n = layout.dims[rank - 1];
+    let m = p.ins.len();
+    let row_strides: Buf<isize, MAX_OPERANDS> =
+        Buf::from_iter_fill(0, (0..m).map(|k| layout.stride(k, rank - 1)));
+    let mut odo = Odometer::at(layout, start, m);
+    let mut ins: Buf<*const f32, MAX_OPERANDS> =
+        Buf::from_iter_fill(std::ptr::null(), p.ins.iter().copied());
+    let mut outs: Buf<*mut f32, MAX_OPERANDS> =
+        Buf::from_iter_fill(std::ptr::null_mut(), p.outs.iter().copied());
+    for r in start..end {
+        for (k, i) in ins.iter_mut().enumerate() {
+            *i = p.ins[k].wrapping_offset(odo.base[k]);
+        }
+        for (j, o) in outs.iter_mut().enumerate() {
+            *o = p.outs[j].wrapping_add(if per_row[j] { r } else { r * n });
+        }
+        // SAFETY: the caller guarantees every addressed input element is
+        // readable and this row's outputs are writable; `f` reads
+        // `ins`/`row_strides`/`scalars` only at the indices of its operands.
+        unsafe {
+            f(
+                n,
+                ins.as_ptr(),
+                row_strides.as_ptr(),
+                scalars.as_ptr(),
+                outs.as_ptr(),
+            )
+        };
+        odo.step(layout);
     }
 }

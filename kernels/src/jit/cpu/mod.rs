@@ -1,21 +1,32 @@
 //! The CPU backend of the kernel JIT: compiles a [`Kernel`] with Cranelift
 //! to float32 machine code, one specialization per operand layout.
 //!
-//! - [`driver`]: checks a call, collapses its dims to rows, picks the
-//!   specialization key (a [`Class`] per operand: the row stride is 1, 0,
-//!   anything else, or the operand is a scalar), walks the rows, splits big
-//!   calls over the rayon pool.
-//! - [`codegen`]: the row function (f32x4 loop unrolled ×[`UNROLL`], a
-//!   single-vector loop, a scalar tail; FMA where the ISA has it).
-//!   [`UNROLL_HEAVY`] for bodies with transcendentals.
+//! - [`driver`]: checks a call, collapses its dims to rows (a row kernel's
+//!   last dim is never merged: it is the row), picks the specialization key
+//!   (a [`Class`] per operand: the row stride is 1, 0, anything else, or the
+//!   operand is a scalar), walks the rows, splits big calls over the rayon
+//!   pool (a row kernel by whole rows).
+//! - `jit/plan.rs`: which values each pass over a row computes. An elementwise
+//!   kernel is one pass; a row kernel is split into stages at its
+//!   reductions: stage k loops over the row computing only the row-varying
+//!   values reduction k reads (recomputing the elementwise prologue, never
+//!   storing intermediates) and folds them; the row-uniform values that
+//!   follow are then computed once, as scalars; a last loop computes and
+//!   stores the row-varying outputs, and per-row outputs are stored once.
+//! - [`codegen`]: the row function (each pass: an f32x4 loop unrolled
+//!   ×[`UNROLL`] with one accumulator per copy, a single-vector loop, a
+//!   scalar tail; FMA where the ISA has it). [`UNROLL_HEAVY`] for bodies
+//!   with transcendentals.
 //! - [`math`]: exp, log, tanh, sigmoid, erf, gelu, ... as CLIF polynomials.
 //!
 //! Accuracy bounds (measured, and asserted by the tests) are in
-//! `spec/kernels.md`.
+//! `spec/kernels.md`, the error of the float32 row sums included.
 
 mod codegen;
 mod driver;
 mod math;
+#[cfg(test)]
+mod row_tests;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +38,8 @@ pub use codegen::Class;
 use codegen::{Compiled, RowFn};
 use driver::{Buf, MAX_OPERANDS};
 
-use super::ir::{Inst, Kernel, UnaryOp};
+use super::ir::{Inst, Kernel};
+use super::plan;
 
 /// f32x4 vectors per main-loop iteration (interleaved copies of the body)
 /// for light bodies (add, mul, max, ...). In cache, one thread, 4096
@@ -58,8 +70,13 @@ pub struct CpuKernel {
     kernel: Kernel,
     /// f32x4 vectors per main-loop iteration.
     unroll: usize,
-    /// Cost per element, roughly in simple-op units (decides threading).
+    /// Cost per element, roughly in simple-op units, over every pass
+    /// (decides threading).
     cost: usize,
+    /// A row kernel (`Kernel::is_row`).
+    row: bool,
+    /// Per output: written once per row.
+    per_row: Vec<bool>,
     cache: Mutex<Cache>,
     /// Lock-free front of `cache` for kernels of <= 16 operands: the first
     /// specializations, by packed key ([`pack`]), filled in order under the
@@ -97,7 +114,7 @@ impl CpuKernel {
         let heavy = kernel
             .insts
             .iter()
-            .any(|i| matches!(i, Inst::Unary(op, _) if is_heavy(*op)));
+            .any(|i| matches!(i, Inst::Unary(op, _) if plan::is_heavy(*op)));
         CpuKernel::with_unroll(kernel, if heavy { UNROLL_HEAVY } else { UNROLL })
     }
 
@@ -105,22 +122,11 @@ impl CpuKernel {
     #[doc(hidden)]
     pub fn with_unroll(kernel: Kernel, unroll: usize) -> Result<CpuKernel, String> {
         kernel.check()?;
-        if kernel.is_row() {
-            return Err("jit: row kernels are not compiled yet".into());
-        }
-        let ops: usize = kernel
-            .insts
-            .iter()
-            .map(|i| {
-                if matches!(i, Inst::Unary(op, _) if is_heavy(*op)) {
-                    16
-                } else {
-                    1
-                }
-            })
-            .sum();
+        let plan = plan::Plan::new(&kernel);
         Ok(CpuKernel {
-            cost: ops.div_ceil(8),
+            cost: plan.cost(&kernel),
+            row: kernel.is_row(),
+            per_row: plan.per_row,
             unroll: unroll.max(1),
             kernel,
             cache: Mutex::new(Cache::default()),
@@ -134,8 +140,13 @@ impl CpuKernel {
 
     /// Computes every output over the row-major, contiguous output of
     /// `shape`: `outs[j]` has `numel(shape)` elements and receives output j.
-    /// Errors (wrong operand count, out lengths, a Cranelift failure) are
-    /// `Err(String)`, never a panic.
+    /// For a row kernel `shape` is the full iteration shape (its last dim is
+    /// the row; rank 0 is one row of one element) and a per-row output
+    /// ([`Kernel::per_row_outputs`]) has `numel(shape[..rank - 1])`
+    /// elements (1 for rank 0), row-major over the outer dims; a row of
+    /// length 0 gives the folds of nothing (sum 0, max -inf, min +inf) and
+    /// what follows from them. Errors (wrong operand count, out lengths, a
+    /// Cranelift failure) are `Err(String)`, never a panic.
     ///
     /// # Safety
     /// Every `Operand::Tensor` addresses valid, initialized f32 memory at
@@ -162,14 +173,23 @@ impl CpuKernel {
                 outs.len()
             ));
         }
-        let numel = shape
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-            .ok_or("jit: shape overflows usize")?;
+        let numel_of = |dims: &[usize]| {
+            dims.iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .ok_or("jit: shape overflows usize")
+        };
+        let numel = numel_of(shape)?;
+        // A row kernel's rows: every dim but the last (rank 0: one row).
+        let rows = numel_of(&shape[..shape.len().saturating_sub(1)])?;
         for (j, o) in outs.iter().enumerate() {
-            if o.len() != numel {
+            let (want, what) = if self.per_row[j] {
+                (rows, "rows")
+            } else {
+                (numel, "elements")
+            };
+            if o.len() != want {
                 return Err(format!(
-                    "jit: output {j} has {} elements, the shape {shape:?} has {numel}",
+                    "jit: output {j} has {} elements, the shape {shape:?} has {want} {what}",
                     o.len()
                 ));
             }
@@ -185,7 +205,8 @@ impl CpuKernel {
                 }
             }
         }
-        if numel == 0 {
+        // Empty rows still give their per-row outputs (the folds of nothing).
+        if numel == 0 && !(self.row && rows > 0) {
             return Ok(());
         }
         let need = driver::strides_len(shape, operands.len());
@@ -196,7 +217,11 @@ impl CpuKernel {
             heap.resize(need, 0);
             &mut heap
         };
-        let layout = driver::Layout::new(shape, operands, numel, store);
+        let layout = if self.row {
+            driver::Layout::rows(shape, operands, store)
+        } else {
+            driver::Layout::new(shape, operands, numel, store)
+        };
         let f = self.specialization(&layout.classes())?;
         let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
             std::ptr::null(),
@@ -218,7 +243,15 @@ impl CpuKernel {
         // SAFETY: the caller's contract covers the inputs; the outputs were
         // checked to hold `numel` elements; `f` matches the layout and lives
         // in `self.cache` as long as `self`.
-        unsafe { driver::run(f, &layout, &ins, &scalars, &out_ptrs, self.cost) };
+        unsafe {
+            if self.row {
+                let per_row: Buf<bool, MAX_OPERANDS> =
+                    Buf::from_iter_fill(false, self.per_row.iter().copied());
+                driver::run_rows(f, &layout, &ins, &scalars, &out_ptrs, &per_row, self.cost)
+            } else {
+                driver::run(f, &layout, &ins, &scalars, &out_ptrs, self.cost)
+            }
+        };
         Ok(())
     }
 
@@ -265,15 +298,6 @@ impl CpuKernel {
         }
         Ok(f)
     }
-}
-
-/// A polynomial approximation (tens of instructions), not one instruction.
-fn is_heavy(op: UnaryOp) -> bool {
-    use UnaryOp::*;
-    matches!(
-        op,
-        Exp | Log | Tanh | Sigmoid | Erf | Gelu | GeluTanh | Silu
-    )
 }
 
 /// Compiles `kernel` for `classes` once and returns the time it took (for

@@ -25,7 +25,7 @@ impl Input {
             strides: contiguous_strides(shape),
         }
     }
-    fn at(&self, idx: &[usize]) -> f32 {
+    pub(super) fn at(&self, idx: &[usize]) -> f32 {
         match self {
             Input::Scalar(x) => *x,
             Input::Tensor { data, strides } => {
@@ -323,7 +323,7 @@ fn three_outputs() -> CpuKernel {
     kernel(3, insts, vec![4, 6, 7])
 }
 
-fn ramp(n: usize, seed: u32) -> Vec<f32> {
+pub(super) fn ramp(n: usize, seed: u32) -> Vec<f32> {
     (0..n)
         .map(|i| {
             (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32
@@ -513,7 +513,7 @@ fn bad_calls_are_errors() {
 // ---- random kernels over random layouts ----
 
 /// Well-conditioned ops for random bodies (no poles, no log/sqrt domains).
-const RAND_UNARY: [UnaryOp; 9] = [
+pub(super) const RAND_UNARY: [UnaryOp; 9] = [
     UnaryOp::Neg,
     UnaryOp::Abs,
     UnaryOp::Relu,
@@ -524,7 +524,7 @@ const RAND_UNARY: [UnaryOp; 9] = [
     UnaryOp::GeluTanh,
     UnaryOp::Gelu,
 ];
-const RAND_BINARY: [BinaryOp; 5] = [
+pub(super) const RAND_BINARY: [BinaryOp; 5] = [
     BinaryOp::Add,
     BinaryOp::Sub,
     BinaryOp::Mul,
@@ -612,7 +612,7 @@ fn conditioning(k: &Kernel, params: &[f64]) -> (f64, bool) {
 
 /// A random operand layout for `shape`: scalar, dense, broadcast (size-1 or
 /// missing dims), padded (sliced) or permuted (transposed) storage.
-fn arb_input(shape: Vec<usize>) -> impl Strategy<Value = Input> {
+pub(super) fn arb_input(shape: Vec<usize>) -> impl Strategy<Value = Input> {
     let rank = shape.len();
     (
         0u8..6,
