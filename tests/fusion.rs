@@ -227,9 +227,9 @@ fn row_reductions_match_the_runtime_ops() {
   %n : int = const {n}
   %eps : float = const 1e-5
   %half : float = const 0.5
-  %ns : int[] = list_construct(%n)
-  %dims : int[] = list_construct(%m1)
-  %p : Tensor = aten.mul.Scalar(%x, %half)
+  %ns : List[int] = list_construct(%n)
+  %dims : List[int] = list_construct(%m1)
+  %p : Tensor<f32, [4, {n}]> = aten.mul.Scalar(%x, %half)
   %r : Tensor = {op}
   %e : Tensor = aten.add.Tensor(%r, %x, %one)
   return (%e, %r)
@@ -240,8 +240,8 @@ fn row_reductions_match_the_runtime_ops() {
     }
 }
 
-/// layer_norm then softmax (the `norm_softmax` workload) in one kernel, on
-/// a transposed (non-contiguous) input.
+/// x², layer_norm, softmax and a residual add in one kernel, on a
+/// transposed (non-contiguous) input.
 #[test]
 fn layer_norm_then_softmax_is_one_row_kernel() {
     let text = "graph(%x : Tensor<f32, [6, 33]>, %w : Tensor<f32, [33]>, %b : Tensor<f32, [33]>):
@@ -250,10 +250,13 @@ fn layer_norm_then_softmax_is_one_row_kernel() {
   %m1 : int = const -1
   %n : int = const 33
   %eps : float = const 1e-5
-  %ns : int[] = list_construct(%n)
-  %y : Tensor = aten.layer_norm(%x, %ns, %w, %b, %eps, %true)
+  %one : int = const 1
+  %ns : List[int] = list_construct(%n)
+  %x2 : Tensor<f32, [6, 33]> = aten.mul.Tensor(%x, %x)
+  %y : Tensor = aten.layer_norm(%x2, %ns, %w, %b, %eps, %true)
   %s : Tensor = aten.softmax.int(%y, %m1, %none)
-  return (%s)
+  %r : Tensor = aten.add.Tensor(%s, %x, %one)
+  return (%r)
 ";
     let mut g = parse(text).unwrap();
     passes::fuse::run(&mut g).unwrap();
@@ -274,10 +277,13 @@ fn row_kernels_fall_back_on_shapes_they_do_not_fit() {
   %m1 : int = const -1
   %n : int = const 8
   %eps : float = const 1e-5
-  %ns : int[] = list_construct(%n)
+  %one : int = const 1
+  %ns : List[int] = list_construct(%n)
   %y : Tensor = aten.layer_norm(%x, %ns, %w, %none, %eps, %true)
   %s : Tensor = aten.softmax.int(%y, %m1, %none)
-  return (%s)
+  %t : Tensor = aten.add.Tensor(%s, %w, %one)
+  %u : Tensor = aten.neg(%t)
+  return (%u)
 ";
     let mut g = parse(text).unwrap();
     passes::fuse::run(&mut g).unwrap();
@@ -306,8 +312,8 @@ fn reductions_fuse_only_over_the_last_dim_with_keepdim() {
   %false : bool = const false
   %zero : int = const 0
   %one : int = const 1
-  %d0 : int[] = list_construct(%zero)
-  %d1 : int[] = list_construct(%one)
+  %d0 : List[int] = list_construct(%zero)
+  %d1 : List[int] = list_construct(%one)
   %a : Tensor = aten.softmax.int(%x, %one, %none)
   %b : Tensor = aten.neg(%a)
   %c : Tensor = aten.sum(%y, %d1, %false, %none)
@@ -315,13 +321,15 @@ fn reductions_fuse_only_over_the_last_dim_with_keepdim() {
   %e : Tensor = aten.sum(%y, %d0, %true, %none)
   %f : Tensor = aten.neg(%e)
   %h : Tensor = aten.sum(%y, %d1, %true, %none)
-  %i : Tensor = aten.neg(%h)
+  %i0 : Tensor = aten.neg(%h)
+  %i : Tensor = aten.sub.Tensor(%i0, %y, %one)
   return (%b, %d, %f, %i)
 ";
     let mut g = parse(text).unwrap();
     passes::fuse::run(&mut g).unwrap();
     // Only the last: softmax over dim 1 of a tensor of unknown rank, a sum
-    // without keepdim and a sum over dim 0 stay as they are.
+    // without keepdim and a sum over dim 0 stay as they are (and a row
+    // kernel needs two elementwise ops beside its reductions).
     assert_eq!(fused_count(&g), 1, "{g}");
     let x = input(&[2, 3], 3, false, false);
     check(text, &[x.clone(), x], 1e-6, 1e-6);

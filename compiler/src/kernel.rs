@@ -89,6 +89,17 @@ impl Recipe {
         }
     }
 
+    /// Whether it folds over rows (the node makes its kernel a row kernel).
+    pub fn reduces(&self) -> bool {
+        match self {
+            Recipe::Reduce(..) | Recipe::RowLen => true,
+            Recipe::Arg(_) | Recipe::Mask(_) | Recipe::Const(_) => false,
+            Recipe::Unary(_, a) => a.reduces(),
+            Recipe::Binary(_, a, b) | Recipe::Compare(_, a, b) => a.reduces() || b.reduces(),
+            Recipe::Select(m, a, b) => m.reduces() || a.reduces() || b.reduces(),
+        }
+    }
+
     /// The operand positions it reads, each with whether it must be a mask.
     pub fn operands(&self) -> Vec<(usize, bool)> {
         let mut out = Vec::new();
