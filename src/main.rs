@@ -99,6 +99,20 @@ enum Command {
         /// Where to write the outputs (`output`, or `output.0`, `output.1`, ...).
         #[arg(long)]
         output: String,
+        /// Print a per-node profile to stderr: self time (without the nodes nested in it), total
+        /// time, calls and share of the run, slowest first. Profiling runs the graph once
+        /// unprofiled first (a warm-up that also compiles the JIT kernels; its outputs are the
+        /// ones written), then profiles --runs more calls on freshly read inputs.
+        #[arg(long)]
+        profile: bool,
+        /// Write the profiled calls as a Chrome trace (Trace Event JSON: one event per node
+        /// execution, for chrome://tracing or ui.perfetto.dev) to this file; profiles like
+        /// --profile but prints the table only with --profile.
+        #[arg(long, value_name = "FILE.json")]
+        trace: Option<String>,
+        /// How many calls to profile after the warm-up (with --profile or --trace; default 1).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        runs: Option<u64>,
     },
     /// Time the entry: median and minimum seconds per call.
     Bench {
@@ -188,6 +202,30 @@ fn write_outputs(path: Option<&str>, outs: &[(String, Tensor)]) -> Result<(), St
     }
 }
 
+/// `tsc exec --profile` / `--trace`: `runs` profiled calls after the
+/// (unprofiled) call that wrote the outputs, each on inputs read afresh
+/// (a graph may write into its inputs); the table to stderr, the trace to
+/// a file.
+fn exec_profiled(model: &tsc::Model, graph: &str, inputs: &str, runs: u64, table: bool, trace: Option<&str>) -> Result<(), String> {
+    let mut prof = tsc::runtime::program::Profiler::new();
+    for _ in 0..runs {
+        let args = read_inputs(inputs)?;
+        model.forward_tensors_profiled(&args, &mut prof).map_err(|e| format!("error: {e}"))?;
+    }
+    if table {
+        let calls = if runs == 1 { "1 call".to_string() } else { format!("{runs} calls") };
+        eprintln!("profile of {graph}: {calls} after one unprofiled warm-up call (which compiled the JIT kernels)");
+        eprint!("{}", prof.table());
+    }
+    if let Some(path) = trace {
+        let cannot = |e: std::io::Error| format!("error: cannot write {path}: {e}");
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+        prof.write_chrome_trace(&mut w).map_err(cannot)?;
+        std::io::Write::flush(&mut w).map_err(cannot)?;
+    }
+    Ok(())
+}
+
 fn need_entry(e: &EntryArgs) -> Result<&str, String> {
     e.entry.as_deref().ok_or_else(|| "error: --entry is required".to_string())
 }
@@ -235,11 +273,18 @@ fn run(cmd: Command) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Exec { graph, inputs, output } => {
+        Command::Exec { graph, inputs, output, profile, trace, runs } => {
+            if runs.is_some() && !profile && trace.is_none() {
+                return Err("error: --runs needs --profile or --trace".into());
+            }
             let model = tsc::load(&graph).map_err(|e| format!("error: {e}"))?;
-            let inputs = read_inputs(&inputs)?;
-            let outs = model.forward_tensors(&inputs).map_err(|e| format!("error: {e}"))?;
-            write_outputs(Some(output.as_str()), &outs)
+            let args = read_inputs(&inputs)?;
+            let outs = model.forward_tensors(&args).map_err(|e| format!("error: {e}"))?;
+            write_outputs(Some(output.as_str()), &outs)?;
+            if profile || trace.is_some() {
+                exec_profiled(&model, &graph, &inputs, runs.unwrap_or(1), profile, trace.as_deref())?;
+            }
+            Ok(())
         }
         Command::Bench { e, inputs, mode, iters, warmup, json, no_fuse } => {
             let (program, ent) = prepare(&e, need_entry(&e)?)?;

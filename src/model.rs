@@ -8,7 +8,7 @@
 //! `tsc run` writes them.
 
 use std::path::Path;
-use tsc_runtime::program::{artifact, IoDef, Loaded, Meta};
+use tsc_runtime::program::{artifact, IoDef, Loaded, Meta, Profiler};
 use tsc_runtime::{DType, Error, Scalar, Tensor, Value};
 
 /// A loaded `.tsg` program and its weights. Immutable: runs share it.
@@ -59,6 +59,13 @@ impl Model {
     pub fn forward_tensors(&self, inputs: &[(String, Tensor)]) -> Result<Vec<(String, Tensor)>, Error> {
         let args: Vec<(String, Value)> = inputs.iter().map(|(n, t)| (n.clone(), Value::Tensor(t.clone()))).collect();
         name_outputs(&self.loaded.plan.run(&args)?)
+    }
+
+    /// `forward_tensors`, timing every node it executes into `prof`
+    /// (`tsc exec --profile`; `prof.table()`, `prof.chrome_trace()`).
+    pub fn forward_tensors_profiled(&self, inputs: &[(String, Tensor)], prof: &mut Profiler) -> Result<Vec<(String, Tensor)>, Error> {
+        let args: Vec<(String, Value)> = inputs.iter().map(|(n, t)| (n.clone(), Value::Tensor(t.clone()))).collect();
+        name_outputs(&self.loaded.plan.run_profiled(&args, prof)?)
     }
 }
 

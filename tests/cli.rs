@@ -4,7 +4,9 @@
 //! `--entry`, `tsc check`, `tsc bench --json`, errors as non-zero exits
 //! with `file:line:col` on stderr, and `tsc exec` on `.tsg` files built in
 //! the test from IR text (`emit` + `artifact::save`): the conventions of
-//! `run`, and clean errors for corrupt files and bad inputs.
+//! `run`, and clean errors for corrupt files and bad inputs; `tsc exec
+//! --profile --trace` on a compiled loop (the table's call counts, the
+//! trace's nesting, outputs unchanged).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -238,4 +240,95 @@ fn exec_errors_are_clean() {
     // A program error carries its source location.
     let e = exec_err(&tsg, &with(Tensor::scalar(Scalar::Int(-1), DType::I64), false), &out);
     assert!(e.contains("ValueError: n must be non-negative at prog.py:6:9"), "{e}");
+}
+
+// ---- `tsc exec --profile` / `--trace` ----
+
+const LOOP_PROGRAM: &str = r#"import torch
+
+
+def repeat(x: torch.Tensor, w: torch.Tensor, n: int) -> torch.Tensor:
+    for i in range(n):
+        x = torch.tanh(torch.mm(x, w)) * 0.5
+    return x
+"#;
+
+/// The profile table's rows as `(op, calls)`.
+fn table_rows(stderr: &str) -> Vec<(String, u64)> {
+    let mut lines = stderr.lines().skip_while(|l| !l.trim_start().starts_with("self ms"));
+    assert!(lines.next().is_some(), "no table header in:\n{stderr}");
+    lines
+        .take_while(|l| !l.contains("total:"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert!(f.len() >= 5 && f[3].ends_with('%'), "bad row `{l}`");
+            (f[4].to_string(), f[2].parse().unwrap_or_else(|_| panic!("calls in `{l}`")))
+        })
+        .collect()
+}
+
+fn calls(rows: &[(String, u64)], op: &str) -> u64 {
+    rows.iter().find(|(o, _)| o == op || o.starts_with(&format!("{op}["))).unwrap_or_else(|| panic!("no {op} row in {rows:?}")).1
+}
+
+#[test]
+fn exec_profile_prints_a_table_and_writes_a_nested_trace() {
+    const TRIP: u64 = 7;
+    let d = Dir::new("profile");
+    let src = d.path("loop.py");
+    std::fs::write(&src, LOOP_PROGRAM).expect("write program");
+    let tsg = d.path("loop.tsg");
+    let (ok, _, err) = tsc(&["compile", &src, "--entry", "repeat", "-o", &tsg]);
+    assert!(ok, "{err}");
+    let x = Tensor::from_vec((0..12).map(|i| i as f32 / 10.0).collect(), &[3, 4]).expect("x");
+    let w = Tensor::from_vec((0..16).map(|i| (i % 5) as f32 / 4.0 - 0.5).collect(), &[4, 4]).expect("w");
+    let inp = d.path("in.safetensors");
+    io::save(&inp, &[("x".to_string(), x), ("w".to_string(), w), ("n".to_string(), Tensor::scalar(Scalar::Int(TRIP as i64), DType::I64))]).expect("save inputs");
+    let (plain, profiled, trace) = (d.path("plain.safetensors"), d.path("prof.safetensors"), d.path("t.json"));
+    let (ok, plain_out, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &plain]);
+    assert!(ok && !err.contains("self ms"), "{err}");
+    let (ok, out, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &profiled, "--profile", "--trace", &trace]);
+    assert!(ok, "{err}");
+    assert_eq!(out, plain_out, "stdout is unchanged by --profile");
+    let (a, b) = (io::load(&plain).expect("outputs"), io::load(&profiled).expect("outputs"));
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].0.as_str(), a[0].1.to_vec::<f32>()), (b[0].0.as_str(), b[0].1.to_vec::<f32>()), "same outputs with --profile");
+    // The table: the loop body's ops once per iteration, the loop once.
+    let rows = table_rows(&err);
+    assert_eq!((calls(&rows, "mm"), calls(&rows, "Fused"), calls(&rows, "Loop")), (TRIP, TRIP, 1), "{err}");
+    assert!(err.contains("loop.py:6:"), "rows carry source locations:\n{err}");
+    // The trace: complete events, properly nested, one `mm` per iteration inside the loop.
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trace).expect("trace file")).expect("trace JSON");
+    let ev = v["traceEvents"].as_array().expect("traceEvents");
+    let span = |e: &serde_json::Value| {
+        assert_eq!(e["ph"], "X", "{e}");
+        let (ts, dur) = (e["ts"].as_f64().expect("ts"), e["dur"].as_f64().expect("dur"));
+        assert!(dur >= 0.0, "{e}");
+        (ts, ts + dur)
+    };
+    let spans: Vec<(f64, f64)> = ev.iter().map(span).collect();
+    const EPS: f64 = 1e-3;
+    let inside = |(s, e): (f64, f64), (ps, pe): (f64, f64)| ps - EPS <= s && e <= pe + EPS;
+    for (i, &a) in spans.iter().enumerate() {
+        for &b in &spans[i + 1..] {
+            let disjoint = a.1 <= b.0 + EPS || b.1 <= a.0 + EPS;
+            assert!(disjoint || inside(a, b) || inside(b, a), "events {a:?} and {b:?} overlap without nesting");
+        }
+    }
+    let named = |n: &str| ev.iter().filter(|e| e["name"] == n).map(span).collect::<Vec<_>>();
+    let (mms, loops, runs) = (named("mm"), named("Loop"), named("run"));
+    assert_eq!((mms.len() as u64, loops.len(), runs.len()), (TRIP, 1, 1));
+    assert!(mms.iter().all(|&m| inside(m, loops[0])), "every mm lies within the loop");
+    assert!(spans.iter().all(|&s| inside(s, runs[0])), "every event lies within the run");
+    assert!(ev.iter().filter(|e| e["name"] == "mm").all(|e| e["args"]["loc"].as_str().is_some_and(|l| l.contains("loop.py:6:"))));
+    // --trace alone profiles without a table; --runs N counts N calls.
+    let (ok, _, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &profiled, "--trace", &trace, "--runs", "2"]);
+    assert!(ok && !err.contains("self ms"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trace).expect("trace file")).expect("trace JSON");
+    assert_eq!(v["traceEvents"].as_array().map(|ev| ev.iter().filter(|e| e["name"] == "mm").count()), Some(2 * TRIP as usize));
+    let (ok, _, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &profiled, "--profile", "--runs", "3"]);
+    assert!(ok, "{err}");
+    assert_eq!(calls(&table_rows(&err), "mm"), 3 * TRIP, "{err}");
+    let (ok, _, err) = tsc(&["exec", &tsg, "--inputs", &inp, "--output", &profiled, "--runs", "3"]);
+    assert!(!ok && err.contains("--runs needs --profile or --trace"), "{err}");
 }

@@ -7,22 +7,30 @@
 //! An error raised by a node (an op's error, a bad unpack, `Raise`) is
 //! reported with the node's source location:
 //! `linear: shapes ... at model.py:12:16: return F.linear(x, w)`.
+//!
+//! `Plan::run_profiled` runs the same loop with a [`Profiler`] in the
+//! frame: each block then runs through `exec_block_profiled`, which
+//! brackets every node with `enter`/`exit`. Without one, the only cost is
+//! one check per block.
 
 use super::call::call;
 use super::plan::{PBlock, PNode, POp, Plan};
+use super::profile::{NodeInfo, Profiler};
 use super::schema::IoKind;
 use crate::ops::write_inplace;
 use crate::{Category, Error, Result, Value};
 
-/// The per-run state: one optional value per slot.
+/// The per-run state: one optional value per slot, and the profiler of a
+/// profiled run.
 pub struct Frame {
     pub slots: Vec<Option<Value>>,
+    prof: Option<Profiler>,
 }
 
 impl Frame {
     /// An empty frame sized for `plan`.
     pub fn new(plan: &Plan) -> Frame {
-        Frame { slots: vec![None; plan.num_slots] }
+        Frame { slots: vec![None; plan.num_slots], prof: None }
     }
 }
 
@@ -60,9 +68,27 @@ impl Plan {
             let v = input_value(d.kind, v).ok_or_else(|| Error::op("program", format!("input `{}` must be {}, not {}", d.name, kind_text(d.kind), describe(v))))?;
             self.set(frame, d.slot, v)?;
         }
-        let entry = self.blocks.first().ok_or_else(|| internal("no entry block"))?;
-        self.exec_block(entry, frame)?;
+        let entry = self.block(0)?;
+        self.exec_block(0, entry, frame)?;
         self.results(entry, frame)
+    }
+
+    /// `run`, timing every node it executes into `prof` (which may hold
+    /// earlier runs of this plan; see `profile.rs`).
+    pub fn run_profiled(&self, inputs: &[(String, Value)], prof: &mut Profiler) -> Result<Vec<Value>> {
+        for (bi, b) in self.blocks.iter().enumerate() {
+            for (k, node) in b.nodes.iter().enumerate() {
+                prof.register(bi as u32, k as u32, || self.node_info(node));
+            }
+        }
+        let mut frame = Frame::new(self);
+        frame.prof = Some(std::mem::take(prof));
+        let start = std::time::Instant::now();
+        let out = self.run_in(&mut frame, inputs);
+        let end = std::time::Instant::now();
+        *prof = frame.prof.take().unwrap_or_default();
+        prof.add_run(start, end);
+        out
     }
 
     fn block(&self, b: u32) -> Result<&PBlock> {
@@ -85,19 +111,61 @@ impl Plan {
         b.results.iter().map(|&(s, take)| self.get(frame, s, take)).collect()
     }
 
-    /// Runs a block whose params are already set.
-    fn exec_block(&self, b: &PBlock, frame: &mut Frame) -> Result<()> {
+    /// Runs block `bi` (`b`), whose params are already set.
+    fn exec_block(&self, bi: u32, b: &PBlock, frame: &mut Frame) -> Result<()> {
         clear(frame, &b.free_at_entry);
+        if frame.prof.is_some() {
+            return self.exec_block_profiled(bi, b, frame);
+        }
         for node in &b.nodes {
-            match node.op {
-                POp::If => self.exec_if(node, frame)?,
-                POp::Loop => self.exec_loop(node, frame)?,
-                POp::Fused(k) => self.exec_fused(node, k, frame)?,
-                _ => self.exec_leaf(node, frame).map_err(|e| self.at(node, e))?,
-            }
+            self.exec_node(node, frame)?;
             clear(frame, &node.free);
         }
         Ok(())
+    }
+
+    /// `exec_block`'s loop with every node timed into the frame's profiler.
+    fn exec_block_profiled(&self, bi: u32, b: &PBlock, frame: &mut Frame) -> Result<()> {
+        for (k, node) in b.nodes.iter().enumerate() {
+            if let Some(p) = frame.prof.as_mut() {
+                p.enter();
+            }
+            let r = self.exec_node(node, frame);
+            if let Some(p) = frame.prof.as_mut() {
+                p.exit(bi, k as u32, || self.node_info(node));
+            }
+            r?;
+            clear(frame, &node.free);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn exec_node(&self, node: &PNode, frame: &mut Frame) -> Result<()> {
+        match node.op {
+            POp::If => self.exec_if(node, frame),
+            POp::Loop => self.exec_loop(node, frame),
+            POp::Fused(k) => self.exec_fused(node, k, frame),
+            _ => self.exec_leaf(node, frame).map_err(|e| self.at(node, e)),
+        }
+    }
+
+    /// The node's op and location, for the profile. A fused node lists the
+    /// ops of its block (what the kernel computes).
+    fn node_info(&self, node: &PNode) -> NodeInfo<'_> {
+        let loc = node.loc.and_then(|l| self.locs.get(l as usize)).map(String::as_str);
+        let body = node.blocks.first().and_then(|&b| self.blocks.get(b as usize));
+        let op = match (&node.op, body) {
+            (POp::Fused(_), Some(body)) => {
+                let ops: Vec<&str> = body.nodes.iter().filter(|n| !matches!(n.op, POp::Const(_))).map(PNode::op_name).collect();
+                match ops.len() {
+                    0..=6 => format!("Fused[{}]", ops.join(", ")),
+                    n => format!("Fused[{}, ... {n} ops]", ops[..5].join(", ")),
+                }
+            }
+            _ => node.op_name().to_string(),
+        };
+        NodeInfo { op, loc }
     }
 
     /// Adds the node's source location to an error.
@@ -189,11 +257,12 @@ impl Plan {
         if let Some(outs) = fused.try_run(&args).map_err(|e| self.at(node, e))? {
             return self.set_all(node, frame, outs);
         }
-        let body = self.block(*node.blocks.first().ok_or_else(|| internal("Fused without a block"))?)?;
+        let bi = *node.blocks.first().ok_or_else(|| internal("Fused without a block"))?;
+        let body = self.block(bi)?;
         for (&s, v) in body.params.iter().zip(args) {
             self.set(frame, s, v)?;
         }
-        self.exec_block(body, frame)?;
+        self.exec_block(bi, body, frame)?;
         let vals = self.results(body, frame)?;
         self.set_all(node, frame, vals)
     }
@@ -202,7 +271,7 @@ impl Plan {
         let cond = self.bool_input(node, frame, 0).map_err(|e| self.at(node, e))?;
         let b = *node.blocks.get(if cond { 0 } else { 1 }).ok_or_else(|| internal("If without blocks"))?;
         let blk = self.block(b)?;
-        self.exec_block(blk, frame)?;
+        self.exec_block(b, blk, frame)?;
         let vals = self.results(blk, frame)?;
         self.set_all(node, frame, vals)
     }
@@ -223,7 +292,8 @@ impl Plan {
         };
         let mut cond = self.bool_input(node, frame, 1).map_err(|e| self.at(node, e))?;
         let mut carried: Vec<Value> = node.inputs.get(2..).unwrap_or_default().iter().map(|&(s, _)| self.get(frame, s, false)).collect::<Result<_>>()?;
-        let body = self.block(*node.blocks.first().ok_or_else(|| internal("Loop without a block"))?)?;
+        let bi = *node.blocks.first().ok_or_else(|| internal("Loop without a block"))?;
+        let body = self.block(bi)?;
         let mut i: i64 = 0;
         while cond && i < max_trip {
             let (&iter_slot, carried_slots) = body.params.split_first().ok_or_else(|| internal("Loop body without params"))?;
@@ -231,7 +301,7 @@ impl Plan {
             for (&s, v) in carried_slots.iter().zip(carried.drain(..)) {
                 self.set(frame, s, v)?;
             }
-            self.exec_block(body, frame)?;
+            self.exec_block(bi, body, frame)?;
             let mut res = self.results(body, frame)?.into_iter();
             cond = match res.next() {
                 Some(Value::Bool(b)) => b,

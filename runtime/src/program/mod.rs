@@ -8,6 +8,9 @@
 //!   overloads looked up, last uses computed. The plan is immutable.
 //! - `exec.rs` + `call.rs`: [`Plan::run`] executes over a [`Frame`] of
 //!   slots (the per-run state), freeing each value after its last use.
+//! - `profile.rs`: [`Plan::run_profiled`] times every node execution into
+//!   a [`Profiler`]: a per-node table (self/total time, calls, share) and
+//!   a Chrome-trace JSON (`tsc exec --profile`, `--trace`).
 //! - `artifact.rs` + `codec.rs`: the `.tsg` file (header + 64-byte-aligned
 //!   tensor data), written by [`artifact::save`] and loaded, fully
 //!   validated, by [`artifact::load`]. `spec/file-format.md` is its spec.
@@ -21,12 +24,14 @@ mod codec;
 pub mod exec;
 mod fused;
 pub mod plan;
+pub mod profile;
 pub mod schema;
 mod verify;
 
 pub use artifact::{Header, Loaded, Meta, TensorEntry};
 pub use exec::Frame;
 pub use plan::Plan;
+pub use profile::{NodeSummary, Profiler};
 pub use schema::{BlockDef, ConstDef, IoDef, IoKind, NodeDef, OpCode, ProgramDef};
 pub use verify::MAX_DEPTH;
 
