@@ -356,13 +356,13 @@ fn lying_preambles_are_errors() {
         b[range].copy_from_slice(v);
         load_err(&b)
     };
-    assert_eq!(with(4..8, &7u32.to_le_bytes()), "t.tsg: file format version 7 is newer than this tsc (supports up to 2)");
+    assert_eq!(with(4..8, &7u32.to_le_bytes()), "t.tsg: file format version 7 is newer than this tsc (supports up to 3)");
     assert!(with(4..8, &0u32.to_le_bytes()).contains("version 0"));
     assert!(with(0..4, b"TSG1").contains("bad magic"));
     assert!(with(8..16, &u64::MAX.to_le_bytes()).contains("exceeds"));
     assert!(with(8..16, &(bytes.len() as u64 - 16).to_le_bytes()).contains("corrupt header"));
     assert!(with(8..16, &3u64.to_le_bytes()).contains("corrupt header"));
-    assert_eq!(FORMAT_VERSION, 2);
+    assert_eq!(FORMAT_VERSION, 3);
     // Nonzero padding between the header and the data.
     let hlen = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
     if !(16 + hlen).is_multiple_of(64) {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! 0   "TSG\0"            magic
-//! 4   u32 LE             format version (1)
+//! 4   u32 LE             format version (1, 2 or 3)
 //! 8   u64 LE             header length H
 //! 16  H bytes            header: bincode of `Header`
 //!     zero padding       to a multiple of 64
@@ -49,7 +49,7 @@ use std::sync::Arc;
 
 pub const MAGIC: [u8; 4] = *b"TSG\0";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Alignment of the data section and of every tensor in it.
 pub const ALIGN: u64 = 64;
 /// Magic + version + header length.
@@ -253,6 +253,7 @@ fn split<'a>(bytes: &'a [u8], path: &Path) -> Result<(Header, &'a [u8])> {
     let body = &bytes[PREAMBLE..hend];
     let header = match version {
         1 => codec::decode::<v1::Header>(body).map(v1::Header::upgrade),
+        // Version 3 only appended `Inst` variants: a version-2 header decodes as is.
         _ => codec::decode::<Header>(body),
     };
     let header = header.map_err(|e| err(path, format!("corrupt header: {e}")))?;
