@@ -207,7 +207,9 @@ fn write_outputs(path: Option<&str>, outs: &[(String, Tensor)]) -> Result<(), St
 /// (a graph may write into its inputs); the table to stderr, the trace to
 /// a file.
 fn exec_profiled(model: &tsc::Model, graph: &str, inputs: &str, runs: u64, table: bool, trace: Option<&str>) -> Result<(), String> {
-    let mut prof = tsc::runtime::program::Profiler::new();
+    use tsc::runtime::program::{profile, Profiler};
+    // Without --trace keep no events (the table needs none).
+    let mut prof = Profiler::with_max_events(if trace.is_some() { profile::DEFAULT_MAX_EVENTS } else { 0 });
     for _ in 0..runs {
         let args = read_inputs(inputs)?;
         model.forward_tensors_profiled(&args, &mut prof).map_err(|e| format!("error: {e}"))?;

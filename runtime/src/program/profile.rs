@@ -128,7 +128,8 @@ impl Profiler {
         Profiler::with_max_events(DEFAULT_MAX_EVENTS)
     }
 
-    /// An empty profiler keeping up to `max_events` trace events.
+    /// An empty profiler keeping up to `max_events` trace events (0: a
+    /// profiler for the table only, which keeps no trace).
     pub fn with_max_events(max_events: usize) -> Profiler {
         let origin = Instant::now();
         Profiler { origin, max_events, nodes: Vec::new(), ids: Vec::new(), open: Vec::new(), events: Vec::new(), dropped: 0, runs: 0, run_ns: 0 }
@@ -249,7 +250,7 @@ impl Profiler {
         let runs = if self.runs == 1 { "1 run".to_string() } else { format!("{} runs", self.runs) };
         let outside = ms(self.run_ns.saturating_sub(self_ns));
         let _ = writeln!(t, "{:>10.3} {:>10.3} {:>9} {:>5.1}%  total: {runs}, {} distinct nodes ({outside:.3} ms outside nodes)", ms(self_ns), ms(self.run_ns), calls, share * 100.0, rows.len());
-        if self.dropped > 0 {
+        if self.dropped > 0 && self.max_events > 0 {
             let _ = writeln!(t, "trace: {} events dropped over the cap of {} (the table counts every call)", self.dropped, self.max_events);
         }
         t
@@ -430,6 +431,7 @@ mod tests {
         none.push(at(&none, 0));
         none.pop(at(&none, 1), 0, 0, info("mul"));
         assert_eq!((none.events.len(), none.dropped_events(), none.summary()[0].calls), (0, 1, 1));
+        assert!(!none.table().contains("trace:"), "a table-only profiler says nothing of a trace");
     }
 
     /// `for i in range(n): s = s + i * i` through the executor: the body's
