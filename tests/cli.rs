@@ -214,7 +214,7 @@ fn exec_errors_are_clean() {
     let mut newer = bytes.clone();
     newer[4..8].copy_from_slice(&9u32.to_le_bytes());
     std::fs::write(&bad, &newer).expect("write");
-    assert!(exec_err(&bad, &inp, &out).contains("version 9 is newer than this tsc (supports up to 2)"));
+    assert!(exec_err(&bad, &inp, &out).contains("version 9 is newer than this tsc (supports up to 3)"));
     assert!(exec_err(&d.path("missing.tsg"), &inp, &out).contains("missing.tsg"));
     // Inputs: one missing, one of the wrong dtype for an `int`, one unknown.
     let x = Tensor::from_vec(vec![1.0f32, -2.0, 3.0], &[3]).expect("x");

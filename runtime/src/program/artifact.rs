@@ -377,10 +377,10 @@ mod tests {
         assert!(l.header.program.kernels.is_empty());
         let out = l.plan.run(&[("n".into(), crate::Value::Int(4))]).unwrap();
         assert!(matches!(out[..], [crate::Value::Int(-4)]));
-        bytes[4] = 3;
-        let Err(e) = parse(Source::Bytes(&bytes), Path::new("v3.tsg")) else { panic!("a version-3 file is refused") };
+        bytes[4] = 4;
+        let Err(e) = parse(Source::Bytes(&bytes), Path::new("v4.tsg")) else { panic!("a version-4 file is refused") };
         let e = e.to_string();
-        assert!(e.contains("version 3 is newer than this tsc (supports up to 2)"), "{e}");
+        assert!(e.contains("version 4 is newer than this tsc (supports up to 3)"), "{e}");
     }
 
     /// A file whose every tensor window is misaligned (the file starts at
