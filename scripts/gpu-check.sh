@@ -23,26 +23,34 @@ build() {
   cargo build --release -p tsc --bin tsc
   # The test executable's path, from cargo's JSON messages.
   local exe
-  exe=$(cargo test --release -p tsc-runtime --test cuda --no-run --message-format=json |
-    python3 -c '
-import json, sys
+  local t
+  for t in cuda cuda_tensors; do
+    exe=$(cargo test --release -p tsc-runtime --test "$t" --no-run --message-format=json |
+      T="$t" python3 -c '
+import json, os, sys
 for line in sys.stdin:
     try:
         m = json.loads(line)
     except ValueError:
         continue
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "cuda" and m.get("executable"):
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == os.environ["T"] and m.get("executable"):
         print(m["executable"])
 ')
-  [ -n "$exe" ] || { echo "gpu-check: no test executable for runtime/tests/cuda.rs" >&2; exit 1; }
-  cp "$exe" gpu-bin/runtime-cuda-tests
+    [ -n "$exe" ] || { echo "gpu-check: no test executable for runtime/tests/$t.rs" >&2; exit 1; }
+    cp "$exe" "gpu-bin/runtime-$t-tests"
+  done
   cp "$target/release/tsc" gpu-bin/tsc
+  # The conformance cases and the benchmark workloads (no inputs: the GPU
+  # machine makes them), from the shared folder beside the checkout.
+  cp -r ../shared/conformance gpu-bin/conformance
+  mkdir -p gpu-bin/bench
+  cp -r ../shared/bench/models ../shared/bench/workloads.json gpu-bin/bench/
   # Line tables are not needed there; keep the folder small.
-  strip --strip-debug gpu-bin/runtime-cuda-tests gpu-bin/tsc 2>/dev/null || true
+  strip --strip-debug gpu-bin/runtime-*-tests gpu-bin/tsc 2>/dev/null || true
   {
     echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
-    echo "runtime-cuda-tests: runtime/tests/cuda.rs (cargo test --release -p tsc-runtime --test cuda)"
+    echo "runtime-cuda-tests: runtime/tests/cuda.rs; runtime-cuda_tensors-tests: runtime/tests/cuda_tensors.rs"
     echo "tsc: target/release/tsc"
   } >gpu-bin/BUILD-INFO
   du -sh gpu-bin
@@ -116,13 +124,21 @@ run() {
   export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$log"
 
+  # Step budgets (seconds) fit one device call of under 7 minutes; the
+  # conformance modes come from $GPU_CHECK_MODES (default: script).
+  local modes="${GPU_CHECK_MODES:-script}"
   step "nvidia-smi" 20 nvidia-smi
-  step "gpu tests" 130 env TSC_REQUIRE_CUDA=1 TSC_REQUIRE_NVRTC=1 \
+  step "gpu tests" 90 env TSC_REQUIRE_CUDA=1 TSC_REQUIRE_NVRTC=1 \
     gpu-bin/runtime-cuda-tests --nocapture --test-threads=1
-  if [ -x gpu-bin/tsc ]; then
-    step "tsc runs" 10 gpu-bin/tsc --help
-  fi
-  step "pytorch baseline" 60 python3 scripts/torch_gpu_baseline.py
+  step "gpu tensor tests" 90 env TSC_REQUIRE_CUDA=1 \
+    gpu-bin/runtime-cuda_tensors-tests --nocapture --test-threads=1
+  step "pytorch baseline" 40 python3 scripts/torch_gpu_baseline.py
+  step "workloads" 150 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' > '$out/workloads.md'"
+  # Conformance on the GPU: the same CLI calls with TSC_DEVICE=cuda.
+  local shim=""
+  python3 -c "import safetensors.numpy" 2>/dev/null || shim="$PWD/scripts/pyshim"
+  step "conformance cuda ($modes)" 150 env TSC_DEVICE=cuda PYTHONPATH="$shim" python3 gpu-bin/conformance/run.py \
+    --tsc gpu-bin/tsc --modes "$modes" --jobs 12 --timeout 60 --json "$out/conformance-cuda.json"
 
   {
     echo "# GPU check report"
@@ -156,6 +172,14 @@ run() {
     echo '```'
     grep -oE 'timing: .*' "$log" || echo "(none)"
     echo '```'
+    echo
+    echo "## Conformance"
+    echo '```'
+    grep -E 'FAIL|PANIC|CRASH|TIMEOUT|passed' "$log" | tail -80 || echo "(none)"
+    echo '```'
+    echo
+    echo "## Workloads (cuda)"
+    cat "$out/workloads.md" 2>/dev/null || echo "(none)"
     echo
     echo "Full output: gpu-check.log"
   } >"$report"

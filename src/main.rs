@@ -59,6 +59,11 @@ enum Command {
         inputs: Option<String>,
         #[arg(long)]
         output: Option<String>,
+        /// Where to run: `cpu`, `cuda` or `cuda:N` (default: $TSC_DEVICE, else `cpu`). Inputs and
+        /// weights move there, and it is the default device of tensors the program creates
+        /// (as after `torch.set_default_device`).
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Type-check the entry and everything it calls (or every annotated function).
     Check {
@@ -113,6 +118,11 @@ enum Command {
         /// How many calls to profile after the warm-up (with --profile or --trace; default 1).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         runs: Option<u64>,
+        /// Where to run: `cpu`, `cuda` or `cuda:N` (default: $TSC_DEVICE, else `cpu`). Inputs and
+        /// weights move there, and it is the default device of tensors the program creates
+        /// (as after `torch.set_default_device`).
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Time the entry: median and minimum seconds per call.
     Bench {
@@ -132,6 +142,11 @@ enum Command {
         /// Script mode without fused kernels.
         #[arg(long = "no-fuse")]
         no_fuse: bool,
+        /// Where to run: `cpu`, `cuda` or `cuda:N` (default: $TSC_DEVICE, else `cpu`). Inputs and
+        /// weights move there, and it is the default device of tensors the program creates
+        /// (as after `torch.set_default_device`).
+        #[arg(long)]
+        device: Option<String>,
     },
 }
 
@@ -228,13 +243,33 @@ fn exec_profiled(model: &tsc::Model, graph: &str, inputs: &str, runs: u64, table
     Ok(())
 }
 
+/// The `--device` argument, else `$TSC_DEVICE`, else the CPU.
+fn device(arg: Option<&str>) -> Result<tsc::Device, String> {
+    let env = std::env::var("TSC_DEVICE").ok().filter(|s| !s.is_empty());
+    let (text, from) = match (arg, env.as_deref()) {
+        (Some(a), _) => (a, "--device"),
+        (None, Some(e)) => (e, "TSC_DEVICE"),
+        (None, None) => return Ok(tsc::Device::Cpu),
+    };
+    let d = tsc::Device::parse(text).ok_or_else(|| format!("error: {from}: unknown device `{text}` (expected cpu, cuda or cuda:N)"))?;
+    // Factory functions without `device=` follow, as after `torch.set_default_device`.
+    tsc::runtime::device::set_default_device(d);
+    Ok(d)
+}
+
+/// Named tensors moved to `device`.
+fn to_device(ts: Vec<(String, Tensor)>, device: tsc::Device) -> Result<Vec<(String, Tensor)>, String> {
+    ts.into_iter().map(|(n, t)| t.to_device(device).map(|t| (n, t)).map_err(|e| format!("error: {e}"))).collect()
+}
+
 fn need_entry(e: &EntryArgs) -> Result<&str, String> {
     e.entry.as_deref().ok_or_else(|| "error: --entry is required".to_string())
 }
 
 fn run(cmd: Command) -> Result<(), String> {
     match cmd {
-        Command::Run { e, inputs, output } => {
+        Command::Run { e, inputs, output, device: dev } => {
+            let dev = device(dev.as_deref())?;
             let Some(entry) = &e.entry else {
                 if inputs.is_some() || output.is_some() || e.weights.is_some() {
                     return Err("error: --inputs, --output and --weights need --entry".into());
@@ -247,7 +282,8 @@ fn run(cmd: Command) -> Result<(), String> {
                 Some(p) => read_inputs(p)?,
                 None => Vec::new(),
             };
-            let outs = program.run(&ent, &inputs)?;
+            program.to_device(&ent, dev)?;
+            let outs = to_device(program.run(&ent, &to_device(inputs, dev)?)?, tsc::Device::Cpu)?;
             write_outputs(output.as_deref(), &outs)
         }
         Command::Check { e } => match &e.entry {
@@ -275,11 +311,12 @@ fn run(cmd: Command) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Exec { graph, inputs, output, profile, trace, runs } => {
+        Command::Exec { graph, inputs, output, profile, trace, runs, device: dev } => {
             if runs.is_some() && !profile && trace.is_none() {
                 return Err("error: --runs needs --profile or --trace".into());
             }
-            let model = tsc::load(&graph).map_err(|e| format!("error: {e}"))?;
+            let dev = device(dev.as_deref())?;
+            let model = tsc::load(&graph).and_then(|m| m.to_device(dev)).map_err(|e| format!("error: {e}"))?;
             let args = read_inputs(&inputs)?;
             let outs = model.forward_tensors(&args).map_err(|e| format!("error: {e}"))?;
             write_outputs(Some(output.as_str()), &outs)?;
@@ -288,18 +325,27 @@ fn run(cmd: Command) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Bench { e, inputs, mode, iters, warmup, json, no_fuse } => {
+        Command::Bench { e, inputs, mode, iters, warmup, json, no_fuse, device: dev } => {
+            let dev = device(dev.as_deref())?;
             let (program, ent) = prepare(&e, need_entry(&e)?)?;
             let inputs = read_inputs(&inputs)?;
+            // Weights and inputs move to the device once, outside the timed calls;
+            // each call ends with the device idle (`sync`), as PyTorch benchmarks do.
+            let inputs = to_device(inputs, dev)?;
+            let sync = move || tsc::runtime::cuda::synchronize(dev).map_err(|e| format!("error: {e}"));
             let mut step: Box<dyn FnMut() -> Result<(), String>> = match mode {
-                Mode::Eager => Box::new(|| program.run(&ent, &inputs).map(drop)),
+                Mode::Eager => {
+                    program.to_device(&ent, dev)?;
+                    Box::new(|| program.run(&ent, &inputs).map(drop).and_then(|_| sync()))
+                }
                 Mode::Script => {
                     let c = compile(&program, &ent, &TraceArgs { trace: false, strict: false, inputs: None, no_fuse }, None)?;
                     let emitted = tsc::compile::emit(&program, &c)?;
                     let tensors: Vec<Tensor> = emitted.tensors.into_iter().map(|(_, t)| t).collect();
-                    let plan = tsc::runtime::program::Plan::with_tensors(&emitted.program, &tensors).map_err(|e| format!("error: {e}"))?;
+                    let mut plan = tsc::runtime::program::Plan::with_tensors(&emitted.program, &tensors).map_err(|e| format!("error: {e}"))?;
+                    plan.to_device(dev).map_err(|e| format!("error: {e}"))?;
                     let args: Vec<(String, tsc::Value)> = inputs.iter().map(|(n, t)| (n.clone(), tsc::Value::Tensor(t.clone()))).collect();
-                    Box::new(move || plan.run(&args).map(drop).map_err(|e| format!("error: {e}")))
+                    Box::new(move || plan.run(&args).map(drop).map_err(|e| format!("error: {e}")).and_then(|_| sync()))
                 }
             };
             for _ in 0..warmup {

@@ -9,17 +9,19 @@
 
 use std::path::Path;
 use tsc_runtime::program::{artifact, IoDef, Loaded, Meta, Profiler};
-use tsc_runtime::{DType, Error, Scalar, Tensor, Value};
+use tsc_runtime::program::IoKind;
+use tsc_runtime::{DType, Device, Error, Scalar, Tensor, Value};
 
 /// A loaded `.tsg` program and its weights. Immutable: runs share it.
 pub struct Model {
     loaded: Loaded,
+    device: Device,
 }
 
 /// Loads and validates a `.tsg` file. A missing, corrupt, truncated or
 /// newer-format file is an `Error::Io` naming the file and the problem.
 pub fn load(path: impl AsRef<Path>) -> Result<Model, Error> {
-    artifact::load(path).map(|loaded| Model { loaded })
+    artifact::load(path).map(|loaded| Model { loaded, device: Device::Cpu })
 }
 
 fn err(msg: String) -> Error {
@@ -54,19 +56,50 @@ impl Model {
         self.loaded.plan.run(&owned)
     }
 
+    /// The model with its weights on `device` (`cpu`, `cuda:N`): later
+    /// calls move tensor inputs there and run there. Errors say why the
+    /// device cannot be used.
+    pub fn to_device(mut self, device: Device) -> Result<Model, Error> {
+        self.loaded.plan.to_device(device)?;
+        self.device = device;
+        Ok(self)
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
     /// Runs the program on named tensors (numbers as one-element tensors)
-    /// and names its results as the CLI does.
+    /// and names its results as the CLI does; results are on the CPU.
     pub fn forward_tensors(&self, inputs: &[(String, Tensor)]) -> Result<Vec<(String, Tensor)>, Error> {
-        let args: Vec<(String, Value)> = inputs.iter().map(|(n, t)| (n.clone(), Value::Tensor(t.clone()))).collect();
-        name_outputs(&self.loaded.plan.run(&args)?)
+        let args = self.args(inputs)?;
+        to_cpu(name_outputs(&self.loaded.plan.run(&args)?)?)
     }
 
     /// `forward_tensors`, timing every node it executes into `prof`
     /// (`tsc exec --profile`; `prof.table()`, `prof.chrome_trace()`).
     pub fn forward_tensors_profiled(&self, inputs: &[(String, Tensor)], prof: &mut Profiler) -> Result<Vec<(String, Tensor)>, Error> {
-        let args: Vec<(String, Value)> = inputs.iter().map(|(n, t)| (n.clone(), Value::Tensor(t.clone()))).collect();
-        name_outputs(&self.loaded.plan.run_profiled(&args, prof)?)
+        let args = self.args(inputs)?;
+        to_cpu(name_outputs(&self.loaded.plan.run_profiled(&args, prof)?)?)
     }
+
+    /// Named inputs as values; tensor parameters on the model's device.
+    fn args(&self, inputs: &[(String, Tensor)]) -> Result<Vec<(String, Value)>, Error> {
+        inputs
+            .iter()
+            .map(|(n, t)| {
+                let tensor_param = self.inputs().iter().any(|d| &d.name == n && d.kind == IoKind::Tensor);
+                let t = if tensor_param { t.to_device(self.device)? } else { t.clone() };
+                Ok((n.clone(), Value::Tensor(t)))
+            })
+            .collect()
+    }
+}
+
+/// Named tensors moved to the CPU.
+pub fn to_cpu(outs: Vec<(String, Tensor)>) -> Result<Vec<(String, Tensor)>, Error> {
+    outs.into_iter().map(|(n, t)| Ok((n, t.to_device(Device::Cpu)?))).collect()
 }
 
 /// Names a program's results: one result → `output` (a tuple or list

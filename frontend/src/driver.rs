@@ -94,6 +94,15 @@ impl Program {
         module::load_state_dict(o, &map).map_err(|e| format!("error: {path}: {e}\n"))
     }
 
+    /// Moves a module entry's parameters and buffers to `device`
+    /// (`model.to(device)`); a function entry has none.
+    pub fn to_device(&self, entry: &Entry, device: tsc_runtime::Device) -> Result<(), String> {
+        match entry {
+            Entry::Module(o) => module::to_device(o, device).map_err(|e| format!("error: {e}\n")),
+            _ => Ok(()),
+        }
+    }
+
     /// Type-checks everything the entry reaches (TorchScript's rules).
     pub fn check(&self, entry: &Entry) -> Result<(), String> {
         check::check_entry(self, entry)

@@ -18,6 +18,18 @@ use half::{bf16, f16};
 use memmap2::Mmap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+impl GpuMem {
+    /// Shared access to the device buffer (a poisoned lock still reads).
+    pub fn read(&self) -> RwLockReadGuard<'_, crate::cuda::GpuBuffer> {
+        self.buf.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access to the device buffer (in-place writes).
+    pub fn write(&self) -> RwLockWriteGuard<'_, crate::cuda::GpuBuffer> {
+        self.buf.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A typed CPU buffer (owned, or a window into a mapped file: see [`Data`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Buffer {
@@ -126,6 +138,47 @@ impl Buffer {
 
     pub fn slice<T: Element>(&self) -> Option<&[T]> {
         T::slice(self)
+    }
+
+    /// The elements' bytes in the machine's order (`bool` as 0/1 bytes).
+    pub fn as_bytes(&self) -> &[u8] {
+        fn raw<T: Element>(v: &[T]) -> &[u8] {
+            // SAFETY: every element type is plain data without padding
+            // (`bool` is one byte holding 0 or 1).
+            unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) }
+        }
+        with_buffer!(self, v => raw(v))
+    }
+
+    /// A buffer of `dtype` from bytes in the machine's order; `None` when
+    /// the length is not whole elements. Any nonzero byte is a `true`.
+    pub fn from_bytes(dtype: DType, bytes: &[u8]) -> Option<Buffer> {
+        fn read<T: Element>(bytes: &[u8]) -> Buffer {
+            let n = bytes.len() / std::mem::size_of::<T>();
+            let mut v: Vec<T> = Vec::with_capacity(n);
+            // SAFETY: `n` elements of `T` are `n·size` bytes, copied into
+            // fresh capacity; every bit pattern is a valid non-bool element.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * std::mem::size_of::<T>());
+                v.set_len(n);
+            }
+            T::into_buffer(v)
+        }
+        if bytes.len() % dtype.size() != 0 {
+            return None;
+        }
+        Some(match dtype {
+            DType::Bool => Buffer::Bool(bytes.iter().map(|&b| b != 0).collect::<Vec<_>>().into()),
+            DType::U8 => read::<u8>(bytes),
+            DType::I8 => read::<i8>(bytes),
+            DType::I16 => read::<i16>(bytes),
+            DType::I32 => read::<i32>(bytes),
+            DType::I64 => read::<i64>(bytes),
+            DType::F16 => read::<f16>(bytes),
+            DType::BF16 => read::<bf16>(bytes),
+            DType::F32 => read::<f32>(bytes),
+            DType::F64 => read::<f64>(bytes),
+        })
     }
 
     /// Mutable elements; a mapped window is copied first (copy-on-write).
@@ -334,20 +387,45 @@ pub fn cast_buffer(b: &Buffer, to: DType) -> Buffer {
     with_buffer!(b, v => go(v, to))
 }
 
-/// Memory shared by a tensor and all its views.
+/// Memory shared by a tensor and all its views: a host [`Buffer`], or
+/// device memory on a CUDA device.
+///
+/// Invariant: a CUDA storage's host buffer is empty (it only carries the
+/// dtype); its elements live in [`Storage::gpu`]. Ops read host buffers
+/// only: `cuda::dispatch` keeps CUDA tensors away from the CPU ops.
 #[derive(Debug)]
 pub struct Storage {
     buf: RwLock<Buffer>,
     device: Device,
+    gpu: Option<GpuMem>,
+}
+
+/// The device memory of a CUDA storage.
+#[derive(Debug)]
+pub struct GpuMem {
+    pub dev: Arc<crate::cuda::CudaDevice>,
+    pub buf: RwLock<crate::cuda::GpuBuffer>,
 }
 
 impl Storage {
     pub fn new(buf: Buffer) -> Storage {
-        Storage { buf: RwLock::new(buf), device: Device::Cpu }
+        Storage { buf: RwLock::new(buf), device: Device::Cpu, gpu: None }
+    }
+
+    /// A storage holding `buf` on `dev`.
+    pub fn cuda(dev: Arc<crate::cuda::CudaDevice>, buf: crate::cuda::GpuBuffer) -> Storage {
+        let device = Device::Cuda(dev.ordinal());
+        let host = Buffer::zeros(buf.dtype(), 0);
+        Storage { buf: RwLock::new(host), device, gpu: Some(GpuMem { dev, buf: RwLock::new(buf) }) }
     }
 
     pub fn device(&self) -> Device {
         self.device
+    }
+
+    /// The device memory of a CUDA storage.
+    pub fn gpu(&self) -> Option<&GpuMem> {
+        self.gpu.as_ref()
     }
 
     /// Shared read access. A poisoned lock (a panic while writing) is an
@@ -362,7 +440,10 @@ impl Storage {
     }
 
     pub fn len(&self) -> usize {
-        self.read().len()
+        match &self.gpu {
+            Some(g) => g.read().len(),
+            None => self.read().len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -44,6 +44,12 @@ impl Tensor {
         Tensor::from_buffer(T::into_buffer(v), shape)
     }
 
+    /// A view of `storage` (of any device), checked to stay in bounds.
+    pub fn from_storage(storage: Arc<Storage>, shape: &[usize], strides: &[usize], offset: usize) -> Result<Tensor> {
+        let base = Tensor { dtype: storage.dtype(), storage, shape: vec![0], strides: vec![1], offset: 0 };
+        base.as_strided(shape, strides, offset)
+    }
+
     /// A 0-d tensor holding `s` as `dtype`.
     pub fn scalar(s: Scalar, dtype: DType) -> Tensor {
         Tensor::full(&[], s, dtype).expect("a 0-d tensor always fits")
@@ -183,8 +189,13 @@ impl Tensor {
 
     // ----- data access --------------------------------------------------
 
-    /// The elements in row-major order, converted to `T` with PyTorch's cast rules.
+    /// The elements in row-major order, converted to `T` with PyTorch's
+    /// cast rules. A CUDA tensor is downloaded first (empty if the device
+    /// fails; `to_device(Device::Cpu)` reports why).
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        if self.device() != Device::Cpu {
+            return self.to_device(Device::Cpu).map(|h| h.to_vec()).unwrap_or_default();
+        }
         let g = self.storage.read();
         fn go<U: Element, T: Element>(src: &[U], t: &Tensor) -> Vec<T> {
             gather(src, &t.shape, &t.strides, t.offset, T::cast_from)
@@ -196,6 +207,9 @@ impl Tensor {
     /// storage when the tensor is already contiguous with element type `T`
     /// and copying (and casting) otherwise.
     pub fn with_slice<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
+        if self.device() != Device::Cpu {
+            return f(&self.to_vec::<T>());
+        }
         if self.dtype == T::DTYPE && self.is_contiguous() {
             let g = self.storage.read();
             if let Some(s) = g.slice::<T>() {
@@ -213,8 +227,18 @@ impl Tensor {
         self.copy_as(self.dtype)
     }
 
-    /// A fresh contiguous copy with dtype `dtype`.
+    /// A fresh contiguous copy with dtype `dtype`. A CUDA tensor's copy is
+    /// made on the host and moved back (left on the host if the device fails).
     pub fn copy_as(&self, dtype: DType) -> Tensor {
+        if self.device() != Device::Cpu {
+            return match self.to_device(Device::Cpu) {
+                Ok(h) => {
+                    let c = h.copy_as(dtype);
+                    c.to_device(self.device()).unwrap_or(c)
+                }
+                Err(_) => Tensor::zeros(&self.shape, dtype).unwrap_or_else(|_| self.clone()),
+            };
+        }
         let g = self.storage.read();
         fn go<U: Element>(src: &[U], t: &Tensor) -> Buffer {
             U::into_buffer(gather(src, &t.shape, &t.strides, t.offset, |x| x))
@@ -247,6 +271,9 @@ impl Tensor {
         if self.numel() != 1 {
             bail!("item", "a tensor with {} elements cannot be converted to a Python number", self.numel());
         }
+        if self.device() != Device::Cpu {
+            return self.to_device(Device::Cpu)?.item();
+        }
         let g = self.storage.read();
         fn get<T: Element>(v: &[T], off: usize) -> Scalar {
             let x = v[off];
@@ -263,6 +290,9 @@ impl Tensor {
     /// into this tensor's memory: the primitive behind `copy_`, in-place ops
     /// and indexed assignment. Safe when `src` aliases `self`.
     pub fn assign(&self, src: &Tensor) -> Result<()> {
+        if self.device() != Device::Cpu || src.device() != Device::Cpu {
+            return crate::cuda::assign(self, src);
+        }
         let src = src.broadcast_to(&self.shape).map_err(|_| {
             crate::Error::op("copy_", format!("source of shape {:?} cannot be written into a view of shape {:?}", src.shape, self.shape))
         })?;

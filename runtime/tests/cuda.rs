@@ -1,8 +1,8 @@
 //! The CUDA backend end to end: every kernel-IR operation's generated CUDA C
 //! through NVRTC (wherever `libnvrtc.so.13` loads, no GPU needed; row
-//! kernels too, which are compiled but not launched yet), and on a
-//! GPU the launched kernels against `Kernel::eval_f64`, plus a timed GELU
-//! chain over 16M floats.
+//! kernels and one-byte mask operands too), and on a GPU the launched
+//! elementwise kernels against `Kernel::eval_f64`, plus a timed GELU chain
+//! over 16M floats. CUDA tensors and ops are tested in `cuda_tensors.rs`.
 //!
 //! Without NVRTC or a device the tests print `skipped: no NVRTC (why)` /
 //! `skipped: no CUDA device (why)` and pass, unless `TSC_REQUIRE_NVRTC=1` /
@@ -153,8 +153,8 @@ fn cases() -> Vec<Case> {
 }
 
 /// Row kernels (softmax, layer_norm, per-row sum/mean/amax with a full
-/// output, layer_norm then softmax): compiled by NVRTC here; not launched
-/// yet (the device layer launches elementwise kernels only).
+/// output, layer_norm then softmax): compiled by NVRTC here; launched on a
+/// GPU through the ops in `cuda_tensors.rs`.
 fn row_cases() -> Vec<Case> {
     use Inst::*;
     use ReduceOp::{Max, Sum};
@@ -222,6 +222,12 @@ fn nvrtc_compiles_every_generated_kernel() {
             }
             count += 1;
         }
+    }
+    // Masks from outside a kernel: one-byte operands (`masked_fill`, `where`).
+    for op in [CmpOp::Ne, CmpOp::Gt] {
+        let src = cuda_source(&compare_select(op), "tsc_elementwise", &[CudaOperand::Bytes, Scalar, Tensor]).expect("valid kernel");
+        cuda::compile(&src, "sm_90").unwrap_or_else(|e| panic!("byte operand: {e}\n{src}"));
+        count += 1;
     }
     let ms = start.elapsed().as_secs_f64() * 1e3;
     println!("nvrtc {}.{}: compiled {count} generated kernels for sm_90 in {ms:.0} ms ({:.1} ms each)", version.0, version.1, ms / count as f64);

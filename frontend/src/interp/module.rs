@@ -298,6 +298,24 @@ pub fn state_dict(o: &Rc<Object>) -> Vec<(String, Tensor)> {
     out
 }
 
+/// PyTorch's `module.to(device)`: every tensor attribute of the module
+/// and its submodules moves to `device`.
+pub fn to_device(o: &Rc<Object>, device: tsc_runtime::Device) -> Result<(), String> {
+    let mut result = Ok(());
+    walk(o, &mut |m| {
+        for (n, _, v) in m.attrs.borrow_mut().iter_mut() {
+            if let Value::Tensor(t) = v {
+                match t.to_device(device) {
+                    Ok(moved) => *t = moved,
+                    Err(e) if result.is_ok() => result = Err(format!("moving \"{n}\" to {device}: {e}")),
+                    Err(_) => {}
+                }
+            }
+        }
+    });
+    result
+}
+
 /// Strict `load_state_dict`: every key of the model must be given with its
 /// shape (BatchNorm's `num_batches_tracked` may be absent), and no other
 /// key may be present. Values are copied into the existing tensors.

@@ -17,7 +17,8 @@
 //!
 //! - `OPERANDS` are the kernel's operands in order: a tensor is a
 //!   `const float*` to its element at index (0, ..., 0) (its storage offset
-//!   already added); a scalar is a `float` passed by value.
+//!   already added), a one-byte tensor (`CudaOperand::Bytes`) a `const
+//!   unsigned char*` likewise; a scalar is a `float` passed by value.
 //! - `idx` is passed by value:
 //!   `struct TscIndex { long long rank; long long shape[8]; long long strides[T][8]; }`
 //!   with `T = max(1, number of tensor operands)`. `shape[0..rank]` is the
@@ -90,6 +91,17 @@ pub enum CudaOperand {
     Tensor,
     /// A float32 number, the same at every element.
     Scalar,
+    /// A tensor of one-byte elements (`bool`, `uint8`), read like `Tensor`
+    /// and converted to float32 (a `bool` is 0 or 1): a `const unsigned
+    /// char*` parameter. Masks from outside a kernel enter this way.
+    Bytes,
+}
+
+impl CudaOperand {
+    /// Whether the operand is read through a pointer and strides.
+    pub fn is_tensor(self) -> bool {
+        matches!(self, CudaOperand::Tensor | CudaOperand::Bytes)
+    }
 }
 
 /// Device functions shared by every emitted source, one per IR operation
@@ -160,7 +172,7 @@ pub fn cuda_source(
     }
     let tensors = operands
         .iter()
-        .filter(|&&o| o == CudaOperand::Tensor)
+        .filter(|o| o.is_tensor())
         .count();
     if tensors > MAX_TENSOR_OPERANDS {
         return Err(format!(
@@ -212,6 +224,7 @@ fn params(kernel: &Kernel, operands: &[CudaOperand]) -> String {
         .enumerate()
         .map(|(k, o)| match o {
             CudaOperand::Tensor => format!("const float* __restrict__ p{k}"),
+            CudaOperand::Bytes => format!("const unsigned char* __restrict__ p{k}"),
             CudaOperand::Scalar => format!("float p{k}"),
         })
         .collect();
@@ -242,6 +255,7 @@ fn stmt(b: &mut String, indent: &str, i: usize, inst: Inst, operands: &[CudaOper
     let _ = match inst {
         Inst::Param(k) => match operands[k as usize] {
             CudaOperand::Tensor => writeln!(b, "{indent}float v{i} = p{k}[o{k}];"),
+            CudaOperand::Bytes => writeln!(b, "{indent}float v{i} = (float)p{k}[o{k}];"),
             CudaOperand::Scalar => writeln!(b, "{indent}float v{i} = p{k};"),
         },
         Inst::Const(c) => writeln!(b, "{indent}float v{i} = {};", float_literal(c as f32)),
@@ -268,7 +282,7 @@ fn stmt(b: &mut String, indent: &str, i: usize, inst: Inst, operands: &[CudaOper
 /// The general kernel: offsets from the n-d index of element `i`.
 fn emit_strided(s: &mut String, kernel: &Kernel, name: &str, operands: &[CudaOperand], body: &str) {
     let tensors: Vec<usize> = (0..operands.len())
-        .filter(|&k| operands[k] == CudaOperand::Tensor)
+        .filter(|&k| operands[k].is_tensor())
         .collect();
     let mut ps = String::from("long long n, TscIndex idx");
     let rest = params(kernel, operands);
@@ -314,7 +328,7 @@ fn emit_contig(s: &mut String, kernel: &Kernel, name: &str, operands: &[CudaOper
     for (k, _) in operands
         .iter()
         .enumerate()
-        .filter(|(_, &o)| o == CudaOperand::Tensor)
+        .filter(|(_, &o)| o.is_tensor())
     {
         let _ = writeln!(s, "    const long long o{k} = i;");
     }
@@ -336,7 +350,7 @@ fn emit_rows(
     contig: bool,
 ) {
     let tensors: Vec<usize> = (0..operands.len())
-        .filter(|&k| operands[k] == CudaOperand::Tensor)
+        .filter(|&k| operands[k].is_tensor())
         .collect();
     let mut ps = String::from("long long rows, long long n");
     if !contig {
@@ -431,7 +445,7 @@ fn row_loop(s: &mut String, kernel: &Kernel, pass: &Pass, operands: &[CudaOperan
     let mut offset = vec![false; operands.len()];
     for (i, inst) in kernel.insts.iter().enumerate() {
         if let (true, Inst::Param(k)) = (pass.compute[i], *inst) {
-            offset[k as usize] = operands[k as usize] == CudaOperand::Tensor;
+            offset[k as usize] = operands[k as usize].is_tensor();
         }
     }
     for (k, _) in offset.iter().enumerate().filter(|(_, &o)| o) {
@@ -616,5 +630,20 @@ mod tests {
         assert_eq!(a, cuda_source(&neg(), "k", &[CudaOperand::Scalar]).unwrap());
         assert!(a.contains("long long strides[1][TSC_MAX_RANK]"));
         assert!(!a.contains("rem"));
+    }
+
+    #[test]
+    fn byte_operands_are_read_as_floats() {
+        // select(mask != 0, value, x) with a bool mask.
+        let k = Kernel {
+            num_params: 3,
+            insts: vec![Inst::Param(0), Inst::Const(0.0), Inst::Compare(CmpOp::Ne, 0, 1), Inst::Param(1), Inst::Param(2), Inst::Select(2, 3, 4)],
+            outputs: vec![5],
+        };
+        let src = cuda_source(&k, "k", &[CudaOperand::Bytes, CudaOperand::Scalar, CudaOperand::Tensor]).unwrap();
+        assert!(src.contains("const unsigned char* __restrict__ p0"), "{src}");
+        assert!(src.contains("float v0 = (float)p0[o0];"), "{src}");
+        // Both tensor operands get strides in TscIndex (rows 0 and 1).
+        assert!(src.contains("idx.strides[1]"), "{src}");
     }
 }

@@ -17,10 +17,20 @@
 //! Architecture invariant: this module knows the kernel IR and its CUDA C
 //! only through `tsc-kernels`; it writes no CUDA C of its own.
 
+mod blas;
 mod device;
+mod dispatch;
+mod launch;
+mod native;
 mod nvrtc;
+mod tensor;
 
-pub use device::{CudaDevice, GpuBuffer, GpuOperand};
+pub use blas::MatLayout;
+pub use device::{CudaDevice, GpuBuffer};
+pub use dispatch::{assign, dispatch, holds_cuda, mutate_on_host};
+pub use launch::GpuOperand;
+pub(crate) use native::{launch as launch_kernel, In as KernelIn};
+pub use tensor::{device, synchronize};
 pub use nvrtc::{compile, nvrtc_version, Compiled, Image};
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -125,17 +125,20 @@ pub fn to(t: &Tensor, dtype: DType, copy: bool) -> Tensor {
     }
 }
 
-/// `self.to(device, dtype)`: only the CPU exists, so this is `to(dtype)`.
+/// `self.to(device, dtype)`: `self` when nothing changes, else a copy on
+/// `device` (a dtype change of a CUDA tensor is computed on the host).
 pub fn to_device(t: &Tensor, device: Device, dtype: Option<DType>, copy: bool) -> Result<Tensor> {
-    check_cpu("to", device)?;
-    Ok(to(t, dtype.unwrap_or(t.dtype()), copy))
-}
-
-pub(crate) fn check_cpu(op: &str, device: Device) -> Result<()> {
-    match device {
-        Device::Cpu => Ok(()),
-        d => bail!(op, "device {d} is not available: this build runs on the CPU only"),
+    let dtype = dtype.unwrap_or(t.dtype());
+    if t.device() == Device::Cpu && device == Device::Cpu {
+        return Ok(to(t, dtype, copy));
     }
+    if t.device() == device && dtype == t.dtype() && !copy {
+        return Ok(t.clone());
+    }
+    let moved = t.device() != device;
+    let host = t.to_device(Device::Cpu)?;
+    // A move already copied; `copy` asks for one copy, not two.
+    to(&host, dtype, copy && !moved && device == Device::Cpu).to_device(device)
 }
 
 // ----- Python-level values ----------------------------------------------
@@ -171,7 +174,8 @@ pub fn is_nonzero(t: &Tensor) -> Result<bool> {
 // ----- schema wrappers --------------------------------------------------
 
 fn run_to_dtype(a: &Args) -> Result<Value> {
-    Ok(Value::Tensor(to(a.tensor(0)?, a.dtype(1)?, a.bool(3)?)))
+    let t = a.tensor(0)?;
+    to_device(t, t.device(), Some(a.dtype(1)?), a.bool(3)?).map(Value::Tensor)
 }
 fn run_to_device(a: &Args) -> Result<Value> {
     let device = device_arg("to", a, 1)?;
@@ -179,8 +183,21 @@ fn run_to_device(a: &Args) -> Result<Value> {
 }
 fn run_to_other(a: &Args) -> Result<Value> {
     let other = a.tensor(1)?;
-    check_cpu("to", other.device())?;
-    Ok(Value::Tensor(to(a.tensor(0)?, other.dtype(), a.bool(3)?)))
+    to_device(a.tensor(0)?, other.device(), Some(other.dtype()), a.bool(3)?).map(Value::Tensor)
+}
+fn run_cuda(a: &Args) -> Result<Value> {
+    let device = match a.value(1)? {
+        Value::Device(d @ Device::Cuda(_)) => *d,
+        Value::None => Device::Cuda(0),
+        other => bail!("cuda", "Invalid device, must be cuda device, got {}", describe_device(other)),
+    };
+    a.tensor(0)?.to_device(device).map(Value::Tensor)
+}
+fn describe_device(v: &Value) -> String {
+    match v {
+        Value::Device(d) => d.to_string(),
+        v => v.type_name(),
+    }
 }
 fn run_type_as(a: &Args) -> Result<Value> {
     Ok(Value::Tensor(to(a.tensor(0)?, a.tensor(1)?.dtype(), false)))
@@ -266,7 +283,8 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "item(Tensor self) -> Scalar", run: run_item },
     OpDef { schema: "tolist(Tensor self) -> Any", run: run_tolist },
     OpDef { schema: "detach(Tensor self) -> Tensor", run: run_identity },
-    OpDef { schema: "cpu(Tensor self) -> Tensor", run: run_identity },
+    OpDef { schema: "cpu(Tensor self) -> Tensor", run: |a| a.tensor(0)?.to_device(Device::Cpu).map(Value::Tensor) },
+    OpDef { schema: "cuda(Tensor self, Device? device=None) -> Tensor", run: run_cuda },
     OpDef { schema: "size(Tensor self) -> int[]", run: run_size },
     OpDef { schema: "size.int(Tensor self, int dim) -> int", run: run_size_dim },
     OpDef { schema: "dim(Tensor self) -> int", run: run_dim },

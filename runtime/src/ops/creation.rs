@@ -16,7 +16,7 @@ mod range;
 
 pub use range::{arange, linspace, logspace};
 
-use super::convert::{check_cpu, convert, tolist};
+use super::convert::{convert, tolist};
 use super::{Args, OpDef};
 use crate::shape::{checked_numel, contiguous_strides};
 use crate::{bail, ensure, promote_types, Buffer, DType, Device, Element, Result, Scalar, Tensor, Value};
@@ -33,11 +33,16 @@ pub(crate) fn size_arg(op: &str, dims: &[i64]) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// The optional `device` argument at index `i`: the CPU, or an error.
+/// The optional `device` argument at index `i` of a factory function
+/// (`None`: the default device). The `*_like`/`new_*` ops get here only
+/// with CPU inputs (`cuda::dispatch` runs those with CUDA inputs), so
+/// `None` means the input's device, the CPU.
 pub(crate) fn device_arg(op: &str, a: &Args, i: usize) -> Result<Device> {
+    let like = op.ends_with("_like") || op.starts_with("new_");
     match a.value(i)? {
-        Value::None => Ok(Device::Cpu),
-        Value::Device(d) => check_cpu(op, *d).map(|_| *d),
+        Value::None if like => Ok(Device::Cpu),
+        Value::None => Ok(crate::device::default_device()),
+        Value::Device(d) => Ok(*d),
         other => bail!(op, "internal: expected a device, got {}", other.type_name()),
     }
 }
@@ -282,76 +287,76 @@ fn dtype_or(a: &Args, i: usize, default: DType) -> Result<DType> {
 }
 
 fn run_zeros(a: &Args) -> Result<Value> {
-    device_arg("zeros", a, 2)?;
-    zeros(&size_arg("zeros", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("zeros", a, 2)?;
+    zeros(&size_arg("zeros", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_ones(a: &Args) -> Result<Value> {
-    device_arg("ones", a, 2)?;
-    ones(&size_arg("ones", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("ones", a, 2)?;
+    ones(&size_arg("ones", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_full(a: &Args) -> Result<Value> {
-    device_arg("full", a, 3)?;
-    full(&size_arg("full", &a.ints(0)?)?, a.scalar(1)?, a.opt_dtype(2)?).map(Value::Tensor)
+    let dev = device_arg("full", a, 3)?;
+    full(&size_arg("full", &a.ints(0)?)?, a.scalar(1)?, a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_scalar_tensor(a: &Args) -> Result<Value> {
-    device_arg("scalar_tensor", a, 2)?;
-    scalar_tensor(a.scalar(0)?, dtype_or(a, 1, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("scalar_tensor", a, 2)?;
+    scalar_tensor(a.scalar(0)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_eye(a: &Args) -> Result<Value> {
-    device_arg("eye", a, 2)?;
-    eye(a.int(0)?, None, dtype_or(a, 1, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("eye", a, 2)?;
+    eye(a.int(0)?, None, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_eye_m(a: &Args) -> Result<Value> {
-    device_arg("eye", a, 3)?;
-    eye(a.int(0)?, Some(a.int(1)?), dtype_or(a, 2, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("eye", a, 3)?;
+    eye(a.int(0)?, Some(a.int(1)?), dtype_or(a, 2, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_zeros_like(a: &Args) -> Result<Value> {
-    device_arg("zeros_like", a, 2)?;
-    zeros_like(a.tensor(0)?, a.opt_dtype(1)?).map(Value::Tensor)
+    let dev = device_arg("zeros_like", a, 2)?;
+    zeros_like(a.tensor(0)?, a.opt_dtype(1)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_ones_like(a: &Args) -> Result<Value> {
-    device_arg("ones_like", a, 2)?;
-    ones_like(a.tensor(0)?, a.opt_dtype(1)?).map(Value::Tensor)
+    let dev = device_arg("ones_like", a, 2)?;
+    ones_like(a.tensor(0)?, a.opt_dtype(1)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_full_like(a: &Args) -> Result<Value> {
-    device_arg("full_like", a, 3)?;
-    full_like(a.tensor(0)?, a.scalar(1)?, a.opt_dtype(2)?).map(Value::Tensor)
+    let dev = device_arg("full_like", a, 3)?;
+    full_like(a.tensor(0)?, a.scalar(1)?, a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_new_zeros(a: &Args) -> Result<Value> {
-    device_arg("new_zeros", a, 3)?;
-    new_full(a.tensor(0)?, &size_arg("new_zeros", &a.ints(1)?)?, Scalar::Int(0), a.opt_dtype(2)?).map(Value::Tensor)
+    let dev = device_arg("new_zeros", a, 3)?;
+    new_full(a.tensor(0)?, &size_arg("new_zeros", &a.ints(1)?)?, Scalar::Int(0), a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_new_ones(a: &Args) -> Result<Value> {
-    device_arg("new_ones", a, 3)?;
-    new_full(a.tensor(0)?, &size_arg("new_ones", &a.ints(1)?)?, Scalar::Int(1), a.opt_dtype(2)?).map(Value::Tensor)
+    let dev = device_arg("new_ones", a, 3)?;
+    new_full(a.tensor(0)?, &size_arg("new_ones", &a.ints(1)?)?, Scalar::Int(1), a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_new_full(a: &Args) -> Result<Value> {
-    device_arg("new_full", a, 4)?;
-    new_full(a.tensor(0)?, &size_arg("new_full", &a.ints(1)?)?, a.scalar(2)?, a.opt_dtype(3)?).map(Value::Tensor)
+    let dev = device_arg("new_full", a, 4)?;
+    new_full(a.tensor(0)?, &size_arg("new_full", &a.ints(1)?)?, a.scalar(2)?, a.opt_dtype(3)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_tensor(a: &Args) -> Result<Value> {
-    device_arg("tensor", a, 2)?;
-    tensor(a.value(0)?, a.opt_dtype(1)?).map(Value::Tensor)
+    let dev = device_arg("tensor", a, 2)?;
+    tensor(a.value(0)?, a.opt_dtype(1)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_arange(a: &Args) -> Result<Value> {
-    device_arg("arange", a, 2)?;
-    arange(Scalar::Int(0), a.scalar(0)?, Scalar::Int(1), a.opt_dtype(1)?).map(Value::Tensor)
+    let dev = device_arg("arange", a, 2)?;
+    arange(Scalar::Int(0), a.scalar(0)?, Scalar::Int(1), a.opt_dtype(1)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_arange_start(a: &Args) -> Result<Value> {
-    device_arg("arange", a, 3)?;
-    arange(a.scalar(0)?, a.scalar(1)?, Scalar::Int(1), a.opt_dtype(2)?).map(Value::Tensor)
+    let dev = device_arg("arange", a, 3)?;
+    arange(a.scalar(0)?, a.scalar(1)?, Scalar::Int(1), a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_arange_start_step(a: &Args) -> Result<Value> {
-    device_arg("arange", a, 4)?;
-    arange(a.scalar(0)?, a.scalar(1)?, a.scalar(2)?, a.opt_dtype(3)?).map(Value::Tensor)
+    let dev = device_arg("arange", a, 4)?;
+    arange(a.scalar(0)?, a.scalar(1)?, a.scalar(2)?, a.opt_dtype(3)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_linspace(a: &Args) -> Result<Value> {
-    device_arg("linspace", a, 4)?;
-    linspace(a.scalar(0)?, a.scalar(1)?, a.int(2)?, dtype_or(a, 3, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("linspace", a, 4)?;
+    linspace(a.scalar(0)?, a.scalar(1)?, a.int(2)?, dtype_or(a, 3, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_logspace(a: &Args) -> Result<Value> {
-    device_arg("logspace", a, 5)?;
-    logspace(a.scalar(0)?, a.scalar(1)?, a.int(2)?, a.float(3)?, dtype_or(a, 4, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("logspace", a, 5)?;
+    logspace(a.scalar(0)?, a.scalar(1)?, a.int(2)?, a.float(3)?, dtype_or(a, 4, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 
 /// `size` ops share one shape of schema; `$extra` are the params after `size`.

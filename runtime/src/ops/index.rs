@@ -18,7 +18,7 @@
 use super::index_plan::{Plan, Reduce};
 use super::shape::{select, slice, unsqueeze};
 use super::{Args, OpDef, Operand};
-use crate::{bail, ensure, DType, Error, Result, Tensor, Value};
+use crate::{bail, ensure, DType, Device, Error, Result, Tensor, Value};
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "index.Tensor(Tensor self, Tensor?[] indices) -> Tensor", run: run_index },
@@ -214,12 +214,31 @@ fn select_item(v: &Tensor, d: usize, i: i64) -> Result<Tensor> {
 }
 
 /// `x[idx]`: a view for basic indexing, a copy when advanced indices occur.
+///
+/// Basic indexing of a CUDA tensor is a view of its device memory; an
+/// advanced gather runs on a host copy and moves back to the device.
 pub fn getitem(x: &Tensor, idx: &[IndexItem]) -> Result<Tensor> {
     let (v, adv) = basic_index(x, idx)?;
     if adv.is_empty() {
         return Ok(v);
     }
+    if x.device() != Device::Cpu || adv.iter().flatten().any(|t| t.device() != Device::Cpu) {
+        let host = v.to_device(Device::Cpu)?;
+        let adv = adv.iter().map(|t| t.as_ref().map(|t| t.to_device(Device::Cpu)).transpose()).collect::<Result<Vec<_>>>()?;
+        let device = if x.device() != Device::Cpu { x.device() } else { adv.iter().flatten().map(Tensor::device).next().unwrap_or(Device::Cpu) };
+        return Plan::new("index", &host, &adv)?.gather(&host)?.to_device(device);
+    }
     Plan::new("index", &v, &adv)?.gather(&v)
+}
+
+/// `idx` with every index tensor on the CPU.
+fn host_items(idx: &[IndexItem]) -> Result<Vec<IndexItem>> {
+    idx.iter()
+        .map(|i| match i {
+            IndexItem::Tensor(t) => t.to_device(Device::Cpu).map(IndexItem::Tensor),
+            other => Ok(other.clone()),
+        })
+        .collect()
 }
 
 /// Drops the leading size-1 dims of an assigned value, as PyTorch does.
@@ -231,6 +250,17 @@ fn strip_leading_ones(t: &Tensor) -> Result<Tensor> {
 /// `x[idx] = value`: the value is broadcast to the indexed shape; with
 /// advanced indices and duplicate positions the last write wins.
 pub fn setitem(x: &Tensor, idx: &[IndexItem], value: &Operand) -> Result<()> {
+    let on_device = |t: &Tensor| t.device() != Device::Cpu;
+    let index_on_device = idx.iter().any(|i| matches!(i, IndexItem::Tensor(t) if on_device(t)));
+    if on_device(x) || index_on_device {
+        // Written on a host copy of x's memory, then copied back.
+        let value = match value {
+            Operand::Tensor(t) => Operand::Tensor(t.to_device(Device::Cpu)?),
+            s => s.clone(),
+        };
+        let idx = host_items(idx)?;
+        return crate::cuda::mutate_on_host(x, |h| setitem(h, &idx, &value));
+    }
     let (v, adv) = basic_index(x, idx)?;
     let val = match value {
         Operand::Scalar(s) => Tensor::scalar(*s, x.dtype()),

@@ -133,7 +133,7 @@ impl Registry {
             let mut why = Vec::new();
             for ov in ovs {
                 match ov.schema.bind(args, kwargs) {
-                    Ok(vals) => return (ov.run)(&Args { op: name, vals }),
+                    Ok(vals) => return invoke(ov, &Args { op: name, vals }),
                     Err(e) => why.push(format!("  {}: {e}", ov.schema)),
                 }
             }
@@ -159,6 +159,16 @@ impl Registry {
         let result = self.call(base, args, kwargs)?;
         write_inplace(name, target, result)
     }
+}
+
+/// Runs overload `ov` on bound arguments: on the CPU, or through
+/// `cuda::dispatch` when an argument holds a CUDA tensor.
+#[inline]
+pub(crate) fn invoke(ov: &Overload, args: &Args) -> Result<Value> {
+    if args.vals.iter().any(crate::cuda::holds_cuda) {
+        return crate::cuda::dispatch(ov, args);
+    }
+    (ov.run)(args)
 }
 
 /// The in-place half of `name_` (e.g. `add_`): writes `result`, what

@@ -594,40 +594,40 @@ fn run_initial_seed(_: &Args) -> Result<Value> {
     Ok(Value::Int(initial_seed() as i64))
 }
 fn run_rand(a: &Args) -> Result<Value> {
-    device_arg("rand", a, 2)?;
-    rand(&size_arg("rand", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("rand", a, 2)?;
+    rand(&size_arg("rand", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randn(a: &Args) -> Result<Value> {
-    device_arg("randn", a, 2)?;
-    randn(&size_arg("randn", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("randn", a, 2)?;
+    randn(&size_arg("randn", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randint(a: &Args) -> Result<Value> {
-    device_arg("randint", a, 3)?;
-    randint(0, a.int(0)?, &size_arg("randint", &a.ints(1)?)?, dtype_or(a, 2, DType::I64)?).map(Value::Tensor)
+    let dev = device_arg("randint", a, 3)?;
+    randint(0, a.int(0)?, &size_arg("randint", &a.ints(1)?)?, dtype_or(a, 2, DType::I64)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randint_low(a: &Args) -> Result<Value> {
-    device_arg("randint", a, 4)?;
-    randint(a.int(0)?, a.int(1)?, &size_arg("randint", &a.ints(2)?)?, dtype_or(a, 3, DType::I64)?).map(Value::Tensor)
+    let dev = device_arg("randint", a, 4)?;
+    randint(a.int(0)?, a.int(1)?, &size_arg("randint", &a.ints(2)?)?, dtype_or(a, 3, DType::I64)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randperm(a: &Args) -> Result<Value> {
-    device_arg("randperm", a, 2)?;
-    randperm(a.int(0)?, dtype_or(a, 1, DType::I64)?).map(Value::Tensor)
+    let dev = device_arg("randperm", a, 2)?;
+    randperm(a.int(0)?, dtype_or(a, 1, DType::I64)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_rand_like(a: &Args) -> Result<Value> {
-    device_arg("rand_like", a, 2)?;
-    rand_like(a.tensor(0)?, a.opt_dtype(1)?).map(Value::Tensor)
+    let dev = device_arg("rand_like", a, 2)?;
+    rand_like(a.tensor(0)?, a.opt_dtype(1)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randn_like(a: &Args) -> Result<Value> {
-    device_arg("randn_like", a, 2)?;
-    randn_like(a.tensor(0)?, a.opt_dtype(1)?).map(Value::Tensor)
+    let dev = device_arg("randn_like", a, 2)?;
+    randn_like(a.tensor(0)?, a.opt_dtype(1)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randint_like(a: &Args) -> Result<Value> {
-    device_arg("randint_like", a, 3)?;
-    randint_like(a.tensor(0)?, 0, a.int(1)?, a.opt_dtype(2)?).map(Value::Tensor)
+    let dev = device_arg("randint_like", a, 3)?;
+    randint_like(a.tensor(0)?, 0, a.int(1)?, a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_randint_like_low(a: &Args) -> Result<Value> {
-    device_arg("randint_like", a, 4)?;
-    randint_like(a.tensor(0)?, a.int(1)?, a.int(2)?, a.opt_dtype(3)?).map(Value::Tensor)
+    let dev = device_arg("randint_like", a, 4)?;
+    randint_like(a.tensor(0)?, a.int(1)?, a.int(2)?, a.opt_dtype(3)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_uniform_(a: &Args) -> Result<Value> {
     uniform_(a.tensor(0)?, a.float(1)?, a.float(2)?).map(Value::Tensor)
@@ -639,8 +639,8 @@ fn run_normal_tensors(a: &Args) -> Result<Value> {
     normal_tensors(&a.operand(0)?, &a.operand(1)?).map(Value::Tensor)
 }
 fn run_normal_floats(a: &Args) -> Result<Value> {
-    device_arg("normal", a, 4)?;
-    normal(a.float(0)?, a.float(1)?, &size_arg("normal", &a.ints(2)?)?, dtype_or(a, 3, DType::F32)?).map(Value::Tensor)
+    let dev = device_arg("normal", a, 4)?;
+    normal(a.float(0)?, a.float(1)?, &size_arg("normal", &a.ints(2)?)?, dtype_or(a, 3, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
 }
 fn run_bernoulli(a: &Args) -> Result<Value> {
     bernoulli(a.tensor(0)?).map(Value::Tensor)

@@ -6,7 +6,7 @@
 //! are, and one that cannot match is skipped without formatting an error.
 
 use crate::ops::schema::Ty;
-use crate::ops::{Args, Overload, Schema};
+use crate::ops::{invoke, Args, Overload, Schema};
 use crate::{Error, Result, Value};
 
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,11 +68,11 @@ pub(super) fn call(name: &str, overloads: &'static [Overload], mut args: Vec<Val
                 for p in &ov.schema.params[args.len()..] {
                     args.push(p.default.clone().unwrap_or(Value::None));
                 }
-                return (ov.run)(&Args { op, vals: args });
+                return invoke(ov, &Args { op, vals: args });
             }
             Fit::Maybe => {
                 if let Ok(vals) = bind(&ov.schema, &args) {
-                    return (ov.run)(&Args { op, vals });
+                    return invoke(ov, &Args { op, vals });
                 }
             }
         }

@@ -52,10 +52,14 @@ impl Fused {
         }
         // The tensors the kernel reads, by operand (`None`: a scalar or unread).
         let mut tensors: Vec<Option<&Tensor>> = Vec::with_capacity(args.len());
+        let mut device = None;
         for (i, a) in args.iter().enumerate() {
             tensors.push(match a {
                 _ if self.used >> i & 1 == 0 => None,
-                Value::Tensor(t) if t.dtype() == DType::F32 && t.device() == Device::Cpu => Some(t),
+                Value::Tensor(t) if t.dtype() == DType::F32 && device.is_none_or(|d| d == t.device()) => {
+                    device = Some(t.device());
+                    Some(t)
+                }
                 Value::Int(_) | Value::Float(_) => None,
                 _ => return Ok(None),
             });
@@ -82,6 +86,9 @@ impl Fused {
                 Ok(s) if s == shape => {}
                 _ => return Ok(None),
             }
+        }
+        if device.is_some_and(|d| d != Device::Cpu) {
+            return self.run_cuda(args, &tensors, &shape).map(Some);
         }
         // One read guard per storage, held while the kernel runs.
         let mut storages: Vec<&Arc<Storage>> = Vec::new();
@@ -130,6 +137,25 @@ impl Fused {
         unsafe { self.cpu.run(&shape, &operands, &mut views) }.map_err(|e| Error::op("fused", e))?;
         drop(guards);
         outs.into_iter().enumerate().map(|(j, v)| Tensor::from_vec(v, out_shape(j)).map(Value::Tensor)).collect::<Result<Vec<_>>>().map(Some)
+    }
+}
+
+impl Fused {
+    /// The kernel on the CUDA device of `tensors`, through NVRTC.
+    fn run_cuda(&self, args: &[Value], tensors: &[Option<&Tensor>], shape: &[usize]) -> Result<Vec<Value>> {
+        use crate::cuda::KernelIn;
+        let ins: Vec<KernelIn> = args
+            .iter()
+            .zip(tensors)
+            .map(|(a, t)| match (a, t) {
+                (_, Some(t)) => KernelIn::T(t),
+                (Value::Int(i), None) => KernelIn::S(*i as f32),
+                (Value::Float(x), None) => KernelIn::S(*x as f32),
+                _ => KernelIn::S(0.0), // not read by the kernel
+            })
+            .collect();
+        let outs = crate::cuda::launch_kernel(self.cpu.kernel(), shape, &ins)?;
+        Ok(outs.into_iter().map(Value::Tensor).collect())
     }
 }
 

@@ -72,6 +72,23 @@ impl Plan {
         Plan::with_tensors(def, &[])
     }
 
+    /// Moves the program's constants (its weights) to `device`, so that
+    /// runs with inputs there stay there (`Model::to_device`).
+    pub fn to_device(&mut self, device: crate::Device) -> Result<()> {
+        fn go(v: &Value, device: crate::Device) -> Result<Value> {
+            Ok(match v {
+                Value::Tensor(t) => Value::Tensor(t.to_device(device)?),
+                Value::List(vs) => Value::List(vs.iter().map(|v| go(v, device)).collect::<Result<_>>()?),
+                Value::Tuple(vs) => Value::Tuple(vs.iter().map(|v| go(v, device)).collect::<Result<_>>()?),
+                v => v.clone(),
+            })
+        }
+        for c in &mut self.consts {
+            *c = go(c, device)?;
+        }
+        Ok(())
+    }
+
     /// Validates and plans a program whose `ConstDef::Tensor` entries index
     /// `tensors` (the artifact's tensor table).
     pub fn with_tensors(def: &ProgramDef, tensors: &[Tensor]) -> Result<Plan> {

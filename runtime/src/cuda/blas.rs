@@ -1,0 +1,147 @@
+//! Float32 (batched) matrix products through cuBLAS on the device's stream.
+//!
+//! Tensors are row-major; cuBLAS is column-major. A row-major `m×n` result
+//! `C` is the column-major `n×m` matrix `Cᵀ = Bᵀ·Aᵀ`, so the call passes
+//! `B` first. Each operand is used in place when one of its two matrix
+//! strides is 1 (row-major, or a transposed view such as `linear`'s `Wᵀ`,
+//! which becomes cuBLAS's `T` flag); the caller copies other layouts to
+//! contiguous first ([`MatLayout::of`] returns `None` for them).
+//!
+//! cuBLAS's default math mode is kept: full float32, no TF32, as PyTorch's
+//! default (`torch.backends.cuda.matmul.allow_tf32 = False`).
+
+use super::device::{CudaDevice, GpuBuffer};
+use super::guard;
+use crate::DType;
+use cudarc::cublas::sys::cublasOperation_t::{CUBLAS_OP_N, CUBLAS_OP_T};
+use cudarc::cublas::{CudaBlas, Gemm, GemmConfig, StridedBatchedConfig};
+
+/// How a `rows×cols` matrix (one per batch) lies in a buffer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MatLayout {
+    /// Element offset of the first matrix.
+    pub offset: usize,
+    /// Elements between consecutive matrices of the batch (0: broadcast).
+    pub batch_stride: usize,
+    /// Row-major (`[r][c]` at `r·ld + c`) or column-major (`c·ld + r`).
+    pub row_major: bool,
+    pub ld: usize,
+}
+
+impl MatLayout {
+    /// The layout of a `rows×cols` matrix with strides `(rs, cs)`, or
+    /// `None` when neither stride is 1 with a leading dimension cuBLAS
+    /// accepts. Strides of size-1 dims do not matter and are normalized.
+    pub fn of(rows: usize, cols: usize, rs: usize, cs: usize, offset: usize, batch_stride: usize) -> Option<MatLayout> {
+        let cs = if cols <= 1 { 1 } else { cs };
+        let rs = if rows <= 1 { cols.max(1) } else { rs };
+        if cs == 1 && rs >= cols.max(1) {
+            Some(MatLayout { offset, batch_stride, row_major: true, ld: rs })
+        } else if rs == 1 && cs >= rows.max(1) {
+            Some(MatLayout { offset, batch_stride, row_major: false, ld: cs })
+        } else {
+            None
+        }
+    }
+
+    /// One past the last element a batch of `batch` `rows×cols` matrices reads.
+    fn reach(&self, batch: usize, rows: usize, cols: usize) -> usize {
+        if batch == 0 || rows == 0 || cols == 0 {
+            return self.offset;
+        }
+        let last = if self.row_major { (rows - 1) * self.ld + cols - 1 } else { (cols - 1) * self.ld + rows - 1 };
+        self.offset + (batch - 1) * self.batch_stride + last + 1
+    }
+}
+
+impl CudaDevice {
+    fn blas(&self) -> Result<&CudaBlas, String> {
+        self.blas
+            .get_or_init(|| guard("cuBLAS", || CudaBlas::new(self.stream.clone()).map_err(|e| format!("cuBLAS: creating the handle failed: {e}"))))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// `C[b] = A[b] · B[b]` for `b < batch`: `A` is `m×k`, `B` is `k×n`;
+    /// returns the contiguous `batch×m×n` result. Asynchronous.
+    #[allow(clippy::too_many_arguments)]
+    pub fn matmul(&self, batch: usize, m: usize, k: usize, n: usize, a: (&GpuBuffer, MatLayout), b: (&GpuBuffer, MatLayout)) -> Result<GpuBuffer, String> {
+        let total = batch.checked_mul(m).and_then(|x| x.checked_mul(n)).ok_or("cuda: matmul result too large")?;
+        for (name, (buf, lay), r, c) in [("A", a, m, k), ("B", b, k, n)] {
+            if buf.dtype() != DType::F32 {
+                return Err(format!("cuda: matmul operand {name} is {}, not float32", buf.dtype()));
+            }
+            if lay.reach(batch, r, c) > buf.len() {
+                return Err(format!("cuda: matmul operand {name} reaches past its buffer"));
+            }
+        }
+        let as_int = |x: usize| i32::try_from(x).map_err(|_| format!("cuda: matmul dimension {x} is over cuBLAS's int range"));
+        if total == 0 || k == 0 {
+            // Nothing to multiply (or an empty sum: zeros).
+            return self.alloc(total);
+        }
+        // SAFETY: cuBLAS writes every element of C (beta = 0).
+        let mut c = unsafe { self.alloc_uninit(DType::F32, total) }?;
+        let (ab, al) = a;
+        let (bb, bl) = b;
+        let op = |row_major: bool| if row_major { CUBLAS_OP_N } else { CUBLAS_OP_T };
+        let cfg = StridedBatchedConfig {
+            gemm: GemmConfig {
+                transa: op(bl.row_major),
+                transb: op(al.row_major),
+                m: as_int(n)?,
+                n: as_int(m)?,
+                k: as_int(k)?,
+                alpha: 1.0f32,
+                lda: as_int(bl.ld.max(1))?,
+                ldb: as_int(al.ld.max(1))?,
+                beta: 0.0f32,
+                ldc: as_int(n.max(1))?,
+            },
+            batch_size: as_int(batch)?,
+            stride_a: bl.batch_stride as i64,
+            stride_b: al.batch_stride as i64,
+            stride_c: (m * n) as i64,
+        };
+        let blas = self.blas()?;
+        let av = ab.f32_view(al.offset)?;
+        let bv = bb.f32_view(bl.offset)?;
+        let mut cv = c.f32_view_mut()?;
+        guard("cuBLAS", || {
+            // SAFETY: the layouts were checked to stay inside the buffers;
+            // C holds batch·m·n elements with ldc = n.
+            unsafe { blas.gemm_strided_batched(cfg, &bv, &av, &mut cv) }.map_err(|e| format!("cuBLAS: sgemm failed: {e}"))
+        })?;
+        drop(cv);
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts() {
+        // A contiguous 2×3: row-major with ld 3.
+        assert_eq!(MatLayout::of(2, 3, 3, 1, 0, 6), Some(MatLayout { offset: 0, batch_stride: 6, row_major: true, ld: 3 }));
+        // Its transpose, a 3×2 view with strides (1, 3): column-major, ld 3.
+        assert_eq!(MatLayout::of(3, 2, 1, 3, 0, 0), Some(MatLayout { offset: 0, batch_stride: 0, row_major: false, ld: 3 }));
+        // A row vector with a junk row stride, and a column with a junk column stride.
+        assert!(MatLayout::of(1, 4, 0, 1, 0, 0).is_some_and(|l| l.row_major && l.ld == 4));
+        assert!(MatLayout::of(4, 1, 1, 0, 0, 0).is_some());
+        // Every other step: needs a copy.
+        assert_eq!(MatLayout::of(2, 3, 6, 2, 0, 0), None);
+        // Overlapping rows (ld < cols) are not a cuBLAS layout.
+        assert_eq!(MatLayout::of(2, 3, 2, 1, 0, 0), None);
+    }
+
+    #[test]
+    fn reach() {
+        let l = MatLayout::of(2, 3, 3, 1, 5, 6).unwrap();
+        assert_eq!(l.reach(2, 2, 3), 5 + 6 + 6);
+        let t = MatLayout::of(3, 2, 1, 3, 0, 0).unwrap();
+        assert_eq!(t.reach(4, 3, 2), 6);
+        assert_eq!(l.reach(0, 2, 3), 5);
+    }
+}

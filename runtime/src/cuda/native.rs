@@ -1,0 +1,533 @@
+//! Ops with device kernels, for float32 CUDA tensors: elementwise math and
+//! copies (one-instruction kernel-IR kernels through `launch.rs`), softmax,
+//! log_softmax and layer_norm over the last dim (row kernels), and matrix
+//! products through cuBLAS (`blas.rs`). [`run`] returns `None` for any
+//! other op or argument (another dtype, an unsupported option, a
+//! layout cuBLAS cannot take), and `dispatch.rs` runs the CPU op instead.
+//!
+//! Results are fresh contiguous float32 tensors on the operands' device.
+
+use super::blas::MatLayout;
+use super::device::{CudaDevice, GpuBuffer};
+use super::launch::GpuOperand;
+use super::tensor::{err, from_gpu};
+use crate::ops::{Args, Overload};
+use crate::shape::{broadcast_all, broadcast_strides};
+use crate::{DType, Device, Result, Tensor, Value};
+use std::sync::{Arc, RwLockReadGuard};
+use tsc_kernels::jit::{BinaryOp, Inst, Kernel, ReduceOp, UnaryOp};
+
+/// The op on the device, or `None` when there is no device kernel for it.
+pub fn run(ov: &Overload, a: &Args) -> Result<Option<Value>> {
+    let t = |i| f32_cuda(a.vals.get(i));
+    let out = match a.op {
+        "add" | "sub" | "mul" | "div" | "maximum" | "minimum" => binary(a)?,
+        "contiguous" | "clone" => match t(0) {
+            Some(x) if a.op == "contiguous" && x.is_contiguous() => Some(x.clone()),
+            Some(x) => Some(copy(x)?),
+            None => None,
+        },
+        "reshape" | "flatten" => return reshape(ov, a),
+        "matmul" | "mm" | "bmm" => match (t(0), t(1)) {
+            (Some(x), Some(y)) if a.op == "matmul" || (x.ndim() == y.ndim() && x.ndim() == if a.op == "mm" { 2 } else { 3 }) => matmul(x, y)?,
+            _ => None,
+        },
+        "linear" => linear(a)?,
+        "masked_fill" => masked_fill(a)?,
+        "where" => where_(a)?,
+        "batch_norm" => batch_norm(a)?,
+        "cat" | "stack" => cat(a)?,
+        "softmax" | "log_softmax" => softmax(a)?,
+        "layer_norm" => layer_norm(a)?,
+        "gelu" => match (t(0), a.str(1)) {
+            (Some(x), Ok("none")) => Some(unary(x, UnaryOp::Gelu)?),
+            (Some(x), Ok("tanh")) => Some(unary(x, UnaryOp::GeluTanh)?),
+            _ => None,
+        },
+        // `relu(x, inplace=False)` and friends: only the functional form.
+        name => match (unary_op(name), t(0), &a.vals[1..]) {
+            (Some(op), Some(x), [] | [Value::Bool(false)]) => Some(unary(x, op)?),
+            _ => None,
+        },
+    };
+    Ok(out.map(Value::Tensor))
+}
+
+/// `v` when it is a float32 tensor on a CUDA device.
+fn f32_cuda(v: Option<&Value>) -> Option<&Tensor> {
+    match v {
+        Some(Value::Tensor(t)) if t.dtype() == DType::F32 && t.device() != Device::Cpu => Some(t),
+        _ => None,
+    }
+}
+
+/// `v` when it is a `bool` or `uint8` tensor on a CUDA device.
+fn bytes_cuda(v: Option<&Value>) -> Option<&Tensor> {
+    match v {
+        Some(Value::Tensor(t)) if matches!(t.dtype(), DType::Bool | DType::U8) && t.device() != Device::Cpu => Some(t),
+        _ => None,
+    }
+}
+
+/// A float32 CUDA tensor or a Python number, as a launch operand.
+fn number_or_f32(v: Option<&Value>) -> Option<In<'_>> {
+    match v {
+        Some(Value::Int(i)) => Some(In::S(*i as f32)),
+        Some(Value::Float(f)) => Some(In::S(*f as f32)),
+        v => f32_cuda(v).map(In::T),
+    }
+}
+
+fn unary_op(name: &str) -> Option<UnaryOp> {
+    Some(match name {
+        "neg" | "negative" => UnaryOp::Neg,
+        "abs" => UnaryOp::Abs,
+        "exp" => UnaryOp::Exp,
+        "log" => UnaryOp::Log,
+        "sqrt" => UnaryOp::Sqrt,
+        "rsqrt" => UnaryOp::Rsqrt,
+        "reciprocal" => UnaryOp::Reciprocal,
+        "tanh" => UnaryOp::Tanh,
+        "sigmoid" => UnaryOp::Sigmoid,
+        "relu" => UnaryOp::Relu,
+        "erf" => UnaryOp::Erf,
+        "silu" => UnaryOp::Silu,
+        "floor" => UnaryOp::Floor,
+        "ceil" => UnaryOp::Ceil,
+        "trunc" => UnaryOp::Trunc,
+        _ => return None,
+    })
+}
+
+/// An operand of a launch: a CUDA float32 tensor or a number.
+pub(crate) enum In<'a> {
+    T(&'a Tensor),
+    S(f32),
+}
+
+/// Runs `kernel` over `shape` on `ins` and returns its outputs, shaped
+/// `shape` (`per_row` outputs of a row kernel: `shape` with the last dim 1).
+pub(crate) fn launch(kernel: &Kernel, shape: &[usize], ins: &[In]) -> Result<Vec<Tensor>> {
+    let dev = device_of(ins)?;
+    let guards: Vec<Option<RwLockReadGuard<GpuBuffer>>> = ins
+        .iter()
+        .map(|i| match i {
+            In::T(t) => t.gpu().map(|g| g.read()),
+            In::S(_) => None,
+        })
+        .collect();
+    let strides: Vec<Vec<i64>> = ins
+        .iter()
+        .map(|i| match i {
+            In::T(t) => broadcast_strides(t.shape(), t.strides(), shape).into_iter().map(|s| s as i64).collect(),
+            In::S(_) => Vec::new(),
+        })
+        .collect();
+    let mut operands = Vec::with_capacity(ins.len());
+    for ((i, g), s) in ins.iter().zip(&guards).zip(&strides) {
+        operands.push(match (i, g) {
+            (In::T(t), Some(g)) => GpuOperand::Tensor { buf: g, offset: t.offset(), strides: s },
+            (In::S(x), _) => GpuOperand::Scalar(*x),
+            (In::T(_), None) => return Err(err("cuda", "internal: a CUDA tensor without device memory")),
+        });
+    }
+    let outs = dev.launch_elementwise(kernel, shape, &operands).map_err(|e| err("cuda", e))?;
+    drop(operands);
+    drop(guards);
+    let per_row = kernel.per_row_outputs();
+    let row_shape: Vec<usize> = match shape.split_last() {
+        Some((_, outer)) => outer.iter().copied().chain([1]).collect(),
+        None => Vec::new(),
+    };
+    outs.into_iter()
+        .enumerate()
+        .map(|(j, b)| from_gpu(dev.clone(), b, if kernel.is_row() && per_row[j] { &row_shape } else { shape }))
+        .collect()
+}
+
+fn device_of(ins: &[In]) -> Result<Arc<CudaDevice>> {
+    ins.iter()
+        .find_map(|i| match i {
+            In::T(t) => t.gpu().map(|g| g.dev.clone()),
+            In::S(_) => None,
+        })
+        .ok_or_else(|| err("cuda", "internal: a launch without a CUDA tensor"))
+}
+
+fn one(kernel: &Kernel, shape: &[usize], ins: &[In]) -> Result<Tensor> {
+    launch(kernel, shape, ins)?.pop().ok_or_else(|| err("cuda", "internal: a kernel without outputs"))
+}
+
+fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
+    let k = Kernel { num_params: 1, insts: vec![Inst::Param(0), Inst::Unary(op, 0)], outputs: vec![1] };
+    one(&k, x.shape(), &[In::T(x)])
+}
+
+/// A contiguous device copy of `x`.
+pub(super) fn copy(x: &Tensor) -> Result<Tensor> {
+    let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
+    one(&k, x.shape(), &[In::T(x)])
+}
+
+/// `add`/`sub` (alpha 1), `mul`, `div` (no rounding mode), `maximum`,
+/// `minimum` of a float32 CUDA tensor and a float32 CUDA tensor or a
+/// Python number.
+fn binary(a: &Args) -> Result<Option<Tensor>> {
+    let op = match a.op {
+        "add" => BinaryOp::Add,
+        "sub" => BinaryOp::Sub,
+        "mul" => BinaryOp::Mul,
+        "div" => BinaryOp::Div,
+        "maximum" => BinaryOp::Max,
+        _ => BinaryOp::Min,
+    };
+    match a.vals.get(2) {
+        None | Some(Value::None) => {}
+        Some(Value::Int(1)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {}
+        Some(_) => return Ok(None),
+    }
+    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let other = match a.vals.get(1) {
+        Some(Value::Int(i)) => In::S(*i as f32),
+        Some(Value::Float(f)) => In::S(*f as f32),
+        v => match f32_cuda(v) {
+            Some(y) => In::T(y),
+            None => return Ok(None),
+        },
+    };
+    let shape = match &other {
+        In::T(y) => broadcast_all(a.op, &[x.shape(), y.shape()])?,
+        In::S(_) => x.shape().to_vec(),
+    };
+    let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(op, 0, 1)], outputs: vec![2] };
+    one(&k, &shape, &[In::T(x), other]).map(Some)
+}
+
+/// `select(mask != 0, a, b)` over the broadcast shape of `ins`
+/// (mask, a, b), or `None` unless that is `want` (when given).
+fn select3(ins: [In; 3], want: Option<&[usize]>) -> Result<Option<Tensor>> {
+    let shapes: Vec<&[usize]> = ins
+        .iter()
+        .filter_map(|i| match i {
+            In::T(t) => Some(t.shape()),
+            In::S(_) => None,
+        })
+        .collect();
+    let shape = broadcast_all("where", &shapes)?;
+    if want.is_some_and(|w| w != shape.as_slice()) || !ins.iter().any(|i| matches!(i, In::T(t) if t.dtype() == DType::F32)) {
+        return Ok(None);
+    }
+    use Inst::*;
+    let insts = vec![Param(0), Const(0.0), cmp_ne(0, 1), Param(1), Param(2), Select(2, 3, 4)];
+    one(&Kernel { num_params: 3, insts, outputs: vec![5] }, &shape, &ins).map(Some)
+}
+
+pub(super) fn cmp_ne(a: u32, b: u32) -> Inst {
+    Inst::Compare(tsc_kernels::jit::CmpOp::Ne, a, b)
+}
+
+/// `masked_fill(x, mask, value)`: float32 `x`, a `bool` mask, a number
+/// (or a float32 0-d CUDA tensor).
+fn masked_fill(a: &Args) -> Result<Option<Tensor>> {
+    let (Some(x), Some(m)) = (f32_cuda(a.vals.first()), bytes_cuda(a.vals.get(1))) else { return Ok(None) };
+    if m.dtype() != DType::Bool {
+        return Ok(None);
+    }
+    let value = match number_or_f32(a.vals.get(2)) {
+        Some(In::T(v)) if v.ndim() != 0 => return Ok(None),
+        Some(v) => v,
+        None => return Ok(None),
+    };
+    select3([In::T(m), value, In::T(x)], Some(x.shape()))
+}
+
+/// `where(cond, a, b)`: a `bool` condition, float32 tensors or numbers
+/// (at least one float32 tensor, so the result is float32).
+fn where_(a: &Args) -> Result<Option<Tensor>> {
+    let Some(c) = bytes_cuda(a.vals.first()) else { return Ok(None) };
+    if c.dtype() != DType::Bool {
+        return Ok(None);
+    }
+    let (Some(x), Some(y)) = (number_or_f32(a.vals.get(1)), number_or_f32(a.vals.get(2))) else { return Ok(None) };
+    select3([In::T(c), x, y], None)
+}
+
+/// `batch_norm` in eval mode (running statistics given, `training`
+/// false): `(x - mean)·rsqrt(var + eps)·w + b` per channel (dim 1).
+fn batch_norm(a: &Args) -> Result<Option<Tensor>> {
+    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let (Ok(false), Some(c)) = (a.bool(5), x.shape().get(1).copied()) else { return Ok(None) };
+    // The per-channel operands as [1, C, 1, ...] views.
+    let channel = |i: usize| -> Result<Option<Option<Tensor>>> {
+        match a.vals.get(i) {
+            None | Some(Value::None) => Ok(Some(None)),
+            v => match f32_cuda(v) {
+                Some(t) if t.shape() == [c] => {
+                    let mut shape = vec![1; x.ndim()];
+                    let mut strides = vec![0; x.ndim()];
+                    shape[1] = c;
+                    strides[1] = t.strides()[0];
+                    Ok(Some(Some(t.as_strided(&shape, &strides, t.offset())?)))
+                }
+                _ => Ok(None),
+            },
+        }
+    };
+    let (Some(Some(mean)), Some(Some(var)), Some(w), Some(b)) = (channel(1)?, channel(2)?, channel(3)?, channel(4)?) else { return Ok(None) };
+    let eps = a.float(7)?;
+    use Inst::*;
+    let mut insts = vec![
+        Param(0),
+        Param(1),
+        Binary(BinaryOp::Sub, 0, 1),
+        Param(2),
+        Const(eps),
+        Binary(BinaryOp::Add, 3, 4),
+        Unary(UnaryOp::Rsqrt, 5),
+        Binary(BinaryOp::Mul, 2, 6),
+    ];
+    let mut ins = vec![In::T(x), In::T(&mean), In::T(&var)];
+    for (t, op) in [(&w, BinaryOp::Mul), (&b, BinaryOp::Add)] {
+        if let Some(t) = t {
+            let y = insts.len() as u32 - 1;
+            insts.push(Param(ins.len() as u32));
+            insts.push(Binary(op, y, insts.len() as u32 - 1));
+            ins.push(In::T(t));
+        }
+    }
+    let out = insts.len() as u32 - 1;
+    one(&Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] }, x.shape(), &ins).map(Some)
+}
+
+/// The most device copies one `cat` makes (one per input per outer index).
+const MAX_CAT_COPIES: usize = 1024;
+
+/// `cat`/`stack` of contiguous CUDA tensors of one dtype and shape
+/// (except along `dim`, for `cat`): range copies on the device.
+fn cat(a: &Args) -> Result<Option<Tensor>> {
+    let Ok(ts) = a.tensors(0) else { return Ok(None) };
+    let Some(first) = ts.first() else { return Ok(None) };
+    let stack = a.op == "stack";
+    let rank = first.ndim() + stack as usize;
+    let dim = a.int(1)?;
+    let d = if dim < 0 { dim + rank as i64 } else { dim };
+    if d < 0 || d as usize >= rank.max(1) || ts.iter().any(|t| t.device() != first.device() || t.dtype() != first.dtype() || !t.is_contiguous() || t.numel() == 0) {
+        return Ok(None);
+    }
+    let d = d as usize;
+    // Each input as [outer, len_k, inner].
+    let shape_of = |t: &Tensor| -> Vec<usize> {
+        let mut s = t.shape().to_vec();
+        if stack {
+            s.insert(d, 1);
+        }
+        s
+    };
+    let base = shape_of(first);
+    if ts.iter().any(|t| {
+        let s = shape_of(t);
+        s.len() != base.len() || s.iter().zip(&base).enumerate().any(|(i, (x, y))| i != d && x != y)
+    }) {
+        return Ok(None);
+    }
+    let outer: usize = base[..d].iter().product();
+    let inner: usize = base[d + 1..].iter().product();
+    let total: usize = ts.iter().map(|t| shape_of(t)[d]).sum();
+    if outer * ts.len() > MAX_CAT_COPIES {
+        return Ok(None);
+    }
+    let Some(g0) = first.gpu() else { return Ok(None) };
+    let dev = g0.dev.clone();
+    // SAFETY: the copies below write every element (the inputs tile the output).
+    let mut out = unsafe { dev.alloc_uninit(first.dtype(), outer * total * inner) }.map_err(|e| err(a.op, e))?;
+    let mut at = 0;
+    for t in &ts {
+        let len = shape_of(t)[d] * inner;
+        let Some(g) = t.gpu() else { return Ok(None) };
+        let src = g.read();
+        for o in 0..outer {
+            dev.copy_range(&src, t.offset() + o * len, &mut out, o * total * inner + at, len).map_err(|e| err(a.op, e))?;
+        }
+        at += len;
+    }
+    let mut shape = base;
+    shape[d] = total;
+    from_gpu(dev, out, &shape).map(Some)
+}
+
+/// `reshape`/`flatten`: a view when the strides allow, else of a device copy.
+fn reshape(ov: &Overload, a: &Args) -> Result<Option<Value>> {
+    let Some(Value::Tensor(x)) = a.vals.first() else { return Ok(None) };
+    if x.is_contiguous() {
+        // Only viewed: the CPU op reads no elements.
+        return (ov.run)(a).map(Some);
+    }
+    if x.dtype() != DType::F32 {
+        return Ok(None);
+    }
+    let mut vals = a.vals.clone();
+    vals[0] = Value::Tensor(copy(x)?);
+    (ov.run)(&Args { op: a.op, vals }).map(Some)
+}
+
+/// The row kernel of `softmax`/`log_softmax(x, dim=-1)`.
+fn softmax(a: &Args) -> Result<Option<Tensor>> {
+    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let last = x.ndim() as i64 - 1;
+    match (a.opt_int(1)?, a.vals.get(3)) {
+        (Some(d), None | Some(Value::None)) if d == last || d == -1 && x.ndim() > 0 => {}
+        _ => return Ok(None),
+    }
+    if x.shape().last() == Some(&0) || x.numel() == 0 {
+        return Ok(None);
+    }
+    use Inst::*;
+    let mut insts = vec![Param(0), Reduce(ReduceOp::Max, 0), Binary(BinaryOp::Sub, 0, 1), Unary(UnaryOp::Exp, 2), Reduce(ReduceOp::Sum, 3)];
+    if a.op == "softmax" {
+        insts.push(Binary(BinaryOp::Div, 3, 4));
+    } else {
+        insts.extend([Unary(UnaryOp::Log, 4), Binary(BinaryOp::Sub, 2, 5)]);
+    }
+    let out = insts.len() as u32 - 1;
+    one(&Kernel { num_params: 1, insts, outputs: vec![out] }, x.shape(), &[In::T(x)]).map(Some)
+}
+
+/// The row kernel of `layer_norm(x, [n], weight, bias, eps)` over the last dim.
+fn layer_norm(a: &Args) -> Result<Option<Tensor>> {
+    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let n = match a.ints(1)?.as_slice() {
+        [n] if x.shape().last().map(|&l| l as i64) == Some(*n) && *n > 0 => *n as usize,
+        _ => return Ok(None),
+    };
+    let eps = a.float(4)?;
+    let affine = |i: usize| match a.vals.get(i) {
+        None | Some(Value::None) => Ok(None),
+        v => match f32_cuda(v) {
+            Some(t) if t.shape() == [n] => Ok(Some(t)),
+            _ => Err(()),
+        },
+    };
+    let (Ok(w), Ok(b)) = (affine(2), affine(3)) else { return Ok(None) };
+    use Inst::*;
+    // x, mean, d = x - mean, var, rstd, y = d * rstd [* w] [+ b]
+    let mut insts = vec![
+        Param(0),
+        Reduce(ReduceOp::Sum, 0),
+        RowLen,
+        Binary(BinaryOp::Div, 1, 2),
+        Binary(BinaryOp::Sub, 0, 3),
+        Binary(BinaryOp::Mul, 4, 4),
+        Reduce(ReduceOp::Sum, 5),
+        Binary(BinaryOp::Div, 6, 2),
+        Const(eps),
+        Binary(BinaryOp::Add, 7, 8),
+        Unary(UnaryOp::Rsqrt, 9),
+        Binary(BinaryOp::Mul, 4, 10),
+    ];
+    let mut ins = vec![In::T(x)];
+    for t in [w, b].into_iter().flatten() {
+        let p = ins.len() as u32;
+        let y = insts.len() as u32 - 1;
+        insts.push(Param(p));
+        insts.push(Binary(if p == 1 && w.is_some() { BinaryOp::Mul } else { BinaryOp::Add }, y, insts.len() as u32 - 1));
+        ins.push(In::T(t));
+    }
+    let out = insts.len() as u32 - 1;
+    let k = Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] };
+    one(&k, x.shape(), &ins).map(Some)
+}
+
+/// `linear(x, w, b)`: `x @ wᵀ` on cuBLAS, plus `b` by an elementwise kernel.
+fn linear(a: &Args) -> Result<Option<Tensor>> {
+    let (Some(x), Some(w)) = (f32_cuda(a.vals.first()), f32_cuda(a.vals.get(1))) else { return Ok(None) };
+    if w.ndim() != 2 || x.ndim() < 2 {
+        return Ok(None);
+    }
+    let wt = w.as_strided(&[w.shape()[1], w.shape()[0]], &[w.strides()[1], w.strides()[0]], w.offset())?;
+    let Some(y) = matmul(x, &wt)? else { return Ok(None) };
+    match a.vals.get(2) {
+        None | Some(Value::None) => Ok(Some(y)),
+        v => match f32_cuda(v) {
+            Some(b) => {
+                let shape = broadcast_all("linear", &[y.shape(), b.shape()])?;
+                let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1)], outputs: vec![2] };
+                one(&k, &shape, &[In::T(&y), In::T(b)]).map(Some)
+            }
+            None => Ok(None),
+        },
+    }
+}
+
+/// `matmul` of two float32 CUDA tensors of rank ≥ 2 (batch dims
+/// broadcast), when each operand's batch dims collapse to one stride.
+fn matmul(x: &Tensor, y: &Tensor) -> Result<Option<Tensor>> {
+    let (xr, yr) = (x.ndim(), y.ndim());
+    if xr < 2 || yr < 2 {
+        return Ok(None);
+    }
+    let (m, k, k2, n) = (x.shape()[xr - 2], x.shape()[xr - 1], y.shape()[yr - 2], y.shape()[yr - 1]);
+    if k != k2 {
+        return Err(err("matmul", format!("mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})")));
+    }
+    let batch_shape = broadcast_all("matmul", &[&x.shape()[..xr - 2], &y.shape()[..yr - 2]])?;
+    let batch: usize = batch_shape.iter().product();
+    let lay = |t: &Tensor, rows: usize, cols: usize| -> Option<MatLayout> {
+        let r = t.ndim();
+        let bs = batch_stride(&t.shape()[..r - 2], &t.strides()[..r - 2], &batch_shape)?;
+        MatLayout::of(rows, cols, t.strides()[r - 2], t.strides()[r - 1], t.offset(), bs)
+    };
+    // A batch of one matrix row-major in rows (x contiguous, y 2-d): fold
+    // the batch into m for one large product.
+    let (Some(xl), Some(yl)) = (lay(x, m, k), lay(y, k, n)) else { return Ok(None) };
+    let (gx, gy) = (x.gpu(), y.gpu());
+    let (Some(gx), Some(gy)) = (gx, gy) else { return Ok(None) };
+    let fold = yr == 2 && xl.row_major && xl.ld == k && xl.batch_stride == m * k && batch > 1;
+    let (bx, by) = (gx.read(), gy.read());
+    let buf = if fold {
+        let xl1 = MatLayout { batch_stride: 0, ..xl };
+        gx.dev.matmul(1, batch * m, k, n, (&bx, xl1), (&by, yl))
+    } else {
+        gx.dev.matmul(batch, m, k, n, (&bx, xl), (&by, yl))
+    }
+    .map_err(|e| err("matmul", e))?;
+    drop((bx, by));
+    let shape: Vec<usize> = batch_shape.iter().copied().chain([m, n]).collect();
+    from_gpu(gx.dev.clone(), buf, &shape).map(Some)
+}
+
+/// The one element stride between consecutive matrices of a tensor whose
+/// batch dims (`shape`, `strides`) broadcast to `batch`: 0 when all are
+/// broadcast, else `None` unless they walk as one dim.
+fn batch_stride(shape: &[usize], strides: &[usize], batch: &[usize]) -> Option<usize> {
+    let bs = broadcast_strides(shape, strides, batch);
+    let dims: Vec<(usize, usize)> = batch.iter().copied().zip(bs).filter(|&(d, _)| d != 1).collect();
+    if dims.iter().all(|&(_, s)| s == 0) {
+        return Some(0);
+    }
+    let inner = dims.last()?.1;
+    let mut expect = inner;
+    for &(d, s) in dims.iter().rev() {
+        if s != expect {
+            return None;
+        }
+        expect = s * d;
+    }
+    Some(inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_stride;
+
+    #[test]
+    fn batch_strides() {
+        // [2, 3] batches of 4×5 matrices, contiguous: stride 20.
+        assert_eq!(batch_stride(&[2, 3], &[60, 20], &[2, 3]), Some(20));
+        // A 2-d operand broadcast over the batch.
+        assert_eq!(batch_stride(&[], &[], &[2, 3]), Some(0));
+        // Broadcast along one batch dim only: not one stride.
+        assert_eq!(batch_stride(&[1, 3], &[0, 20], &[2, 3]), None);
+        // Size-1 dims do not matter.
+        assert_eq!(batch_stride(&[2, 1], &[20, 7], &[2, 1]), Some(20));
+    }
+}

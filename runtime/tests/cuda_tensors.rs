@@ -1,0 +1,241 @@
+//! CUDA tensors through the op registry: each op on `cuda:0` against the
+//! same op on the CPU — the ops with device kernels (elementwise math,
+//! softmax/log_softmax/layer_norm rows, cuBLAS products, copies) and ops
+//! that run through host mirrors (reductions, indexing, in-place writes,
+//! views that alias) — plus device moves of every dtype and PyTorch's
+//! mixed-device error.
+//!
+//! Without a device each test prints `skipped: no CUDA device (why)` and
+//! checks that moving a tensor to CUDA is an error, not a panic;
+//! `TSC_REQUIRE_CUDA=1` (the GPU check script) makes the absence a failure.
+//!
+//! Tolerance: |got - want| <= 1e-5 + 1e-5·|want| (the device kernels use
+//! CUDA's libm, within 2 ulp, `jit/cuda.rs`); products 1e-4 relative to
+//! the row's magnitude (cuBLAS sums in another order).
+
+use tsc_runtime::{call, DType, Device, Tensor, Value};
+
+const GPU: Device = Device::Cuda(0);
+
+fn device_or_skip() -> bool {
+    match tsc_runtime::cuda::device(0) {
+        Ok(_) => true,
+        Err(why) => {
+            let required = std::env::var("TSC_REQUIRE_CUDA").is_ok_and(|v| v == "1");
+            assert!(!required, "TSC_REQUIRE_CUDA=1 but there is no usable CUDA device: {why}");
+            let e = Tensor::from_vec(vec![1.0f32], &[1]).unwrap().to_device(GPU).unwrap_err();
+            assert!(e.to_string().contains("not available"), "{e}");
+            println!("skipped: no CUDA device ({why})");
+            false
+        }
+    }
+}
+
+/// Deterministic numbers in [-3, 3).
+fn rand(shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let v: Vec<f32> = (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 6.0 - 3.0
+        })
+        .collect();
+    Tensor::from_vec(v, shape).unwrap()
+}
+
+fn t(v: &Tensor) -> Value {
+    Value::Tensor(v.clone())
+}
+
+/// Every tensor in `v` moved to `d`.
+fn moved(v: &Value, d: Device) -> Value {
+    match v {
+        Value::Tensor(x) => Value::Tensor(x.to_device(d).unwrap()),
+        Value::List(vs) => Value::List(vs.iter().map(|v| moved(v, d)).collect()),
+        v => v.clone(),
+    }
+}
+
+/// `op` on the CPU and on the GPU agree; tensor results are on the GPU.
+fn same(op: &str, args: &[Value], kwargs: &[(&str, Value)], rtol: f64) {
+    let want = call(op, args, kwargs).unwrap_or_else(|e| panic!("{op} on the CPU: {e}"));
+    let gargs: Vec<Value> = args.iter().map(|v| moved(v, GPU)).collect();
+    let gkw: Vec<(&str, Value)> = kwargs.iter().map(|(k, v)| (*k, moved(v, GPU))).collect();
+    let got = call(op, &gargs, &gkw).unwrap_or_else(|e| panic!("{op} on the GPU: {e}"));
+    compare(op, &got, &want, rtol);
+}
+
+fn compare(op: &str, got: &Value, want: &Value, rtol: f64) {
+    match (got, want) {
+        (Value::Tensor(g), Value::Tensor(w)) => {
+            assert_eq!(g.device(), GPU, "{op}: result device");
+            assert_eq!((g.shape(), g.dtype()), (w.shape(), w.dtype()), "{op}: shape and dtype");
+            let g = g.to_device(Device::Cpu).unwrap().to_vec::<f64>();
+            let w = w.to_vec::<f64>();
+            let scale = w.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+            for (i, (a, b)) in g.iter().zip(&w).enumerate() {
+                let ok = a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 + rtol * b.abs().max(if rtol > 1e-5 { scale } else { 0.0 });
+                assert!(ok, "{op}: element {i}: got {a}, want {b}");
+            }
+        }
+        (Value::List(g), Value::List(w)) | (Value::Tuple(g), Value::Tuple(w)) => {
+            assert_eq!(g.len(), w.len(), "{op}");
+            g.iter().zip(w).for_each(|(g, w)| compare(op, g, w, rtol));
+        }
+        _ => assert_eq!(got, want, "{op}"),
+    }
+}
+
+#[test]
+fn elementwise_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    let (a, b, c) = (rand(&[4, 1, 5], 1), rand(&[3, 5], 2), rand(&[2, 7, 9], 3));
+    for op in ["add", "sub", "mul", "div", "maximum", "minimum"] {
+        same(op, &[t(&a), t(&b)], &[], 1e-5);
+    }
+    same("add", &[t(&a), Value::Float(0.5)], &[], 1e-5);
+    same("mul", &[t(&a), Value::Int(3)], &[], 1e-5);
+    for op in ["relu", "tanh", "exp", "sigmoid", "neg", "abs", "silu", "erf", "floor"] {
+        same(op, &[t(&c)], &[], 1e-5);
+    }
+    same("gelu", &[t(&c)], &[], 1e-5);
+    same("gelu", &[t(&c)], &[("approximate", Value::from("tanh"))], 1e-5);
+    // A transposed (non-contiguous) operand, and its contiguous copy.
+    let ct = call("transpose", &[t(&c), Value::Int(0), Value::Int(2)], &[]).unwrap();
+    same("mul", &[ct.clone(), ct.clone()], &[], 1e-5);
+    same("contiguous", &[ct.clone()], &[], 0.0);
+    same("reshape", &[ct, Value::List(vec![Value::Int(-1)])], &[], 0.0);
+}
+
+#[test]
+fn rows_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    for (k, n) in [1usize, 7, 33, 256, 1025].into_iter().enumerate() {
+        let x = rand(&[5, n], 10 + k as u64);
+        same("softmax", &[t(&x), Value::Int(-1)], &[], 1e-5);
+        same("log_softmax", &[t(&x), Value::Int(1)], &[], 1e-5);
+        let (w, b) = (rand(&[n], 20), rand(&[n], 21));
+        let shape = Value::List(vec![Value::Int(n as i64)]);
+        same("layer_norm", &[t(&x), shape.clone(), t(&w), t(&b), Value::Float(1e-5)], &[], 1e-4);
+        same("layer_norm", &[t(&x), shape, Value::None, Value::None, Value::Float(1e-5)], &[], 1e-4);
+    }
+}
+
+#[test]
+fn products_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    let x = rand(&[2, 3, 4, 5], 30);
+    same("matmul", &[t(&x), t(&rand(&[5, 6], 31))], &[], 1e-4);
+    same("matmul", &[t(&rand(&[3, 4, 5], 32)), t(&rand(&[3, 5, 2], 33))], &[], 1e-4);
+    same("matmul", &[t(&rand(&[3, 4, 5], 32)), t(&rand(&[5, 2], 33))], &[], 1e-4);
+    same("mm", &[t(&rand(&[64, 32], 34)), t(&rand(&[32, 48], 35))], &[], 1e-4);
+    same("bmm", &[t(&rand(&[2, 8, 16], 36)), t(&rand(&[2, 16, 4], 37))], &[], 1e-4);
+    let w = rand(&[32, 16], 38);
+    same("linear", &[t(&rand(&[4, 8, 16], 39)), t(&w), t(&rand(&[32], 40))], &[], 1e-4);
+    same("linear", &[t(&rand(&[1, 16], 41)), t(&w), Value::None], &[], 1e-4);
+    // A transposed right operand (cuBLAS's T flag) and a sliced one (copied).
+    let wt = call("t", &[t(&w)], &[]).unwrap();
+    same("matmul", &[t(&rand(&[7, 16], 42)), wt], &[], 1e-4);
+    let every_other = call("slice", &[t(&rand(&[16, 12], 43)), Value::Int(1), Value::None, Value::None, Value::Int(2)], &[]).unwrap();
+    same("matmul", &[t(&rand(&[3, 16], 44)), every_other], &[], 1e-4);
+}
+
+#[test]
+fn masks_norms_and_joins_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    let x = rand(&[2, 3, 5, 5], 80);
+    let mask = call("gt", &[t(&rand(&[5, 5], 81)), Value::Float(0.0)], &[]).unwrap();
+    same("masked_fill", &[t(&x), mask.clone(), Value::Float(f64::NEG_INFINITY)], &[], 0.0);
+    same("masked_fill", &[t(&x), mask.clone(), Value::Int(7)], &[], 0.0);
+    same("where", &[mask.clone(), t(&rand(&[5, 5], 82)), Value::Float(-1.0)], &[], 0.0);
+    same("where", &[mask, t(&rand(&[3, 1, 5], 83)), t(&rand(&[5], 84))], &[], 0.0);
+    let (c, v) = (3usize, rand(&[3], 85));
+    let var = call("abs", &[t(&v)], &[]).unwrap();
+    let bn = |w: Value, b: Value| {
+        vec![t(&x), t(&rand(&[c], 86)), var.clone(), w, b, Value::Bool(false), Value::Float(0.1), Value::Float(1e-5)]
+    };
+    same("batch_norm", &bn(t(&rand(&[c], 87)), t(&rand(&[c], 88))), &[], 1e-4);
+    same("batch_norm", &bn(Value::None, Value::None), &[], 1e-4);
+    same("relu", &[t(&x), Value::Bool(false)], &[], 0.0);
+    let (a, b) = (rand(&[2, 3, 4], 89), rand(&[2, 5, 4], 90));
+    same("cat", &[Value::List(vec![t(&a), t(&b)]), Value::Int(1)], &[], 0.0);
+    same("cat", &[Value::List(vec![t(&a), t(&a)]), Value::Int(-1)], &[], 0.0);
+    same("stack", &[Value::List(vec![t(&a), t(&a), t(&a)]), Value::Int(0)], &[], 0.0);
+    same("stack", &[Value::List(vec![t(&a), t(&a)]), Value::Int(2)], &[], 0.0);
+    let bools = call("lt", &[t(&a), Value::Float(0.0)], &[]).unwrap();
+    same("cat", &[Value::List(vec![bools.clone(), bools]), Value::Int(0)], &[], 0.0);
+}
+
+#[test]
+fn other_ops_through_the_host() {
+    if !device_or_skip() {
+        return;
+    }
+    let x = rand(&[4, 6], 50);
+    same("sum", &[t(&x), Value::List(vec![Value::Int(1)]), Value::Bool(true)], &[], 1e-5);
+    same("argmax", &[t(&x), Value::Int(1)], &[], 0.0);
+    same("cat", &[Value::List(vec![t(&x), t(&x)]), Value::Int(0)], &[], 0.0);
+    same("cumsum", &[t(&x), Value::Int(0)], &[], 1e-5);
+    let mask = call("gt", &[t(&x), Value::Float(0.0)], &[]).unwrap();
+    same("where", &[mask, t(&x), Value::Float(0.0)], &[], 0.0);
+    // A 0-d CPU tensor goes with a CUDA tensor, as in PyTorch.
+    let g = x.to_device(GPU).unwrap();
+    let two = Tensor::from_vec(vec![2.0f32], &[]).unwrap();
+    let r = call("mul", &[t(&g), t(&two)], &[]).unwrap();
+    let Value::Tensor(r) = r else { panic!("mul: not a tensor") };
+    assert_eq!(r.device(), GPU);
+    // A CPU tensor with more dims does not.
+    let e = call("add", &[t(&g), t(&x)], &[]).unwrap_err().to_string();
+    assert!(e.contains("Expected all tensors to be on the same device") && e.contains("cuda:0") && e.contains("cpu"), "{e}");
+}
+
+#[test]
+fn in_place_writes_reach_device_memory() {
+    if !device_or_skip() {
+        return;
+    }
+    let x = rand(&[3, 4], 60);
+    let g = x.to_device(GPU).unwrap();
+    // A view of `g`: writes through it show in `g`.
+    let row = call("select", &[t(&g), Value::Int(0), Value::Int(1)], &[]).unwrap();
+    call("add_", &[row, Value::Float(10.0)], &[]).unwrap();
+    call("mul_", &[t(&g), Value::Float(2.0)], &[]).unwrap();
+    let got = g.to_device(Device::Cpu).unwrap().to_vec::<f32>();
+    let want: Vec<f32> = x.to_vec::<f32>().iter().enumerate().map(|(i, &v)| if (4..8).contains(&i) { (v + 10.0) * 2.0 } else { v * 2.0 }).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn every_dtype_moves_and_comes_back() {
+    if !device_or_skip() {
+        return;
+    }
+    let x = rand(&[2, 3], 70);
+    for d in [DType::F32, DType::F64, DType::F16, DType::BF16, DType::I64, DType::I32, DType::U8, DType::Bool] {
+        let h = x.to_dtype(d);
+        let g = h.to_device(GPU).unwrap();
+        assert_eq!((g.device(), g.dtype(), g.shape()), (GPU, d, h.shape()));
+        let back = g.to_device(Device::Cpu).unwrap();
+        assert_eq!(back.to_vec::<f64>(), h.to_vec::<f64>(), "{d}");
+    }
+    // `to(device, dtype)` and `.cpu()` through the registry.
+    let g = call("to", &[t(&x), Value::Device(GPU), Value::DType(DType::F16)], &[]).unwrap();
+    let Value::Tensor(g) = g else { panic!("to: not a tensor") };
+    assert_eq!((g.device(), g.dtype()), (GPU, DType::F16));
+    let Value::Tensor(c) = call("cpu", &[t(&g)], &[]).unwrap() else { panic!("cpu: not a tensor") };
+    assert_eq!(c.device(), Device::Cpu);
+    assert_eq!(c.to_vec::<f64>(), x.to_dtype(DType::F16).to_vec::<f64>());
+    // A one-element CUDA tensor reads back as a number.
+    assert_eq!(g.to_device(GPU).unwrap().numel(), 6);
+    let one = Tensor::from_vec(vec![4.5f32], &[1]).unwrap().to_device(GPU).unwrap();
+    assert_eq!(one.item().unwrap().to_f64(), 4.5);
+}
