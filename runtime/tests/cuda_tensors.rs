@@ -1,6 +1,7 @@
 //! CUDA tensors through the op registry: each op on `cuda:0` against the
 //! same op on the CPU — the ops with device kernels (elementwise math,
-//! softmax/log_softmax/layer_norm rows, cuBLAS products, copies) and ops
+//! masks, softmax/log_softmax/layer_norm rows, batch_norm, cuBLAS products,
+//! im2col convolution, pooling, joins and copies) and ops
 //! that run through host mirrors (reductions, indexing, in-place writes,
 //! views that alias) — plus device moves of every dtype and PyTorch's
 //! mixed-device error.
@@ -173,6 +174,31 @@ fn masks_norms_and_joins_on_the_device() {
     same("stack", &[Value::List(vec![t(&a), t(&a)]), Value::Int(2)], &[], 0.0);
     let bools = call("lt", &[t(&a), Value::Float(0.0)], &[]).unwrap();
     same("cat", &[Value::List(vec![bools.clone(), bools]), Value::Int(0)], &[], 0.0);
+}
+
+#[test]
+fn convolutions_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    let ints = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
+    // (input, weight, bias, stride, padding, dilation)
+    type Conv<'a> = (&'a [usize], &'a [usize], bool, [i64; 2], [i64; 2], [i64; 2]);
+    let cases: [Conv; 5] = [
+        (&[2, 3, 9, 9], &[4, 3, 3, 3], true, [1, 1], [1, 1], [1, 1]),
+        (&[2, 3, 9, 8], &[5, 3, 3, 3], false, [2, 2], [0, 0], [1, 1]),
+        (&[1, 2, 11, 10], &[3, 2, 3, 3], true, [1, 1], [2, 2], [2, 2]),
+        (&[2, 6, 5, 5], &[4, 6, 1, 1], true, [1, 1], [0, 0], [1, 1]),
+        (&[2, 3, 7, 6], &[2, 3, 3, 2], true, [2, 1], [0, 1], [1, 1]),
+    ];
+    for (k, (xs, ws, bias, stride, pad, dil)) in cases.into_iter().enumerate() {
+        let b = if bias { t(&rand(&[ws[0]], 100 + k as u64)) } else { Value::None };
+        let args = [t(&rand(xs, 110 + k as u64)), t(&rand(ws, 120 + k as u64)), b, ints(&stride), ints(&pad), ints(&dil), Value::Int(1)];
+        same("conv2d", &args, &[], 1e-4);
+    }
+    for shape in [&[2usize, 5, 4, 3][..], &[5, 4, 3]] {
+        same("adaptive_avg_pool2d", &[t(&rand(shape, 130)), ints(&[1, 1])], &[], 1e-5);
+    }
 }
 
 #[test]

@@ -90,6 +90,14 @@ impl GpuBuffer {
         Ok(self.data.slice(offset..self.len.max(offset)))
     }
 
+    /// The raw device address of element 0 (for driver calls cudarc does
+    /// not wrap, such as 3-d copies).
+    pub(super) fn raw_ptr(&self, stream: &CudaStream) -> cudarc::driver::sys::CUdeviceptr {
+        use cudarc::driver::DevicePtr;
+        // Event tracking is off (`open`), so the guard orders nothing.
+        self.data.device_ptr(stream).0
+    }
+
     /// All elements as mutable float32 (`Err` for another dtype).
     pub(super) fn f32_view_mut(&mut self) -> Result<CudaViewMut<'_, f32>, String> {
         if self.dtype != DType::F32 {

@@ -18,11 +18,13 @@
 //! only through `tsc-kernels`; it writes no CUDA C of its own.
 
 mod blas;
+mod conv;
 mod device;
 mod dispatch;
 mod launch;
 mod native;
 mod nvrtc;
+mod products;
 mod tensor;
 
 pub use blas::MatLayout;

@@ -1,0 +1,105 @@
+//! Matrix products of float32 CUDA tensors through cuBLAS (`blas.rs`):
+//! `matmul` (batch dims broadcast), `mm`, `bmm` and `linear`.
+
+use super::blas::MatLayout;
+use super::native::{f32_cuda, one, In};
+use super::tensor::{err, from_gpu};
+use crate::ops::Args;
+use crate::shape::{broadcast_all, broadcast_strides};
+use crate::{Result, Tensor, Value};
+use tsc_kernels::jit::{BinaryOp, Inst, Kernel};
+
+/// `linear(x, w, b)`: `x @ wᵀ` on cuBLAS, plus `b` by an elementwise kernel.
+pub(super) fn linear(a: &Args) -> Result<Option<Tensor>> {
+    let (Some(x), Some(w)) = (f32_cuda(a.vals.first()), f32_cuda(a.vals.get(1))) else { return Ok(None) };
+    if w.ndim() != 2 || x.ndim() < 2 {
+        return Ok(None);
+    }
+    let wt = w.as_strided(&[w.shape()[1], w.shape()[0]], &[w.strides()[1], w.strides()[0]], w.offset())?;
+    let Some(y) = matmul(x, &wt)? else { return Ok(None) };
+    match a.vals.get(2) {
+        None | Some(Value::None) => Ok(Some(y)),
+        v => match f32_cuda(v) {
+            Some(b) => {
+                let shape = broadcast_all("linear", &[y.shape(), b.shape()])?;
+                let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1)], outputs: vec![2] };
+                one(&k, &shape, &[In::T(&y), In::T(b)]).map(Some)
+            }
+            None => Ok(None),
+        },
+    }
+}
+
+/// `matmul` of two float32 CUDA tensors of rank ≥ 2 (batch dims
+/// broadcast), when each operand's batch dims collapse to one stride.
+pub(super) fn matmul(x: &Tensor, y: &Tensor) -> Result<Option<Tensor>> {
+    let (xr, yr) = (x.ndim(), y.ndim());
+    if xr < 2 || yr < 2 {
+        return Ok(None);
+    }
+    let (m, k, k2, n) = (x.shape()[xr - 2], x.shape()[xr - 1], y.shape()[yr - 2], y.shape()[yr - 1]);
+    if k != k2 {
+        return Err(err("matmul", format!("mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})")));
+    }
+    let batch_shape = broadcast_all("matmul", &[&x.shape()[..xr - 2], &y.shape()[..yr - 2]])?;
+    let batch: usize = batch_shape.iter().product();
+    let lay = |t: &Tensor, rows: usize, cols: usize| -> Option<MatLayout> {
+        let r = t.ndim();
+        let bs = batch_stride(&t.shape()[..r - 2], &t.strides()[..r - 2], &batch_shape)?;
+        MatLayout::of(rows, cols, t.strides()[r - 2], t.strides()[r - 1], t.offset(), bs)
+    };
+    // A batch of one matrix row-major in rows (x contiguous, y 2-d): fold
+    // the batch into m for one large product.
+    let (Some(xl), Some(yl)) = (lay(x, m, k), lay(y, k, n)) else { return Ok(None) };
+    let (gx, gy) = (x.gpu(), y.gpu());
+    let (Some(gx), Some(gy)) = (gx, gy) else { return Ok(None) };
+    let fold = yr == 2 && xl.row_major && xl.ld == k && xl.batch_stride == m * k && batch > 1;
+    let (bx, by) = (gx.read(), gy.read());
+    let buf = if fold {
+        let xl1 = MatLayout { batch_stride: 0, ..xl };
+        gx.dev.matmul(1, batch * m, k, n, (&bx, xl1), (&by, yl))
+    } else {
+        gx.dev.matmul(batch, m, k, n, (&bx, xl), (&by, yl))
+    }
+    .map_err(|e| err("matmul", e))?;
+    drop((bx, by));
+    let shape: Vec<usize> = batch_shape.iter().copied().chain([m, n]).collect();
+    from_gpu(gx.dev.clone(), buf, &shape).map(Some)
+}
+
+/// The one element stride between consecutive matrices of a tensor whose
+/// batch dims (`shape`, `strides`) broadcast to `batch`: 0 when all are
+/// broadcast, else `None` unless they walk as one dim.
+fn batch_stride(shape: &[usize], strides: &[usize], batch: &[usize]) -> Option<usize> {
+    let bs = broadcast_strides(shape, strides, batch);
+    let dims: Vec<(usize, usize)> = batch.iter().copied().zip(bs).filter(|&(d, _)| d != 1).collect();
+    if dims.iter().all(|&(_, s)| s == 0) {
+        return Some(0);
+    }
+    let inner = dims.last()?.1;
+    let mut expect = inner;
+    for &(d, s) in dims.iter().rev() {
+        if s != expect {
+            return None;
+        }
+        expect = s * d;
+    }
+    Some(inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_stride;
+
+    #[test]
+    fn batch_strides() {
+        // [2, 3] batches of 4×5 matrices, contiguous: stride 20.
+        assert_eq!(batch_stride(&[2, 3], &[60, 20], &[2, 3]), Some(20));
+        // A 2-d operand broadcast over the batch.
+        assert_eq!(batch_stride(&[], &[], &[2, 3]), Some(0));
+        // Broadcast along one batch dim only: not one stride.
+        assert_eq!(batch_stride(&[1, 3], &[0, 20], &[2, 3]), None);
+        // Size-1 dims do not matter.
+        assert_eq!(batch_stride(&[2, 1], &[20, 7], &[2, 1]), Some(20));
+    }
+}
