@@ -133,10 +133,11 @@ run() {
   step "gpu tensor tests" 90 env TSC_REQUIRE_CUDA=1 \
     gpu-bin/runtime-cuda_tensors-tests --nocapture --test-threads=1
   step "pytorch baseline" 40 python3 scripts/torch_gpu_baseline.py
-  step "workloads" 150 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' > '$out/workloads.md'"
-  # Conformance on the GPU: the same CLI calls with TSC_DEVICE=cuda.
   local shim=""
   python3 -c "import safetensors.numpy" 2>/dev/null || shim="$PWD/scripts/pyshim"
+  step "examples on cuda" 60 env PYTHONPATH="$shim" python3 scripts/gpu_examples.py gpu-bin/tsc "$out/examples"
+  step "workloads" 150 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' > '$out/workloads.md'"
+  # Conformance on the GPU: the same CLI calls with TSC_DEVICE=cuda.
   step "conformance cuda ($modes)" 150 env TSC_DEVICE=cuda PYTHONPATH="$shim" python3 gpu-bin/conformance/run.py \
     --tsc gpu-bin/tsc --modes "$modes" --jobs 12 --timeout 60 --json "$out/conformance-cuda.json"
 
@@ -176,6 +177,11 @@ run() {
     echo "## Conformance"
     echo '```'
     grep -E 'FAIL|PANIC|CRASH|TIMEOUT|passed' "$log" | tail -80 || echo "(none)"
+    echo '```'
+    echo
+    echo "## Examples (cuda)"
+    echo '```'
+    grep -E '^example ' "$log" || echo "(none)"
     echo '```'
     echo
     echo "## Workloads (cuda)"
