@@ -3,7 +3,7 @@
 //! `output.0`, ...; numbers as 0-d int64/float64/bool), script runs without
 //! `--entry`, `tsc check`, `tsc bench --json`, errors as non-zero exits
 //! with `file:line:col` on stderr, and `tsc exec` on `.tsg` files built in
-//! the test from IR text (`emit` + `artifact::save`): the conventions of
+//! the test from IR text (`emit` + `artifact::save`), `--device`: the conventions of
 //! `run`, and clean errors for corrupt files and bad inputs; `tsc exec
 //! --profile --trace` on a compiled loop (the table's call counts, the
 //! trace's nesting, outputs unchanged).
@@ -87,6 +87,23 @@ fn run_names_outputs_and_converts_numbers() {
     assert_eq!((f.dtype(), f.item().expect("item").to_f64()), (DType::F64, 1.0));
     let b = get("output.3");
     assert_eq!((b.dtype(), b.item().expect("item").to_bool()), (DType::Bool, false));
+}
+
+#[test]
+fn device_flag_runs_there_or_says_why_not() {
+    let (d, src, inp) = setup("device");
+    let (ok, _, err) = tsc(&["run", &src, "--entry", "stats", "--inputs", &inp, "--device", "tpu"]);
+    assert!(!ok && err.contains("unknown device `tpu`"), "{err}");
+    let out = d.path("out.safetensors");
+    let (ok, _, err) = tsc(&["run", &src, "--entry", "stats", "--inputs", &inp, "--output", &out, "--device", "cuda"]);
+    if ok {
+        // A GPU: the same outputs, back on the CPU.
+        let outs = io::load(&out).expect("outputs");
+        let y = &outs.iter().find(|(k, _)| k == "output.0").expect("output.0").1;
+        assert_eq!(y.to_vec::<f32>(), vec![0.5, -1.0, 1.5]);
+    } else {
+        assert!(err.contains("cuda:0 is not available") && !err.contains("panicked"), "{err}");
+    }
 }
 
 #[test]

@@ -7,8 +7,8 @@
 //!    memory (`METADATA_OPS`).
 //! 2. Otherwise all tensors must be on one device (0-d CPU tensors
 //!    excepted, as in PyTorch), and `native.rs` runs the op on the device
-//!    when it has a kernel for it (elementwise math, matrix products,
-//!    softmax, layer_norm, copies).
+//!    when it has a kernel for it (elementwise math, masks, row kernels,
+//!    products, convolution, joins, copies).
 //! 3. Anything else runs on the CPU through host mirrors: each CUDA storage
 //!    the arguments use is downloaded once (so views of one storage still
 //!    alias), the CPU op runs, storages it wrote are written back, and

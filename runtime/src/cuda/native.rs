@@ -49,7 +49,7 @@ pub fn run(ov: &Overload, a: &Args) -> Result<Option<Value>> {
             _ => None,
         },
         // `relu(x, inplace=False)` and friends: only the functional form.
-        name => match (unary_op(name), t(0), &a.vals[1..]) {
+        name => match (unary_op(name), t(0), a.vals.get(1..).unwrap_or_default()) {
             (Some(op), Some(x), [] | [Value::Bool(false)]) => Some(unary(x, op)?),
             _ => None,
         },
@@ -259,7 +259,9 @@ fn where_(a: &Args) -> Result<Option<Tensor>> {
 /// `batch_norm` in eval mode (running statistics given, `training`
 /// false): `(x - mean)·rsqrt(var + eps)·w + b` per channel (dim 1).
 fn batch_norm(a: &Args) -> Result<Option<Tensor>> {
-    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    // `batch_norm(input, running_mean, running_var, weight, bias, training,
+    // momentum, eps)`; the 9-parameter `batch_norm.native` orders them otherwise.
+    let Some(x) = f32_cuda(a.vals.first()).filter(|_| a.vals.len() == 8) else { return Ok(None) };
     let (Ok(false), Some(c)) = (a.bool(5), x.shape().get(1).copied()) else { return Ok(None) };
     // The per-channel operands as [1, C, 1, ...] views.
     let channel = |i: usize| -> Result<Option<Option<Tensor>>> {
