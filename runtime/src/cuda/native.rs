@@ -17,7 +17,7 @@ use crate::ops::{Args, Overload};
 use crate::shape::{broadcast_all, broadcast_strides};
 use crate::{DType, Device, Result, Tensor, Value};
 use std::sync::{Arc, RwLockReadGuard};
-use tsc_kernels::jit::{BinaryOp, Inst, Kernel, ReduceOp, UnaryOp};
+use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 
 /// The op on the device, or `None` when there is no device kernel for it.
 pub fn run(ov: &Overload, a: &Args) -> Result<Option<Value>> {
@@ -65,10 +65,11 @@ pub(super) fn f32_cuda(v: Option<&Value>) -> Option<&Tensor> {
     }
 }
 
-/// `v` when it is a `bool` or `uint8` tensor on a CUDA device.
-fn bytes_cuda(v: Option<&Value>) -> Option<&Tensor> {
+/// `v` when it is a `bool` tensor on a CUDA device (read by kernels as
+/// 0.0/1.0, a byte operand of `launch.rs`).
+fn bool_cuda(v: Option<&Value>) -> Option<&Tensor> {
     match v {
-        Some(Value::Tensor(t)) if matches!(t.dtype(), DType::Bool | DType::U8) && t.device() != Device::Cpu => Some(t),
+        Some(Value::Tensor(t)) if t.dtype() == DType::Bool && t.device() != Device::Cpu => Some(t),
         _ => None,
     }
 }
@@ -190,15 +191,7 @@ fn binary(a: &Args) -> Result<Option<Tensor>> {
         Some(Value::Int(1)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {}
         Some(_) => return Ok(None),
     }
-    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
-    let other = match a.vals.get(1) {
-        Some(Value::Int(i)) => In::S(*i as f32),
-        Some(Value::Float(f)) => In::S(*f as f32),
-        v => match f32_cuda(v) {
-            Some(y) => In::T(y),
-            None => return Ok(None),
-        },
-    };
+    let (Some(x), Some(other)) = (f32_cuda(a.vals.first()), number_or_f32(a.vals.get(1))) else { return Ok(None) };
     let shape = match &other {
         In::T(y) => broadcast_all(a.op, &[x.shape(), y.shape()])?,
         In::S(_) => x.shape().to_vec(),
@@ -222,21 +215,14 @@ fn select3(ins: [In; 3], want: Option<&[usize]>) -> Result<Option<Tensor>> {
         return Ok(None);
     }
     use Inst::*;
-    let insts = vec![Param(0), Const(0.0), cmp_ne(0, 1), Param(1), Param(2), Select(2, 3, 4)];
+    let insts = vec![Param(0), Const(0.0), Compare(CmpOp::Ne, 0, 1), Param(1), Param(2), Select(2, 3, 4)];
     one(&Kernel { num_params: 3, insts, outputs: vec![5] }, &shape, &ins).map(Some)
-}
-
-pub(super) fn cmp_ne(a: u32, b: u32) -> Inst {
-    Inst::Compare(tsc_kernels::jit::CmpOp::Ne, a, b)
 }
 
 /// `masked_fill(x, mask, value)`: float32 `x`, a `bool` mask, a number
 /// (or a float32 0-d CUDA tensor).
 fn masked_fill(a: &Args) -> Result<Option<Tensor>> {
-    let (Some(x), Some(m)) = (f32_cuda(a.vals.first()), bytes_cuda(a.vals.get(1))) else { return Ok(None) };
-    if m.dtype() != DType::Bool {
-        return Ok(None);
-    }
+    let (Some(x), Some(m)) = (f32_cuda(a.vals.first()), bool_cuda(a.vals.get(1))) else { return Ok(None) };
     let value = match number_or_f32(a.vals.get(2)) {
         Some(In::T(v)) if v.ndim() != 0 => return Ok(None),
         Some(v) => v,
@@ -248,10 +234,7 @@ fn masked_fill(a: &Args) -> Result<Option<Tensor>> {
 /// `where(cond, a, b)`: a `bool` condition, float32 tensors or numbers
 /// (at least one float32 tensor, so the result is float32).
 fn where_(a: &Args) -> Result<Option<Tensor>> {
-    let Some(c) = bytes_cuda(a.vals.first()) else { return Ok(None) };
-    if c.dtype() != DType::Bool {
-        return Ok(None);
-    }
+    let Some(c) = bool_cuda(a.vals.first()) else { return Ok(None) };
     let (Some(x), Some(y)) = (number_or_f32(a.vals.get(1)), number_or_f32(a.vals.get(2))) else { return Ok(None) };
     select3([In::T(c), x, y], None)
 }
