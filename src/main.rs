@@ -243,8 +243,9 @@ fn exec_profiled(model: &tsc::Model, graph: &str, inputs: &str, runs: u64, table
     Ok(())
 }
 
-/// The `--device` argument, else `$TSC_DEVICE`, else the CPU.
-fn device(arg: Option<&str>) -> Result<tsc::Device, String> {
+/// The `--device` argument, else `$TSC_DEVICE`, else the CPU; it becomes the
+/// default device of factory functions.
+fn select_device(arg: Option<&str>) -> Result<tsc::Device, String> {
     let env = std::env::var("TSC_DEVICE").ok().filter(|s| !s.is_empty());
     let (text, from) = match (arg, env.as_deref()) {
         (Some(a), _) => (a, "--device"),
@@ -269,7 +270,7 @@ fn need_entry(e: &EntryArgs) -> Result<&str, String> {
 fn run(cmd: Command) -> Result<(), String> {
     match cmd {
         Command::Run { e, inputs, output, device: dev } => {
-            let dev = device(dev.as_deref())?;
+            let dev = select_device(dev.as_deref())?;
             let Some(entry) = &e.entry else {
                 if inputs.is_some() || output.is_some() || e.weights.is_some() {
                     return Err("error: --inputs, --output and --weights need --entry".into());
@@ -315,7 +316,7 @@ fn run(cmd: Command) -> Result<(), String> {
             if runs.is_some() && !profile && trace.is_none() {
                 return Err("error: --runs needs --profile or --trace".into());
             }
-            let dev = device(dev.as_deref())?;
+            let dev = select_device(dev.as_deref())?;
             let model = tsc::load(&graph).and_then(|m| m.to_device(dev)).map_err(|e| format!("error: {e}"))?;
             let args = read_inputs(&inputs)?;
             let outs = model.forward_tensors(&args).map_err(|e| format!("error: {e}"))?;
@@ -326,7 +327,7 @@ fn run(cmd: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Bench { e, inputs, mode, iters, warmup, json, no_fuse, device: dev } => {
-            let dev = device(dev.as_deref())?;
+            let dev = select_device(dev.as_deref())?;
             let (program, ent) = prepare(&e, need_entry(&e)?)?;
             let inputs = read_inputs(&inputs)?;
             // Weights and inputs move to the device once, outside the timed calls;

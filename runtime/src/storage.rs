@@ -150,37 +150,6 @@ impl Buffer {
         with_buffer!(self, v => raw(v))
     }
 
-    /// A buffer of `dtype` from bytes in the machine's order; `None` when
-    /// the length is not whole elements. Any nonzero byte is a `true`.
-    pub fn from_bytes(dtype: DType, bytes: &[u8]) -> Option<Buffer> {
-        fn read<T: Element>(bytes: &[u8]) -> Buffer {
-            let n = bytes.len() / std::mem::size_of::<T>();
-            let mut v: Vec<T> = Vec::with_capacity(n);
-            // SAFETY: `n` elements of `T` are `n·size` bytes, copied into
-            // fresh capacity; every bit pattern is a valid non-bool element.
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * std::mem::size_of::<T>());
-                v.set_len(n);
-            }
-            T::into_buffer(v)
-        }
-        if bytes.len() % dtype.size() != 0 {
-            return None;
-        }
-        Some(match dtype {
-            DType::Bool => Buffer::Bool(bytes.iter().map(|&b| b != 0).collect::<Vec<_>>().into()),
-            DType::U8 => read::<u8>(bytes),
-            DType::I8 => read::<i8>(bytes),
-            DType::I16 => read::<i16>(bytes),
-            DType::I32 => read::<i32>(bytes),
-            DType::I64 => read::<i64>(bytes),
-            DType::F16 => read::<f16>(bytes),
-            DType::BF16 => read::<bf16>(bytes),
-            DType::F32 => read::<f32>(bytes),
-            DType::F64 => read::<f64>(bytes),
-        })
-    }
-
     /// Mutable elements; a mapped window is copied first (copy-on-write).
     pub fn slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
         T::slice_mut(self)

@@ -265,7 +265,7 @@ fn batch_norm(a: &Args) -> Result<Option<Tensor>> {
     let (Some(Some(mean)), Some(Some(var)), Some(w), Some(b)) = (channel(1)?, channel(2)?, channel(3)?, channel(4)?) else { return Ok(None) };
     let eps = a.float(7)?;
     use Inst::*;
-    let mut insts = vec![
+    let insts = vec![
         Param(0),
         Param(1),
         Binary(BinaryOp::Sub, 0, 1),
@@ -275,17 +275,22 @@ fn batch_norm(a: &Args) -> Result<Option<Tensor>> {
         Unary(UnaryOp::Rsqrt, 5),
         Binary(BinaryOp::Mul, 2, 6),
     ];
-    let mut ins = vec![In::T(x), In::T(&mean), In::T(&var)];
-    for (t, op) in [(&w, BinaryOp::Mul), (&b, BinaryOp::Add)] {
+    with_affine(insts, vec![In::T(x), In::T(&mean), In::T(&var)], w.as_ref(), b.as_ref(), x.shape())
+}
+
+/// Runs a normalization kernel whose last value is `y`, extended to
+/// `y·w + b` (each when given) with `w` and `b` as the next operands.
+fn with_affine<'a>(mut insts: Vec<Inst>, mut ins: Vec<In<'a>>, w: Option<&'a Tensor>, b: Option<&'a Tensor>, shape: &[usize]) -> Result<Option<Tensor>> {
+    for (t, op) in [(w, BinaryOp::Mul), (b, BinaryOp::Add)] {
         if let Some(t) = t {
             let y = insts.len() as u32 - 1;
-            insts.push(Param(ins.len() as u32));
-            insts.push(Binary(op, y, insts.len() as u32 - 1));
+            insts.push(Inst::Param(ins.len() as u32));
+            insts.push(Inst::Binary(op, y, insts.len() as u32 - 1));
             ins.push(In::T(t));
         }
     }
     let out = insts.len() as u32 - 1;
-    one(&Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] }, x.shape(), &ins).map(Some)
+    one(&Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] }, shape, &ins).map(Some)
 }
 
 /// The most device copies one `cat` makes (one per input per outer index).
@@ -399,7 +404,7 @@ fn layer_norm(a: &Args) -> Result<Option<Tensor>> {
     let (Ok(w), Ok(b)) = (affine(2), affine(3)) else { return Ok(None) };
     use Inst::*;
     // x, mean, d = x - mean, var, rstd, y = d * rstd [* w] [+ b]
-    let mut insts = vec![
+    let insts = vec![
         Param(0),
         Reduce(ReduceOp::Sum, 0),
         RowLen,
@@ -413,15 +418,5 @@ fn layer_norm(a: &Args) -> Result<Option<Tensor>> {
         Unary(UnaryOp::Rsqrt, 9),
         Binary(BinaryOp::Mul, 4, 10),
     ];
-    let mut ins = vec![In::T(x)];
-    for t in [w, b].into_iter().flatten() {
-        let p = ins.len() as u32;
-        let y = insts.len() as u32 - 1;
-        insts.push(Param(p));
-        insts.push(Binary(if p == 1 && w.is_some() { BinaryOp::Mul } else { BinaryOp::Add }, y, insts.len() as u32 - 1));
-        ins.push(In::T(t));
-    }
-    let out = insts.len() as u32 - 1;
-    let k = Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] };
-    one(&k, x.shape(), &ins).map(Some)
+    with_affine(insts, vec![In::T(x)], w, b, x.shape())
 }

@@ -92,7 +92,9 @@ pub(crate) fn from_gpu(dev: Arc<CudaDevice>, buf: GpuBuffer, shape: &[usize]) ->
 pub(crate) fn download_storage(s: &Storage) -> Result<Storage> {
     let gpu = s.gpu().ok_or_else(|| err("cpu", "internal: not a CUDA storage"))?;
     let bytes = gpu.dev.download_raw(&gpu.read()).map_err(|e| err("cpu", e))?;
-    let buf = Buffer::from_bytes(s.dtype(), &bytes).ok_or_else(|| err("cpu", "internal: a device buffer of partial elements"))?;
+    // Device memory holds what `Buffer::as_bytes` uploaded or the kernels
+    // wrote: little-endian, as every CUDA host is.
+    let buf = crate::io::bytes_to_buffer(s.dtype(), &bytes).ok_or_else(|| err("cpu", "internal: a device buffer of partial elements"))?;
     Ok(Storage::new(buf))
 }
 

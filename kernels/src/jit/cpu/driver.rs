@@ -296,26 +296,31 @@ pub(super) unsafe fn run(
 ) {
     let numel: usize = layout.dims.iter().product();
     let ptrs = Ptrs { ins, outs };
-    // Small calls never touch the rayon pool.
-    if numel.saturating_mul(cost.max(1)) < MIN_PARALLEL_WORK {
-        // SAFETY: forwarded from the caller.
-        unsafe { run_range(f, layout, ptrs, scalars, 0, numel) };
-        return;
-    }
-    let threads = rayon::current_num_threads();
-    if threads <= 1 {
-        // SAFETY: forwarded from the caller.
-        unsafe { run_range(f, layout, ptrs, scalars, 0, numel) };
-        return;
-    }
     // Chunks of whole 64-element groups (vector loops stay aligned).
-    let chunk = numel.div_ceil(threads * 4).next_multiple_of(64);
+    let chunk = |threads: usize| numel.div_ceil(threads * 4).next_multiple_of(64);
+    // SAFETY: forwarded from the caller; the ranges are disjoint.
+    in_pieces(numel, numel.saturating_mul(cost.max(1)), chunk, |start, end| unsafe {
+        run_range(f, layout, ptrs, scalars, start, end)
+    });
+}
+
+/// Calls `f(start, end)` over pieces of `0..total`: once for all of it when
+/// the `work` is small (such calls never touch the rayon pool), there is one
+/// thread or one item; else in pieces of `chunk(threads)` items spread over
+/// the pool.
+fn in_pieces(total: usize, work: usize, chunk: impl FnOnce(usize) -> usize, f: impl Fn(usize, usize) + Sync) {
+    let threads = if work < MIN_PARALLEL_WORK || total < 2 { 1 } else { rayon::current_num_threads() };
+    if threads <= 1 {
+        f(0, total);
+        return;
+    }
+    let chunk = chunk(threads).max(1);
+    let f = &f;
     rayon::scope(|s| {
         let mut start = 0;
-        while start < numel {
-            let end = (start + chunk).min(numel);
-            // SAFETY: forwarded; the ranges are disjoint.
-            s.spawn(move |_| unsafe { run_range(f, layout, ptrs, scalars, start, end) });
+        while start < total {
+            let end = (start + chunk).min(total);
+            s.spawn(move |_| f(start, end));
             start = end;
         }
     });
@@ -465,23 +470,9 @@ pub(super) unsafe fn run_rows(
     let rows: usize = layout.dims[..rank - 1].iter().product();
     let ptrs = Ptrs { ins, outs };
     let work = rows.saturating_mul(n.max(1)).saturating_mul(cost.max(1));
-    let threads = rayon::current_num_threads();
-    if work < MIN_PARALLEL_WORK || threads <= 1 || rows < 2 {
-        // SAFETY: forwarded from the caller.
-        unsafe { run_row_range(f, layout, ptrs, scalars, per_row, 0, rows) };
-        return;
-    }
-    let chunk = rows.div_ceil(threads * 4);
-    rayon::scope(|s| {
-        let mut start = 0;
-        while start < rows {
-            let end = (start + chunk).min(rows);
-            // SAFETY: forwarded; the row ranges are disjoint.
-            s.spawn(move |_| unsafe {
-                run_row_range(f, layout, ptrs, scalars, per_row, start, end)
-            });
-            start = end;
-        }
+    // SAFETY: forwarded from the caller; the row ranges are disjoint.
+    in_pieces(rows, work, |threads| rows.div_ceil(threads * 4), |start, end| unsafe {
+        run_row_range(f, layout, ptrs, scalars, per_row, start, end)
     });
 }
 
