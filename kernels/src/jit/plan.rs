@@ -23,8 +23,18 @@
 //! Row-uniform numbers are never recomputed in a loop: the loop reads them
 //! (splatted into vectors). Row-uniform masks are recomputed where a loop
 //! needs them (one compare of two splats), so masks never cross a pass.
-//! Intermediate values are never stored: a pass recomputes the elementwise
-//! prologue it needs (the row is in L1 by then).
+//!
+//! [`Plan::new`] never stores an intermediate value: a pass recomputes the
+//! elementwise prologue it needs (the row is in L1 by then).
+//! [`Plan::with_scratch`] adds a *row scratch*: `slots` rows of the row's
+//! length that a pass saves values to and later passes load instead of
+//! recomputing them. A row-varying number computed in pass p is saved when
+//! a later pass needs it (at the frontier of what it would recompute) and
+//! recomputing it costs at least [`MIN_SAVE_COST`] (softmax's `exp(x -
+//! max)` is computed once, not twice; layer_norm's `x - mean` is
+//! recomputed). A slot is reused once no later pass loads its value; a
+//! pass that loads a slot and saves to it reads each element before it
+//! writes it.
 
 use crate::jit::ir::{Inst, Kernel, Kind, UnaryOp};
 
@@ -41,6 +51,9 @@ pub(crate) struct Plan {
     pub last: Option<Pass>,
     /// Per output: written once per row.
     pub per_row: Vec<bool>,
+    /// Rows of row scratch the passes use ([`Plan::with_scratch`]; 0 for
+    /// [`Plan::new`]).
+    pub slots: usize,
 }
 
 /// One loop over the row.
@@ -53,7 +66,16 @@ pub(crate) struct Pass {
     pub reduces: Vec<u32>,
     /// `(output j, value)` stored at every element.
     pub stores: Vec<(usize, u32)>,
+    /// `(slot, value)`: values this loop loads from the row scratch (an
+    /// earlier pass saved them) instead of computing them.
+    pub loads: Vec<(usize, u32)>,
+    /// `(slot, value)`: values this loop computes and saves for later passes.
+    pub saves: Vec<(usize, u32)>,
 }
+
+/// Weighted ops (a transcendental counts 16) a value must cost to recompute
+/// before a row-scratch save and load (two L1 accesses) replace it.
+pub(crate) const MIN_SAVE_COST: usize = 3;
 
 impl Plan {
     /// The plan of `kernel` (which must pass `Kernel::check`).
@@ -78,6 +100,7 @@ impl Plan {
             };
         }
         let folds = |i: usize| matches!(insts[i], Inst::Reduce(_, a) if !uniform[a as usize]);
+        let none = vec![false; insts.len()];
         let passes = (0..insts.len())
             .filter(|&i| folds(i))
             .map(|i| phase[i])
@@ -93,12 +116,14 @@ impl Plan {
                     .iter()
                     .map(|&r| insts[r as usize].operands()[0])
                     .collect();
-                let (compute, reads) = closure(kernel, &uniform, &roots);
+                let Cut { compute, reads, .. } = cut_closure(kernel, &uniform, &roots, &none);
                 Pass {
                     compute,
                     reads,
                     reduces,
                     stores: vec![],
+                    loads: vec![],
+                    saves: vec![],
                 }
             })
             .collect();
@@ -112,12 +137,14 @@ impl Plan {
             .collect();
         let last = (!stores.is_empty()).then(|| {
             let roots: Vec<u32> = stores.iter().map(|&(_, o)| o).collect();
-            let (compute, reads) = closure(kernel, &uniform, &roots);
+            let Cut { compute, reads, .. } = cut_closure(kernel, &uniform, &roots, &none);
             Pass {
                 compute,
                 reads,
                 reduces: vec![],
                 stores,
+                loads: vec![],
+                saves: vec![],
             }
         });
         Plan {
@@ -126,7 +153,92 @@ impl Plan {
             stages,
             last,
             per_row,
+            slots: 0,
         }
+    }
+
+    /// [`Plan::new`] with a row scratch (see the module doc). `keep[i]`:
+    /// value i must be computed where it is used, never saved (the CPU
+    /// backend's multiplies folded into an FMA).
+    pub fn with_scratch(kernel: &Kernel, keep: &[bool]) -> Plan {
+        let mut plan = Plan::new(kernel);
+        let insts = &kernel.insts;
+        let n = insts.len();
+        let mut passes: Vec<&mut Pass> = plan.stages.iter_mut().chain(plan.last.as_mut()).collect();
+        let roots: Vec<Vec<u32>> = passes.iter().map(|p| pass_roots(kernel, p)).collect();
+        let uniform = &plan.uniform;
+        // `held[v]`: the slot holding value v after the passes so far.
+        let mut held: Vec<Option<usize>> = vec![None; n];
+        let (mut free, mut slots) = (Vec::<usize>::new(), 0usize);
+        // Row-varying numbers a pass computes may be saved (not params: they
+        // are loaded anyway).
+        let saveable = |v: usize| {
+            !keep[v] && !matches!(insts[v], Inst::Param(_)) && insts[v].kind() == Kind::Number
+        };
+        for p in 0..passes.len() {
+            let leaves: Vec<bool> = held.iter().map(Option::is_some).collect();
+            let cut = cut_closure(kernel, uniform, &roots[p], &leaves);
+            let mut pass_loads = vec![];
+            for v in 0..n {
+                if let (true, Some(slot)) = (cut.hit[v], held[v]) {
+                    pass_loads.push((slot, v as u32));
+                }
+            }
+            // What later passes would take from this one, were all of it saved.
+            let mut offered = leaves.clone();
+            for v in 0..n {
+                offered[v] |= cut.compute[v] && saveable(v);
+            }
+            let mut wanted = vec![false; n];
+            for later in &roots[p + 1..] {
+                let c = cut_closure(kernel, uniform, later, &offered);
+                for v in 0..n {
+                    wanted[v] |= c.hit[v];
+                }
+            }
+            let saves: Vec<u32> = (0..n)
+                .filter(|&v| wanted[v] && cut.compute[v] && saveable(v))
+                .filter(|&v| {
+                    let only = cut_closure(kernel, uniform, &[v as u32], &leaves);
+                    cost_of(kernel, &only.compute) >= MIN_SAVE_COST
+                })
+                .map(|v| v as u32)
+                .collect();
+            // Slots whose values no later pass loads are free again.
+            let mut after = leaves.clone();
+            for &v in &saves {
+                after[v as usize] = true;
+            }
+            let mut live = vec![false; n];
+            for later in &roots[p + 1..] {
+                let c = cut_closure(kernel, uniform, later, &after);
+                for v in 0..n {
+                    live[v] |= c.hit[v];
+                }
+            }
+            for v in 0..n {
+                if let (false, Some(slot)) = (live[v], held[v]) {
+                    free.push(slot);
+                    held[v] = None;
+                }
+            }
+            let mut pass_saves = vec![];
+            for v in saves {
+                let slot = free.pop().unwrap_or_else(|| {
+                    slots += 1;
+                    slots - 1
+                });
+                held[v as usize] = Some(slot);
+                pass_saves.push((slot, v));
+            }
+            let pass = &mut passes[p];
+            pass.compute = cut.compute;
+            pass.reads = cut.reads;
+            pass.loads = pass_loads;
+            pass.saves = pass_saves;
+        }
+        plan.slots = slots;
+        plan
     }
 
     /// The uniform values scalar phase `k` computes (the reductions of
@@ -161,11 +273,26 @@ impl Plan {
     }
 }
 
-/// The values a loop must compute to get `roots`, and the uniform numbers it
-/// reads instead of computing them.
-fn closure(kernel: &Kernel, uniform: &[bool], roots: &[u32]) -> (Vec<bool>, Vec<u32>) {
+/// The values a pass is built around: the operands of its folds and the
+/// values it stores.
+fn pass_roots(kernel: &Kernel, pass: &Pass) -> Vec<u32> {
+    let folds = pass.reduces.iter().map(|&r| kernel.insts[r as usize].operands()[0]);
+    folds.chain(pass.stores.iter().map(|&(_, v)| v)).collect()
+}
+
+/// What a loop computes to get `roots` when the `leaves` are given (loaded
+/// from the row scratch): `compute`, `hit` (the leaves it reads) and
+/// `reads` (the uniform numbers it reads, in order).
+struct Cut {
+    compute: Vec<bool>,
+    hit: Vec<bool>,
+    reads: Vec<u32>,
+}
+
+fn cut_closure(kernel: &Kernel, uniform: &[bool], roots: &[u32], leaves: &[bool]) -> Cut {
     let n = kernel.insts.len();
-    let (mut want, mut compute, mut reads) = (vec![false; n], vec![false; n], vec![]);
+    let (mut want, mut compute, mut hit) = (vec![false; n], vec![false; n], vec![false; n]);
+    let mut reads = vec![];
     for &r in roots {
         want[r as usize] = true;
     }
@@ -177,13 +304,29 @@ fn closure(kernel: &Kernel, uniform: &[bool], roots: &[u32]) -> (Vec<bool>, Vec<
             reads.push(i as u32);
             continue;
         }
+        if leaves[i] {
+            hit[i] = true;
+            continue;
+        }
         compute[i] = true;
         for a in kernel.insts[i].operands() {
             want[a as usize] = true;
         }
     }
     reads.reverse();
-    (compute, reads)
+    Cut { compute, hit, reads }
+}
+
+/// Weighted ops of the values in `compute` (a transcendental counts 16).
+fn cost_of(kernel: &Kernel, compute: &[bool]) -> usize {
+    (0..compute.len())
+        .filter(|&i| compute[i])
+        .map(|i| match kernel.insts[i] {
+            Inst::Unary(op, _) if is_heavy(op) => 16,
+            Inst::Param(_) => 0,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// A polynomial approximation (tens of instructions), not one instruction.
@@ -266,5 +409,88 @@ mod tests {
             "the uniform mask is recomputed in the loop"
         );
         assert_eq!(last.reads, vec![1, 2, 3]);
+    }
+
+    /// softmax saves `exp(x - max)` in its sum pass and the last pass
+    /// loads it: one exp per element, not two.
+    #[test]
+    fn softmax_saves_its_exp() {
+        use Inst::*;
+        let k = Kernel {
+            num_params: 1,
+            insts: vec![
+                Param(0),
+                Reduce(ReduceOp::Max, 0),
+                Binary(BinaryOp::Sub, 0, 1),
+                Unary(UnaryOp::Exp, 2),
+                Reduce(ReduceOp::Sum, 3),
+                Binary(BinaryOp::Div, 3, 4),
+            ],
+            outputs: vec![5],
+        };
+        let p = Plan::with_scratch(&k, &[false; 6]);
+        assert_eq!(p.slots, 1);
+        assert_eq!(p.stages[0].saves, vec![], "x itself is never saved");
+        assert_eq!(p.stages[1].saves, vec![(0, 3)]);
+        let last = p.last.as_ref().expect("softmax stores its output");
+        assert_eq!(last.loads, vec![(0, 3)]);
+        assert_eq!(last.compute, vec![false, false, false, false, false, true]);
+        assert_eq!(last.reads, vec![4], "the max is no longer read");
+        assert!(p.cost(&k) < Plan::new(&k).cost(&k));
+    }
+
+    /// Cheap values are recomputed (layer_norm's `x - mean`), values kept
+    /// for an FMA are never saved, and a slot is reused once its value is
+    /// dead: layer_norm then softmax needs one slot.
+    #[test]
+    fn cheap_values_recompute_and_slots_are_reused() {
+        use Inst::*;
+        let ln = vec![
+            Param(0),                     // 0 x
+            Reduce(ReduceOp::Sum, 0),     // 1
+            RowLen,                       // 2
+            Binary(BinaryOp::Div, 1, 2),  // 3 mean
+            Binary(BinaryOp::Sub, 0, 3),  // 4 d
+            Binary(BinaryOp::Mul, 4, 4),  // 5
+            Reduce(ReduceOp::Sum, 5),     // 6
+            Binary(BinaryOp::Div, 6, 2),  // 7 var
+            Unary(UnaryOp::Rsqrt, 7),     // 8
+            Binary(BinaryOp::Mul, 4, 8),  // 9
+            Param(1),                     // 10 w
+            Binary(BinaryOp::Mul, 9, 10), // 11
+            Param(2),                     // 12 b
+            Binary(BinaryOp::Add, 11, 12), // 13 y
+        ];
+        let k = Kernel { num_params: 3, insts: ln.clone(), outputs: vec![13] };
+        let p = Plan::with_scratch(&k, &[false; 14]);
+        assert_eq!(p.slots, 0, "layer_norm recomputes x - mean");
+
+        let mut insts = ln;
+        insts.extend([
+            Reduce(ReduceOp::Max, 13),     // 14
+            Binary(BinaryOp::Sub, 13, 14), // 15
+            Unary(UnaryOp::Exp, 15),       // 16
+            Reduce(ReduceOp::Sum, 16),     // 17
+            Binary(BinaryOp::Div, 16, 17), // 18
+        ]);
+        let k = Kernel { num_params: 3, insts, outputs: vec![18] };
+        let p = Plan::with_scratch(&k, &[false; 19]);
+        assert_eq!(p.slots, 1);
+        assert_eq!(p.stages[2].saves, vec![(0, 13)], "y, by the max pass");
+        assert_eq!(p.stages[3].loads, vec![(0, 13)]);
+        assert_eq!(p.stages[3].saves, vec![(0, 16)], "exp into y's slot");
+        assert_eq!(p.last.as_ref().map(|l| l.loads.clone()), Some(vec![(0, 16)]));
+        // The multiply folded into y's FMA is kept: y is still saved.
+        let mut keep = vec![false; 19];
+        keep[11] = true;
+        let p = Plan::with_scratch(&k, &keep);
+        assert_eq!(p.stages[2].saves, vec![(0, 13)]);
+        // y kept: what it is computed from is saved instead, y recomputed.
+        let mut keep = vec![false; 19];
+        keep[13] = true;
+        let p = Plan::with_scratch(&k, &keep);
+        assert_eq!(p.stages[2].saves, vec![(0, 11)], "a kept value is recomputed");
+        assert!(p.stages[3].compute[13] && !p.stages[3].compute[11]);
+        assert_eq!(p.stages[3].saves, vec![(0, 16)]);
     }
 }

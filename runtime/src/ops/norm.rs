@@ -277,7 +277,8 @@ pub fn layer_norm(x: &Tensor, normalized_shape: &[i64], weight: Option<&Tensor>,
     with_float!(dt.compute(), T => {
         let (w, b) = (opt_values::<T>(weight), opt_values::<T>(bias));
         let out = x.with_slice::<T, _>(|xv| {
-            let mut out = vec![T::ZERO; xv.len()];
+            // SAFETY: every row is normalized into `out` (`cols` divides its length).
+            let mut out = unsafe { crate::alloc::uninit_vec::<T>(xv.len()) };
             par_rows(xv, &mut out, cols, |xi, o| T::layer_norm_rows(xi, o, cols, w.as_deref(), b.as_deref(), T::c(eps)));
             out
         });

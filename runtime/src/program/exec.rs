@@ -204,6 +204,14 @@ impl Plan {
                 };
                 write_inplace(name, &target, call(name, overloads, args)?)?
             }
+            POp::Append(overloads) => match <[Value; 2]>::try_from(args) {
+                Ok([Value::List(mut items), v]) => {
+                    items.push(v);
+                    Value::List(items)
+                }
+                Ok(args) => call("append", overloads, args.into())?,
+                Err(args) => call("append", overloads, args)?,
+            },
             POp::Const(i) => self.consts.get(*i).cloned().ok_or_else(|| internal(format!("no const {i}")))?,
             POp::ListConstruct => Value::List(args),
             POp::TupleConstruct => Value::Tuple(args),
@@ -323,6 +331,7 @@ impl PNode {
     fn op_name(&self) -> &str {
         match &self.op {
             POp::Call { name, .. } | POp::InPlace { name, .. } => name,
+            POp::Append(_) => "append",
             POp::Const(_) => "Const",
             POp::If => "If",
             POp::Loop => "Loop",

@@ -128,7 +128,9 @@ impl Fused {
             _ => shape.clone(),
         };
         let out_shape = |j: usize| if self.per_row.get(j) == Some(&true) { &row_shape } else { &shape };
-        let mut outs: Vec<Vec<f32>> = (0..self.reads.len()).map(|j| vec![0.0f32; out_shape(j).iter().product()]).collect();
+        // SAFETY: `run` writes every element of every output or fails before
+        // writing any (then the vectors are dropped unread).
+        let mut outs: Vec<Vec<f32>> = (0..self.reads.len()).map(|j| unsafe { crate::alloc::uninit_vec(out_shape(j).iter().product()) }).collect();
         let mut views: Vec<&mut [f32]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
         // SAFETY: every tensor operand points into a float32 storage that
         // a read guard keeps alive and unchanged, and reaches at most its

@@ -52,6 +52,10 @@ pub(super) enum POp {
     /// An in-place variant (`add_`, `add_.Tensor`): the overloads of the
     /// base op (`add`) to try, then the result written into argument 0.
     InPlace { name: String, overloads: &'static [Overload] },
+    /// `append` (the overloads of `append`): a list moved in at its last
+    /// use grows in place instead of being copied, so a loop that appends
+    /// every step costs O(1) per step, not O(length).
+    Append(&'static [Overload]),
     Const(usize),
     If,
     Loop,
@@ -218,6 +222,9 @@ fn resolve_call(name: &str, outputs: usize) -> Result<POp, String> {
     };
     if outputs > 1 && !overloads.iter().any(|ov| fits(&ov.schema.ret)) {
         return Err(format!("`{name}` does not return a {outputs}-tuple"));
+    }
+    if op == "append" {
+        return Ok(POp::Append(overloads));
     }
     Ok(POp::Call { name: base.to_string(), overloads })
 }

@@ -274,3 +274,31 @@ fn a_plan_is_shared_between_threads() {
         assert_eq!(got, vec![vec![Value::Int(0)], vec![Value::Int(1)], vec![Value::Int(5)]]);
     });
 }
+
+/// `append` grows a list moved in at its last use and copies one that is
+/// still live: `a = [x]; b = a + [y] (append); c = a + [z]` keeps `a`.
+#[test]
+fn append_moves_at_the_last_use_and_copies_before() {
+    let entry = block(
+        &[],
+        vec![
+            node(OpCode::ListConstruct, &[0], &[3]),
+            call("append", &[3, 1], &[4]),
+            call("append", &[3, 2], &[5]),
+            node(OpCode::TupleConstruct, &[3, 4, 5], &[6]),
+        ],
+        &[6],
+    );
+    let io = vec![input("x", IoKind::Int, 0), input("y", IoKind::Int, 1), input("z", IoKind::Int, 2)];
+    let plan = Plan::new(&program(io, vec![entry], vec![], 7)).unwrap();
+    assert!(matches!(plan.blocks[0].nodes[1].op, POp::Append(_)));
+    let out = plan.run(&ints(&[("x", 1), ("y", 2), ("z", 3)])).unwrap();
+    let list = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
+    assert_eq!(out, vec![Value::Tuple(vec![list(&[1]), list(&[1, 2]), list(&[1, 3])])]);
+    // A non-list first argument still gets the registry's error.
+    let entry = block(&[], vec![call("append", &[0, 1], &[2])], &[2]);
+    let io = vec![input("x", IoKind::Int, 0), input("y", IoKind::Int, 1)];
+    let plan = Plan::new(&program(io, vec![entry], vec![], 3)).unwrap();
+    let err = plan.run(&ints(&[("x", 1), ("y", 2)])).unwrap_err().to_string();
+    assert!(err.contains("append"), "{err}");
+}

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! extern "C" fn row(n: usize, ins: *const *const f32, strides: *const isize,
-//!                   scalars: *const f32, outs: *const *mut f32)
+//!                   scalars: *const f32, outs: *const *mut f32,
+//!                   scratch: *mut f32)
 //! ```
 //!
 //! It computes `n` consecutive elements along the row. `ins[k]` is operand
@@ -12,7 +13,9 @@
 //! value (scalar operands); unused slots are never read. `outs[j]` is
 //! output j's first element: `n` of them are written, or, for a per-row
 //! output of a row kernel, one. An elementwise kernel's `n` may be any run
-//! of elements; a row kernel's is exactly one row.
+//! of elements; a row kernel's is exactly one row. `scratch` holds
+//! `plan.slots · n` floats when the kernel was compiled with a row scratch
+//! (`Plan::with_scratch`: slot s at `scratch + s·n`), else it is never read.
 //!
 //! Base pointers, strides, broadcast and scalar values are loaded (and
 //! splatted) once in the entry block. Then the passes of the
@@ -56,8 +59,14 @@ pub enum Class {
 }
 
 /// The compiled row function's type.
-pub(super) type RowFn =
-    unsafe extern "C" fn(usize, *const *const f32, *const isize, *const f32, *const *mut f32);
+pub(super) type RowFn = unsafe extern "C" fn(
+    usize,
+    *const *const f32,
+    *const isize,
+    *const f32,
+    *const *mut f32,
+    *mut f32,
+);
 
 /// A compiled specialization; dropping it frees its machine code.
 pub(super) struct Compiled {
@@ -101,17 +110,38 @@ pub(super) fn host_isa() -> Result<(OwnedTargetIsa, bool), String> {
     Ok((isa, has_fma))
 }
 
-/// Compiles `kernel` for operands of `classes` (one per operand).
+/// The plan a row function follows: with a row scratch (`scratch`) or not.
+/// Multiplies folded into an FMA ([`fusable_muls`]) are never saved.
+pub(super) fn plan(kernel: &Kernel, scratch: bool, has_fma: bool) -> (Plan, Vec<bool>) {
+    let fused = if has_fma {
+        let uniform = if kernel.is_row() { kernel.uniform() } else { vec![false; kernel.insts.len()] };
+        fusable_muls(kernel, &uniform)
+    } else {
+        vec![false; kernel.insts.len()]
+    };
+    let plan = if scratch { Plan::with_scratch(kernel, &fused) } else { Plan::new(kernel) };
+    (plan, fused)
+}
+
+/// Whether the host has a one-instruction FMA (asked once).
+pub(super) fn has_fma() -> bool {
+    static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FMA.get_or_init(|| host_isa().is_ok_and(|(_, fma)| fma))
+}
+
+/// Compiles `kernel` for operands of `classes` (one per operand), with a
+/// row scratch when `scratch` (the caller passes `plan.slots · n` floats).
 pub(super) fn compile(
     kernel: &Kernel,
     classes: &[Class],
     unroll: usize,
+    scratch: bool,
 ) -> Result<Compiled, String> {
     let (isa, has_fma) = host_isa()?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let ptr = module.target_config().pointer_type();
     let mut ctx = module.make_context();
-    for _ in 0..5 {
+    for _ in 0..6 {
         ctx.func.signature.params.push(AbiParam::new(ptr));
     }
     let mut fctx = FunctionBuilderContext::new();
@@ -122,17 +152,23 @@ pub(super) fn compile(
         classes,
         unroll.clamp(1, MAX_COPIES),
         has_fma,
+        scratch,
     );
     b.finalize(module.target_config());
     let err = |e: cranelift_module::ModuleError| format!("cranelift: {e:?}");
     let id = module
         .declare_function("row", Linkage::Local, &ctx.func.signature)
         .map_err(err)?;
+    let disasm = std::env::var_os("TSC_JIT_DISASM").is_some();
+    ctx.set_disasm(disasm);
     module.define_function(id, &mut ctx).map_err(err)?;
+    if let Some(code) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()).filter(|_| disasm) {
+        eprintln!("jit: {kernel}\n{code}");
+    }
     module.clear_context(&mut ctx);
     module.finalize_definitions().map_err(err)?;
     let code = module.get_finalized_function(id);
-    // SAFETY: the function was declared with five pointer-sized parameters,
+    // SAFETY: the function was declared with six pointer-sized parameters,
     // no results and the host's default (C) calling convention.
     let f = unsafe { std::mem::transmute::<*const u8, RowFn>(code) };
     Ok(Compiled {
@@ -187,7 +223,11 @@ struct Row<'k> {
     /// `fused[i]`: value i is a one-use `mul` folded into its add/sub.
     fused: Vec<bool>,
     /// Where [`Row::anchor`] stores.
-    scratch: StackSlot,
+    anchor_slot: StackSlot,
+    /// The row scratch (the sixth parameter) and, per slot, the pointer
+    /// variable a pass walks it with.
+    scratch: Value,
+    slot_ptrs: Vec<Variable>,
 }
 
 fn flags() -> MemFlagsData {
@@ -201,13 +241,14 @@ impl<'k> Row<'k> {
         classes: &[Class],
         unroll: usize,
         has_fma: bool,
+        scratch: bool,
     ) {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
         let p = b.block_params(entry).to_vec();
-        let (n, ins, strides, scalars, outs) = (p[0], p[1], p[2], p[3], p[4]);
+        let (n, ins, strides, scalars, outs, scratch_ptr) = (p[0], p[1], p[2], p[3], p[4], p[5]);
         let mut used = vec![false; classes.len()];
         for inst in &kernel.insts {
             if let Inst::Param(k) = *inst {
@@ -249,14 +290,10 @@ impl<'k> Row<'k> {
             })
             .collect();
         let rem = b.declare_var(I64);
-        let plan = Plan::new(kernel);
-        let fused = if has_fma {
-            fusable_muls(kernel, &plan.uniform)
-        } else {
-            vec![false; kernel.insts.len()]
-        };
-        let scratch =
+        let (plan, fused) = plan(kernel, scratch, has_fma);
+        let anchor_slot =
             b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+        let slot_ptrs = (0..plan.slots).map(|_| b.declare_var(I64)).collect();
         let row = Row {
             kernel,
             plan,
@@ -267,7 +304,9 @@ impl<'k> Row<'k> {
             unroll,
             has_fma,
             fused,
-            scratch,
+            anchor_slot,
+            scratch: scratch_ptr,
+            slot_ptrs,
         };
         for src in &row.srcs {
             if let Src::Uniform(_, v) = *src {
@@ -344,7 +383,7 @@ impl<'k> Row<'k> {
     /// loop reads is stored once to a scratch slot (never read) before the
     /// loops.
     fn anchor(&self, b: &mut FunctionBuilder, v: Value) {
-        b.ins().stack_store(I64, v, self.scratch, 0);
+        b.ins().stack_store(I64, v, self.anchor_slot, 0);
     }
 
     /// One pass over the row (vector loop ×unroll, vector loop, scalar
@@ -358,6 +397,11 @@ impl<'k> Row<'k> {
         }
         for &(j, _) in &pass.stores {
             b.def_var(self.outs[j].0, self.outs[j].1);
+        }
+        for slot in pass_slots(pass) {
+            let off = b.ins().imul_imm_s(self.n, 4 * slot as i64);
+            let p = b.ins().iadd(self.scratch, off);
+            b.def_var(self.slot_ptrs[slot], p);
         }
         b.def_var(self.rem, self.n);
         let accs: Vec<Acc> = pass
@@ -468,6 +512,14 @@ impl<'k> Row<'k> {
                 per_copy.map(|c| V::new(&c))
             })
             .collect();
+        let ty = if lanes > 1 { F32X4 } else { F32 };
+        for &(slot, v) in &pass.loads {
+            let p = b.use_var(self.slot_ptrs[slot]);
+            let c: Vec<Value> = (0..copies)
+                .map(|u| b.ins().load(ty, flags(), p, (4 * u * lanes) as i32))
+                .collect();
+            vals[v as usize] = Some(V::new(&c));
+        }
         let mut masks = vec![None; vals.len()];
         let mut em = Emit {
             b: &mut *b,
@@ -502,9 +554,11 @@ impl<'k> Row<'k> {
                 b.def_var(nan, m);
             }
         }
-        for &(j, o) in &pass.stores {
+        let outs = pass.stores.iter().map(|&(j, o)| (self.outs[j].0, o));
+        let saves = pass.saves.iter().map(|&(slot, v)| (self.slot_ptrs[slot], v));
+        for (var, o) in outs.chain(saves) {
             let v = vals[o as usize].expect("plan: a stored value is computed in its pass");
-            let p = b.use_var(self.outs[j].0);
+            let p = b.use_var(var);
             for (u, &x) in v.copies().iter().enumerate() {
                 b.ins().store(flags(), x, p, (4 * u * lanes) as i32);
             }
@@ -522,10 +576,11 @@ impl<'k> Row<'k> {
                 b.def_var(var, p);
             }
         }
-        for &(j, _) in &pass.stores {
-            let p = b.use_var(self.outs[j].0);
+        let outs = pass.stores.iter().map(|&(j, _)| self.outs[j].0);
+        for var in outs.chain(pass_slots(pass).map(|s| self.slot_ptrs[s])) {
+            let p = b.use_var(var);
             let p = b.ins().iadd_imm_s(p, 4 * step);
-            b.def_var(self.outs[j].0, p);
+            b.def_var(var, p);
         }
         let r = b.ins().iadd_imm_s(rem, -step);
         b.def_var(self.rem, r);
@@ -636,6 +691,14 @@ impl<'k> Row<'k> {
             vals[i] = Some(r);
         }
     }
+}
+
+/// The row-scratch slots a pass loads or saves, each once.
+fn pass_slots(pass: &Pass) -> impl Iterator<Item = usize> {
+    let mut slots: Vec<usize> = pass.loads.iter().chain(&pass.saves).map(|&(s, _)| s).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots.into_iter()
 }
 
 /// `acc op x` for one reduction (CLIF fmax/fmin return NaN when either

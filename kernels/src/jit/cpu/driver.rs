@@ -361,6 +361,7 @@ unsafe fn run_range(
                 row_strides.as_ptr(),
                 scalars.as_ptr(),
                 outs.as_ptr(),
+                std::ptr::null_mut(),
             )
         };
         return;
@@ -390,6 +391,7 @@ unsafe fn run_range(
                 row_strides.as_ptr(),
                 scalars.as_ptr(),
                 outs.as_ptr(),
+                std::ptr::null_mut(),
             )
         };
         pos += len;
@@ -451,11 +453,14 @@ impl Odometer {
 /// Runs the row function of a row kernel over every row of `layout` (the
 /// last dim is the row, `n` elements, possibly 0): full outputs at `r · n`,
 /// per-row outputs (`per_row[j]`) at `r` for row `r`. Splits the rows over
-/// the rayon pool when `rows · n · cost` is large.
+/// the rayon pool when `rows · n · cost` is large. Each thread passes `f` a
+/// row scratch of `scratch` floats (none when 0).
 ///
 /// # Safety
 /// As `CpuKernel::run`; output j has `rows` elements if `per_row[j]`, else
-/// `rows · n`, and `f` was compiled for `layout.classes()`.
+/// `rows · n`, and `f` was compiled for `layout.classes()` and, when
+/// `scratch > 0`, with a row scratch of at most `scratch` floats.
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn run_rows(
     f: RowFn,
     layout: &Layout<'_>,
@@ -464,6 +469,7 @@ pub(super) unsafe fn run_rows(
     outs: &[*mut f32],
     per_row: &[bool],
     cost: usize,
+    scratch: usize,
 ) {
     let rank = layout.dims.len();
     let n = layout.dims[rank - 1];
@@ -471,19 +477,42 @@ pub(super) unsafe fn run_rows(
     let ptrs = Ptrs { ins, outs };
     let work = rows.saturating_mul(n.max(1)).saturating_mul(cost.max(1));
     // SAFETY: forwarded from the caller; the row ranges are disjoint.
-    in_pieces(rows, work, |threads| rows.div_ceil(threads * 4), |start, end| unsafe {
-        run_row_range(f, layout, ptrs, scalars, per_row, start, end)
+    in_pieces(rows, work, |threads| rows.div_ceil(threads * 4), |start, end| {
+        with_scratch(scratch, |s| unsafe {
+            run_row_range(f, layout, ptrs, scalars, per_row, s, start, end)
+        })
     });
+}
+
+thread_local! {
+    /// This thread's row scratch, kept between calls.
+    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Calls `f` with this thread's row scratch of at least `len` floats (null
+/// when `len` is 0).
+fn with_scratch(len: usize, f: impl FnOnce(*mut f32)) {
+    if len == 0 {
+        return f(std::ptr::null_mut());
+    }
+    let mut buf = SCRATCH.take();
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    f(buf.as_mut_ptr());
+    SCRATCH.set(buf);
 }
 
 /// Computes rows `start..end` (row-major over the outer dims), one call of
 /// `f` per row.
+#[allow(clippy::too_many_arguments)]
 unsafe fn run_row_range(
     f: RowFn,
     layout: &Layout<'_>,
     p: Ptrs,
     scalars: &[f32],
     per_row: &[bool],
+    scratch: *mut f32,
     start: usize,
     end: usize,
 ) {
@@ -514,6 +543,7 @@ unsafe fn run_row_range(
                 row_strides.as_ptr(),
                 scalars.as_ptr(),
                 outs.as_ptr(),
+                scratch,
             )
         };
         odo.step(layout);

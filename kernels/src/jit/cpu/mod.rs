@@ -19,6 +19,9 @@
 //!   with transcendentals.
 //! - [`math`]: exp, log, tanh, sigmoid, erf, gelu, ... as CLIF polynomials.
 //!
+//! `TSC_JIT_DISASM=1` prints each specialization's kernel and machine code
+//! to stderr as it is compiled.
+//!
 //! Accuracy bounds (measured, and asserted by the tests) are in
 //! `spec/kernels.md`, the error of the float32 row sums included.
 
@@ -77,34 +80,43 @@ pub struct CpuKernel {
     row: bool,
     /// Per output: written once per row.
     per_row: Vec<bool>,
+    /// Rows of row scratch of the plan with one (`Plan::with_scratch`; 0:
+    /// it would save nothing).
+    slots: usize,
     cache: Mutex<Cache>,
     /// Lock-free front of `cache` for kernels of <= 16 operands: the first
     /// specializations, by packed key ([`pack`]), filled in order under the
     /// `cache` lock and never cleared (the code lives as long as `cache`).
-    fast: [OnceLock<(u32, RowFn)>; FAST_SLOTS],
+    fast: [OnceLock<(u64, RowFn)>; FAST_SLOTS],
 }
 
 /// Specializations found without taking a lock.
 const FAST_SLOTS: usize = 8;
 
-/// The classes as 2 bits each (<= 16 operands; the count is fixed per kernel).
-fn pack(classes: &[Class]) -> Option<u32> {
+/// Floats of row scratch (`slots · row length`, per thread) beyond which a
+/// row kernel recomputes instead (the scratch would leave L2).
+pub const MAX_SCRATCH: usize = 64 * 1024;
+
+/// The classes as 2 bits each and the scratch flag as bit 32 (<= 16
+/// operands; the count is fixed per kernel).
+fn pack(classes: &[Class], scratch: bool) -> Option<u64> {
     if classes.len() > 16 {
         return None;
     }
-    Some(classes.iter().enumerate().fold(0u32, |a, (i, c)| {
+    let bits = classes.iter().enumerate().fold(0u64, |a, (i, c)| {
         a | (match c {
-            Class::Contiguous => 0u32,
+            Class::Contiguous => 0u64,
             Class::Broadcast => 1,
             Class::Strided => 2,
             Class::Scalar => 3,
         } << (2 * i))
-    }))
+    });
+    Some(bits | (u64::from(scratch) << 32))
 }
 
 #[derive(Default)]
 struct Cache {
-    compiled: HashMap<Vec<Class>, Arc<Compiled>>,
+    compiled: HashMap<(Vec<Class>, bool), Arc<Compiled>>,
     time: Duration,
 }
 
@@ -122,10 +134,11 @@ impl CpuKernel {
     #[doc(hidden)]
     pub fn with_unroll(kernel: Kernel, unroll: usize) -> Result<CpuKernel, String> {
         kernel.check()?;
-        let plan = plan::Plan::new(&kernel);
+        let (plan, _) = codegen::plan(&kernel, true, codegen::has_fma());
         Ok(CpuKernel {
             cost: plan.cost(&kernel),
             row: kernel.is_row(),
+            slots: plan.slots,
             per_row: plan.per_row,
             unroll: unroll.max(1),
             kernel,
@@ -222,7 +235,9 @@ impl CpuKernel {
         } else {
             driver::Layout::new(shape, operands, numel, store)
         };
-        let f = self.specialization(&layout.classes())?;
+        let row_len = shape.last().copied().unwrap_or(1);
+        let scratch = self.slots > 0 && row_len.saturating_mul(self.slots) <= MAX_SCRATCH;
+        let f = self.specialization(&layout.classes(), scratch)?;
         let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
             std::ptr::null(),
             operands.iter().map(|o| match o {
@@ -247,7 +262,8 @@ impl CpuKernel {
             if self.row {
                 let per_row: Buf<bool, MAX_OPERANDS> =
                     Buf::from_iter_fill(false, self.per_row.iter().copied());
-                driver::run_rows(f, &layout, &ins, &scalars, &out_ptrs, &per_row, self.cost)
+                let scratch_len = if scratch { row_len * self.slots } else { 0 };
+                driver::run_rows(f, &layout, &ins, &scalars, &out_ptrs, &per_row, self.cost, scratch_len)
             } else {
                 driver::run(f, &layout, &ins, &scalars, &out_ptrs, self.cost)
             }
@@ -261,10 +277,11 @@ impl CpuKernel {
         (cache.compiled.len(), cache.time)
     }
 
-    /// The compiled code for `classes`, compiling it on first use. The
-    /// pointer stays valid while `self` lives (entries are never removed).
-    fn specialization(&self, classes: &[Class]) -> Result<RowFn, String> {
-        let key = pack(classes);
+    /// The compiled code for `classes` (with a row scratch or not),
+    /// compiling it on first use. The pointer stays valid while `self` lives
+    /// (entries are never removed).
+    fn specialization(&self, classes: &[Class], scratch: bool) -> Result<RowFn, String> {
+        let key = pack(classes, scratch);
         if let Some(key) = key {
             for slot in &self.fast {
                 match slot.get() {
@@ -275,14 +292,15 @@ impl CpuKernel {
             }
         }
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let f = match cache.compiled.get(classes) {
+        let id = (classes.to_vec(), scratch);
+        let f = match cache.compiled.get(&id) {
             Some(c) => c.f,
             None => {
                 let t = Instant::now();
-                let c = Arc::new(codegen::compile(&self.kernel, classes, self.unroll)?);
+                let c = Arc::new(codegen::compile(&self.kernel, classes, self.unroll, scratch)?);
                 cache.time += t.elapsed();
                 let f = c.f;
-                cache.compiled.insert(classes.to_vec(), c);
+                cache.compiled.insert(id, c);
                 f
             }
         };
@@ -305,6 +323,6 @@ impl CpuKernel {
 pub fn compile_time(kernel: &Kernel, classes: &[Class]) -> Result<Duration, String> {
     let k = CpuKernel::new(kernel.clone())?;
     let t = Instant::now();
-    codegen::compile(kernel, classes, k.unroll)?;
+    codegen::compile(kernel, classes, k.unroll, k.slots > 0)?;
     Ok(t.elapsed())
 }

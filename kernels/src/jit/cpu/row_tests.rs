@@ -600,6 +600,22 @@ fn big_calls_split_across_threads() {
     }
 }
 
+/// Rows up to `MAX_SCRATCH / slots` save values in the row scratch; longer
+/// ones recompute them (another specialization): both match the reference.
+#[test]
+fn rows_on_both_sides_of_the_scratch_limit() {
+    let k = norm_softmax();
+    assert_eq!(k.slots, 1, "y, then exp(y - max) in the same slot");
+    let limit = super::MAX_SCRATCH / k.slots;
+    for n in [limit, limit + 1] {
+        let shape = [2, n];
+        let x = Input::dense(values(2 * n, 7), &shape);
+        let s = check(&k, &shape, &[x, along_row(&shape, 8), along_row(&shape, 9)]);
+        assert_eq!(s.skipped, 0, "{s:?}");
+    }
+    assert_eq!(k.compile_stats().0, 2, "one specialization with scratch, one without");
+}
+
 #[test]
 fn bad_calls_are_errors() {
     let k = folds();

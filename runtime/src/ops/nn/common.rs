@@ -17,6 +17,7 @@ use tsc_kernels::parallel::MIN_PARALLEL_ELEMS;
 /// The float types the nn loops compute in (f16/bf16 compute in f32).
 pub(crate) trait Float:
     Element
+    + crate::alloc::Plain
     + PartialOrd
     + Add<Output = Self>
     + Sub<Output = Self>

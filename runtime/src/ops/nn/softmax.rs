@@ -55,7 +55,9 @@ fn run(op: &str, x: &Tensor, dim: i64, dtype: Option<DType>, kind: Kind, negate:
 }
 
 fn compute<T: Float>(x: &[T], l: Lanes, kind: Kind) -> Vec<T> {
-    let mut out = vec![T::ZERO; x.len()];
+    // SAFETY: both branches write every element (whole rows or whole
+    // `[n, inner]` blocks) before `out` is returned.
+    let mut out = unsafe { crate::alloc::uninit_vec::<T>(x.len()) };
     if l.inner == 1 {
         par_rows(x, &mut out, l.n, |xi, o| match kind {
             Kind::Softmax => T::softmax_rows(xi, o, l.n),

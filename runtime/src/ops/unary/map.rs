@@ -143,7 +143,8 @@ fn map_f32(x: &Tensor, kernel: Option<Unary>, cost: usize, f: impl Fn(f32) -> f3
         return map::<f32, f32>(x, cost, f);
     };
     let n = x.numel();
-    let mut out = vec![0f32; n];
+    // SAFETY: the chunks cover `out` and the kernel writes each in full.
+    let mut out = unsafe { crate::alloc::uninit_vec::<f32>(n) };
     if n > 0 {
         x.with_slice::<f32, _>(|src| {
             map_chunks_mut(&mut out, cost, |start, chunk| {
