@@ -86,6 +86,46 @@ graph(%x : Tensor<f32, [2, 4, 9, 7]>):
     assert_eq!(count_op(&after, "aten.batch_norm"), 0, "{after}");
 }
 
+/// `BatchNorm2d` checks `input.dim()` before normalizing: a shape read of
+/// the conv's output does not stop the fold, it reads the folded output.
+/// Any other second use does.
+#[test]
+fn conv_batch_norm_folds_past_shape_reads() {
+    let text = |extra: &str| {
+        format!(
+            "\
+graph(%x : Tensor<f32, [2, 4, 9, 7]>):
+  @conv.weight = tensor<f32, [6, 4, 3, 3]>
+  @bn.running_mean = tensor<f32, [6]>
+  @bn.running_var = tensor<f32, [6]>
+  %w : Tensor = const @conv.weight
+  %n : None = const none
+  %one : int = const 1
+  %c : Tensor = aten.conv2d(%x, %w, %n, %one, %one, %one, %one)
+  %d : int = aten.dim(%c)
+  %k : int = const 2
+  %s : int = aten.size.int(%c, %k)
+  {extra}
+  %mean : Tensor = const @bn.running_mean
+  %var : Tensor = const @bn.running_var
+  %f : bool = const false
+  %mom : float = const 0.1
+  %eps : float = const 1e-5
+  %y : Tensor = aten.batch_norm(%c, %mean, %var, %n, %n, %f, %mom, %eps)
+  return (%y)
+"
+        )
+    };
+    let mut rng = Rng(5);
+    let g = graph(&text(""), &mut rng);
+    let x = input(&mut rng, &[2, 4, 9, 7]);
+    let after = check_pass("fold_conv_bn", &g, &[x.clone()], TOL);
+    assert_eq!(count_op(&after, "aten.batch_norm"), 0, "{after}");
+    let mut g = graph(&text("%r : Tensor = aten.relu(%c)"), &mut rng);
+    let (name, pass) = pass_by_name("fold_conv_bn").unwrap();
+    assert!(!run_pass(name, pass, &mut g).unwrap(), "a read of the conv's data blocks the fold:\n{g}");
+}
+
 #[test]
 fn conv1d_without_bias_and_affine_folds_numerically() {
     let text = "\

@@ -14,7 +14,9 @@
 //! channels, `b` one of shape `[O]` or the literal `None`; `mean`, `var`
 //! are tensor constants of shape `[O]`, `gamma`, `beta` too or `None`
 //! (1 and 0), all of `W`'s dtype; `training` is the literal `false` and
-//! `eps` a literal number; the conv's output has no other use. Both
+//! `eps` a literal number; the conv's output has no other use than shape
+//! reads (`dim`, `size`: `BatchNorm2d`'s input check reads `x.dim()` before
+//! the batch norm), which then read the folded output (same shape). Both
 //! `batch_norm` overloads are read by parameter name.
 //!
 //! The new constants are computed in f64 and stored in `W`'s dtype, named
@@ -99,7 +101,7 @@ fn match_fold(g: &Graph, bn: Node, uses: &[u32]) -> Option<Match> {
     let conv = g.def_node(conv_out)?;
     let cnode = g.node(conv);
     let Op::Aten(ca) = &cnode.op else { return None };
-    if !matches!(ca.name(), "conv1d" | "conv2d") || uses.get(conv_out.index()) != Some(&1) {
+    if !matches!(ca.name(), "conv1d" | "conv2d") || !only_shape_reads_besides(g, conv_out, bn, uses) {
         return None;
     }
     let (w, weight_name) = const_tensor(g, arg(cnode, ca, "weight")?.1)?;
@@ -132,6 +134,28 @@ fn match_fold(g: &Graph, bn: Node, uses: &[u32]) -> Option<Match> {
         weight_name: folded_name(&weight_name),
         bias_name,
     })
+}
+
+/// Whether every use of `v` but the one by `bn` is the tensor operand of a
+/// `dim` or `size` node (values of the same shape may stand in for `v`).
+fn only_shape_reads_besides(g: &Graph, v: Value, bn: Node, uses: &[u32]) -> bool {
+    let mut seen = 0u32;
+    for (b, _) in g.reachable_blocks() {
+        for &n in &g.block(b).nodes {
+            let node = g.node(n);
+            let reads = node.inputs.iter().filter(|&&i| i == v).count() as u32;
+            if reads == 0 {
+                continue;
+            }
+            seen += reads;
+            let shape_read = matches!(&node.op, Op::Aten(a) if matches!(a.name(), "dim" | "size")) && node.inputs[0] == v && reads == 1;
+            if n != bn && !shape_read {
+                return false;
+            }
+        }
+    }
+    // Uses not seen above are block results or nested reads: not allowed.
+    uses.get(v.index()) == Some(&seen)
 }
 
 /// `NAME.folded` (a constant folded again keeps one `.folded`; the
@@ -181,4 +205,6 @@ fn apply(g: &mut Graph, bn: Node, m: Match) {
     g.node_mut(bn).outputs.clear();
     remove_node(g, bn);
     g.values[out.index()].def = ValueDef::Node(m.conv, 0);
+    // Shape reads of the conv's old output read the folded one.
+    g.replace_uses(&std::iter::once((old, out)).collect());
 }
