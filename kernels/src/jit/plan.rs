@@ -178,24 +178,13 @@ impl Plan {
         for p in 0..passes.len() {
             let leaves: Vec<bool> = held.iter().map(Option::is_some).collect();
             let cut = cut_closure(kernel, uniform, &roots[p], &leaves);
-            let mut pass_loads = vec![];
-            for v in 0..n {
-                if let (true, Some(slot)) = (cut.hit[v], held[v]) {
-                    pass_loads.push((slot, v as u32));
-                }
-            }
+            let pass_loads: Vec<(usize, u32)> = (0..n)
+                .filter(|&v| cut.hit[v])
+                .filter_map(|v| Some((held[v]?, v as u32)))
+                .collect();
             // What later passes would take from this one, were all of it saved.
-            let mut offered = leaves.clone();
-            for v in 0..n {
-                offered[v] |= cut.compute[v] && saveable(v);
-            }
-            let mut wanted = vec![false; n];
-            for later in &roots[p + 1..] {
-                let c = cut_closure(kernel, uniform, later, &offered);
-                for v in 0..n {
-                    wanted[v] |= c.hit[v];
-                }
-            }
+            let offered: Vec<bool> = (0..n).map(|v| leaves[v] || (cut.compute[v] && saveable(v))).collect();
+            let wanted = hits(kernel, uniform, &roots[p + 1..], &offered);
             let saves: Vec<u32> = (0..n)
                 .filter(|&v| wanted[v] && cut.compute[v] && saveable(v))
                 .filter(|&v| {
@@ -209,18 +198,9 @@ impl Plan {
             for &v in &saves {
                 after[v as usize] = true;
             }
-            let mut live = vec![false; n];
-            for later in &roots[p + 1..] {
-                let c = cut_closure(kernel, uniform, later, &after);
-                for v in 0..n {
-                    live[v] |= c.hit[v];
-                }
-            }
-            for v in 0..n {
-                if let (false, Some(slot)) = (live[v], held[v]) {
-                    free.push(slot);
-                    held[v] = None;
-                }
+            let live = hits(kernel, uniform, &roots[p + 1..], &after);
+            for (h, _) in held.iter_mut().zip(&live).filter(|(_, &l)| !l) {
+                free.extend(h.take());
             }
             let mut pass_saves = vec![];
             for v in saves {
@@ -317,6 +297,16 @@ fn cut_closure(kernel: &Kernel, uniform: &[bool], roots: &[u32], leaves: &[bool]
     Cut { compute, hit, reads }
 }
 
+/// The leaves any of the passes built around `roots` reads.
+fn hits(kernel: &Kernel, uniform: &[bool], roots: &[Vec<u32>], leaves: &[bool]) -> Vec<bool> {
+    let mut hit = vec![false; leaves.len()];
+    for r in roots {
+        let c = cut_closure(kernel, uniform, r, leaves);
+        hit.iter_mut().zip(&c.hit).for_each(|(a, &b)| *a |= b);
+    }
+    hit
+}
+
 /// Weighted ops of the values in `compute` (a transcendental counts 16).
 fn cost_of(kernel: &Kernel, compute: &[bool]) -> usize {
     (0..compute.len())
@@ -343,11 +333,10 @@ mod tests {
     use super::*;
     use crate::jit::ir::{BinaryOp, ReduceOp};
 
-    /// softmax: max pass, sum-of-exp pass, and a last pass that stores.
-    #[test]
-    fn softmax_has_two_reduction_passes() {
+    /// `exp(x - max(x)) / sum(exp(x - max(x)))`.
+    fn softmax() -> Kernel {
         use Inst::*;
-        let k = Kernel {
+        Kernel {
             num_params: 1,
             insts: vec![
                 Param(0),
@@ -358,7 +347,13 @@ mod tests {
                 Binary(BinaryOp::Div, 3, 4),
             ],
             outputs: vec![5],
-        };
+        }
+    }
+
+    /// softmax: max pass, sum-of-exp pass, and a last pass that stores.
+    #[test]
+    fn softmax_has_two_reduction_passes() {
+        let k = softmax();
         let p = Plan::new(&k);
         assert_eq!(p.stages.len(), 2);
         assert_eq!(p.stages[0].reduces, vec![1]);
@@ -415,19 +410,7 @@ mod tests {
     /// loads it: one exp per element, not two.
     #[test]
     fn softmax_saves_its_exp() {
-        use Inst::*;
-        let k = Kernel {
-            num_params: 1,
-            insts: vec![
-                Param(0),
-                Reduce(ReduceOp::Max, 0),
-                Binary(BinaryOp::Sub, 0, 1),
-                Unary(UnaryOp::Exp, 2),
-                Reduce(ReduceOp::Sum, 3),
-                Binary(BinaryOp::Div, 3, 4),
-            ],
-            outputs: vec![5],
-        };
+        let k = softmax();
         let p = Plan::with_scratch(&k, &[false; 6]);
         assert_eq!(p.slots, 1);
         assert_eq!(p.stages[0].saves, vec![], "x itself is never saved");
