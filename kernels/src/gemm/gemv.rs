@@ -373,8 +373,11 @@ fn axpy_cols_generic<T: Elem, V: Lanes<T>>(x: &[T], w: &[T], ld: usize, j0: usiz
     }
 }
 
-/// Matrix elements below which a GEMV stays on the calling thread.
-const PARALLEL_MIN_ELEMS: usize = 1 << 16;
+/// Matrix elements below which a GEMV stays on the calling thread. Waking
+/// the pool costs more than it saves below ~2 MiB of f32 weights: 256×1024
+/// (`lstm_loop`'s weights) took 22.6 µs on one thread against 27–34 µs on
+/// two; 512×1024 is even (`examples`-style probe, 2 cores, 2026-11-27).
+const PARALLEL_MIN_ELEMS: usize = 1 << 19;
 
 /// `y[j] = Σ_p x[p]·w[j·ld + p]`, split over rows when big.
 pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parallel: bool) {
@@ -383,12 +386,32 @@ pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parall
     if !parallel || threads <= 1 || n * k < PARALLEL_MIN_ELEMS || n < 8 {
         return T::dot_rows(x, w, ld, y);
     }
-    // Chunks of whole groups of four rows; a few per thread for balance.
-    let rows = (n.div_ceil(threads * 4)).next_multiple_of(4).max(4);
-    y.par_chunks_mut(rows)
-        .enumerate()
-        .for_each(|(i, yc)| T::dot_rows(x, &w[i * rows * ld..], ld, yc));
+    // One block of whole groups of four rows per thread, thread i always
+    // taking block i: a matrix used call after call (a loop's weights)
+    // stays split the same way, each part in one core's cache.
+    let rows = n.div_ceil(threads).next_multiple_of(4);
+    let out = SendPtr(y.as_mut_ptr());
+    rayon::broadcast(|ctx| {
+        let start = (ctx.index() * rows).min(n);
+        let len = rows.min(n - start);
+        if len == 0 {
+            return;
+        }
+        let out = out;
+        // SAFETY: blocks `start..start + len` are disjoint per thread index
+        // and inside `y`, which outlives the broadcast.
+        let yc = unsafe { std::slice::from_raw_parts_mut(out.0.add(start), len) };
+        T::dot_rows(x, &w[start * ld..], ld, yc)
+    });
 }
+
+/// A raw output pointer shared by the threads of a broadcast, each writing
+/// its own disjoint part.
+#[derive(Copy, Clone)]
+struct SendPtr<T>(*mut T);
+// SAFETY: only used for disjoint writes inside one broadcast.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
 
 /// `y[j] = Σ_p x[p]·w[p·ld + j]`, split over column ranges when big.
 pub(super) fn axpy_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parallel: bool) {
