@@ -15,6 +15,8 @@
 
 use rayon::prelude::*;
 
+use super::SendPtr;
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -397,21 +399,12 @@ pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parall
         if len == 0 {
             return;
         }
-        let out = out;
         // SAFETY: blocks `start..start + len` are disjoint per thread index
         // and inside `y`, which outlives the broadcast.
-        let yc = unsafe { std::slice::from_raw_parts_mut(out.0.add(start), len) };
+        let yc = unsafe { std::slice::from_raw_parts_mut(out.get().add(start), len) };
         T::dot_rows(x, &w[start * ld..], ld, yc)
     });
 }
-
-/// A raw output pointer shared by the threads of a broadcast, each writing
-/// its own disjoint part.
-#[derive(Copy, Clone)]
-struct SendPtr<T>(*mut T);
-// SAFETY: only used for disjoint writes inside one broadcast.
-unsafe impl<T> Send for SendPtr<T> {}
-unsafe impl<T> Sync for SendPtr<T> {}
 
 /// `y[j] = Σ_p x[p]·w[p·ld + j]`, split over column ranges when big.
 pub(super) fn axpy_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parallel: bool) {

@@ -20,10 +20,12 @@
 //! callers, and it costs nothing next to a product.
 
 mod gemv;
+mod packed;
 #[cfg(test)]
 mod tests;
 
 pub use gemv::Elem;
+pub use packed::{gemm_packed, PackedB};
 
 /// A strided matrix operand.
 #[derive(Copy, Clone, Debug)]
@@ -231,10 +233,17 @@ pub(crate) fn gemm_strided_c(
 /// disjoint block; see the SAFETY notes at the use sites).
 #[derive(Copy, Clone)]
 struct SendPtr<T>(*mut T);
-// SAFETY: only used for disjoint writes within a rayon scope that the
-// owning &mut borrow outlives.
+// SAFETY: only used for disjoint writes within a rayon scope or broadcast
+// that the owning &mut borrow outlives.
 unsafe impl<T: Send> Send for SendPtr<T> {}
 unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so closures capture the `Send` wrapper).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
 
 /// The gemm crate on the whole (already validated) problem, one thread.
 #[allow(clippy::too_many_arguments)]

@@ -261,3 +261,54 @@ proptest! {
         check(m, n, k, ta, tb, pad, 1.25, if beta_on { 0.75 } else { 0.0 });
     }
 }
+
+/// `a·b` in f64, row-major m×n, for strided f32 operands.
+fn reference(m: usize, n: usize, k: usize, a: &MatRef<f32>, b: &MatRef<f32>) -> Vec<f64> {
+    let mut c = vec![0.0f64; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k)
+                .map(|p| a.data[a.offset + i * a.rs + p * a.cs] as f64 * b.data[b.offset + p * b.rs + j * b.cs] as f64)
+                .sum();
+        }
+    }
+    c
+}
+
+/// The packed GEMM against an f64 reference: edge tiles in m and n, k over
+/// several KC blocks, a Linear weight (`B = Wᵀ`) and a row-major `B`,
+/// strided `A`, accumulation, k = 0, on one thread and on the pool (the
+/// same bits).
+#[test]
+fn packed_gemm_matches_reference() {
+    let cases = [(1, 1, 1), (5, 17, 3), (6, 16, 256), (13, 33, 257), (64, 100, 600), (130, 70, 40)];
+    for (m, n, k) in cases {
+        let a_data = fill(m * k * 2 + 3, 3);
+        let a = MatRef { data: &a_data, offset: 3, rs: 2 * k, cs: 2 };
+        let w = fill(n * k, 4);
+        for b in [MatRef { data: &w, offset: 0, rs: 1, cs: k }, MatRef { data: &w, offset: 0, rs: n, cs: 1 }] {
+            let Some(packed) = PackedB::new(k, n, b) else { return }; // no AVX2: callers use gemm_f32
+            let want = reference(m, n, k, &a, &b);
+            let mut c = vec![f32::NAN; m * n];
+            gemm_packed(m, a, &packed, &mut c, false);
+            for (i, (&got, &w)) in c.iter().zip(&want).enumerate() {
+                assert!((got as f64 - w).abs() <= 1e-5 * (1.0 + w.abs()) * (k as f64).sqrt(), "{m}x{n}x{k} at {i}: {got} vs {w}");
+            }
+            let mut acc = vec![1.0f32; m * n];
+            gemm_packed(m, a, &packed, &mut acc, true);
+            for (&x, &y) in acc.iter().zip(&c) {
+                assert!((x - (y + 1.0)).abs() <= 1e-5 * (1.0 + y.abs()), "accumulate: {x} vs {y} + 1");
+            }
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+            let mut one = vec![0.0f32; m * n];
+            pool.install(|| gemm_packed(m, a, &packed, &mut one, false));
+            assert_eq!(one, c, "{m}x{n}x{k}: thread count changed the bits");
+        }
+    }
+    let empty = PackedB::new(0, 3, MatRef { data: &[], offset: 0, rs: 3, cs: 1 });
+    if let Some(p) = empty {
+        let mut c = [f32::NAN; 6];
+        gemm_packed(2, MatRef { data: &[], offset: 0, rs: 0, cs: 1 }, &p, &mut c, false);
+        assert_eq!(c, [0.0; 6]);
+    }
+}

@@ -212,6 +212,10 @@ impl Plan {
                 Ok(args) => call("append", overloads, args.into())?,
                 Err(args) => call("append", overloads, args)?,
             },
+            POp::Linear { packed, overloads } => match super::packed::linear(&args, packed) {
+                Some(out) => out?,
+                None => call("linear", overloads, args)?,
+            },
             POp::Const(i) => self.consts.get(*i).cloned().ok_or_else(|| internal(format!("no const {i}")))?,
             POp::ListConstruct => Value::List(args),
             POp::TupleConstruct => Value::Tuple(args),
@@ -332,6 +336,7 @@ impl PNode {
         match &self.op {
             POp::Call { name, .. } | POp::InPlace { name, .. } => name,
             POp::Append(_) => "append",
+            POp::Linear { .. } => "linear",
             POp::Const(_) => "Const",
             POp::If => "If",
             POp::Loop => "Loop",

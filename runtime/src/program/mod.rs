@@ -23,6 +23,7 @@ mod call;
 mod codec;
 pub mod exec;
 mod fused;
+mod packed;
 pub mod plan;
 pub mod profile;
 pub mod schema;

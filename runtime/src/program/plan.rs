@@ -56,6 +56,9 @@ pub(super) enum POp {
     /// use grows in place instead of being copied, so a loop that appends
     /// every step costs O(1) per step, not O(length).
     Append(&'static [Overload]),
+    /// `linear` whose weight constant is packed (`program/packed.rs`); the
+    /// overloads of `linear` for the calls the packed path does not take.
+    Linear { packed: std::sync::Arc<tsc_kernels::gemm::PackedB>, overloads: &'static [Overload] },
     Const(usize),
     If,
     Loop,
@@ -98,7 +101,7 @@ impl Plan {
     pub fn with_tensors(def: &ProgramDef, tensors: &[Tensor]) -> Result<Plan> {
         let live = verify(def)?;
         let kernels = def.kernels.iter().enumerate().map(|(i, k)| Fused::new(k).map_err(|e| bad(format!("kernel {i}: {e}")))).collect::<Result<Vec<_>>>()?;
-        let consts = def.consts.iter().enumerate().map(|(i, c)| constant(c, tensors).map_err(|e| bad(format!("const {i}: {e}")))).collect::<Result<_>>()?;
+        let consts = def.consts.iter().enumerate().map(|(i, c)| constant(c, tensors).map_err(|e| bad(format!("const {i}: {e}")))).collect::<Result<Vec<Value>>>()?;
         let mut blocks = Vec::with_capacity(def.blocks.len());
         for (bi, b) in def.blocks.iter().enumerate() {
             let mut nodes = Vec::with_capacity(b.nodes.len());
@@ -127,6 +130,7 @@ impl Plan {
                 (LastUse::Results, _) => {}
             }
         }
+        super::packed::pack_linear_weights(&mut blocks, &consts);
         Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots: def.num_slots as usize, locs: def.locs.clone(), kernels })
     }
 

@@ -302,3 +302,45 @@ fn append_moves_at_the_last_use_and_copies_before() {
     let err = plan.run(&ints(&[("x", 1), ("y", 2)])).unwrap_err().to_string();
     assert!(err.contains("append"), "{err}");
 }
+
+/// `y = linear(x, W, b)` with `W` a tensor constant: packed when the
+/// weight is used only as a `linear` weight, and then the same as the
+/// registry's `linear` (within float32 rounding) for batches that take the
+/// packed path and for those that do not (one row, float64 input, a 1-D
+/// input); a weight also returned is not packed.
+#[test]
+fn linear_weights_used_only_by_linear_are_packed() {
+    let (n, k) = (19usize, 37usize);
+    let vals = |len: usize, seed: usize| -> Vec<f32> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f32 / 1001.0) - 1.0).collect() };
+    let w = Tensor::from_vec(vals(n * k, 1), &[n, k]).unwrap();
+    let b = Tensor::from_vec(vals(n, 2), &[n]).unwrap();
+    let entry = |extra_result: bool| {
+        let mut results = vec![3];
+        if extra_result {
+            results.push(2);
+        }
+        block(&[], vec![node(OpCode::Const(0), &[], &[2]), call("linear", &[0, 2, 1], &[3])], &results)
+    };
+    let io = vec![input("x", IoKind::Tensor, 0), input("b", IoKind::Tensor, 1)];
+    let def = program(io.clone(), vec![entry(false)], vec![ConstDef::Tensor { table_index: 0 }], 4);
+    let plan = Plan::with_tensors(&def, std::slice::from_ref(&w)).unwrap();
+    let packed = matches!(plan.blocks[0].nodes[1].op, POp::Linear { .. });
+    assert_eq!(packed, tsc_kernels::simd::has_avx2_fma(), "packed exactly where the CPU can run the kernel");
+    for shape in [vec![5, 3, k], vec![1, k], vec![k], vec![64, k]] {
+        let m: usize = shape.iter().product::<usize>() / k;
+        let x = Tensor::from_vec(vals(m * k, 3), &shape).unwrap();
+        let inputs = |x: &Tensor| vec![("x".to_string(), Value::Tensor(x.clone())), ("b".to_string(), Value::Tensor(b.clone()))];
+        let got = plan.run(&inputs(&x)).unwrap()[0].as_tensor().unwrap().clone();
+        let want = crate::ops::linalg::linear(&x, &w, Some(&b)).unwrap();
+        assert_eq!(got.shape(), want.shape());
+        for (g, e) in got.to_vec::<f64>().iter().zip(want.to_vec::<f64>()) {
+            assert!((g - e).abs() <= 1e-5 * (1.0 + e.abs()), "shape {shape:?}: {g} vs {e}");
+        }
+        // A float64 input against the float32 weight is PyTorch's error.
+        let err = plan.run(&inputs(&x.to_dtype(DType::F64))).unwrap_err().to_string();
+        assert!(err.contains("same dtype"), "{err}");
+    }
+    let def = program(io, vec![entry(true)], vec![ConstDef::Tensor { table_index: 0 }], 4);
+    let plan = Plan::with_tensors(&def, &[w]).unwrap();
+    assert!(matches!(plan.blocks[0].nodes[1].op, POp::Call { .. }), "a weight that escapes is not packed");
+}
