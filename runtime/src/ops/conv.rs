@@ -280,7 +280,9 @@ fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tens
 
 fn conv_f32(p: &Conv2dParams, x: &Tensor, w: &Tensor, bias: Option<&Tensor>, shape: &[usize]) -> Result<Tensor> {
     let (oh, ow) = p.out_hw();
-    let mut out = vec![0f32; p.n * p.c_out * oh * ow];
+    // SAFETY: `conv2d_f32` writes every output element (a GEMM with beta 0
+    // or a bias fill first, on every path) or panics before returning.
+    let mut out = unsafe { crate::alloc::uninit_vec::<f32>(p.n * p.c_out * oh * ow) };
     let (x, w) = (x.contiguous_as(DType::F32), w.contiguous_as(DType::F32));
     let b = bias.map(|b| b.to_vec::<f32>());
     x.with_slice::<f32, _>(|xs| w.with_slice::<f32, _>(|ws| conv2d_f32(p, xs, ws, b.as_deref(), &mut out)));
