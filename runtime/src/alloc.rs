@@ -256,6 +256,13 @@ impl Plain for i64 {}
 /// # Safety
 /// The caller writes every element before any element is read, and drops
 /// the vector unread if it cannot (an error on the way).
+///
+/// This hands out `&mut [T]` over memory not yet written, as tract and
+/// candle do for their outputs (clippy's `uninit_vec` lint, allowed here
+/// only). The fully principled form is kernels that write through
+/// `&mut [MaybeUninit<T>]`; until the kernel APIs take that, this is
+/// limited to `Plain` types and to callers that provably write everything.
+#[allow(clippy::uninit_vec)]
 pub(crate) unsafe fn uninit_vec<T: Plain>(n: usize) -> Vec<T> {
     let mut v = Vec::with_capacity(n);
     // SAFETY: the capacity is `n`; `T: Plain` has no invalid values and no
