@@ -1,5 +1,28 @@
 //! Splitting loops across the rayon pool once the work is big enough to pay
 //! for the hand-off (a few µs); small inputs stay on the calling thread.
+//! Also each thread's reusable float buffer ([`with_scratch`]).
+
+/// Runs `f` with this thread's reusable float buffer (conv's im2col
+/// columns, the JIT's row scratch), so such buffers are allocated (and
+/// zeroed) once per thread rather than per call. Falls back to a fresh
+/// buffer if the thread's buffer is already in use (a conv running inside
+/// another one's rayon wait). Buffers above 64 MiB are released afterwards.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Vec<f32>) -> R) -> R {
+    use std::cell::RefCell;
+    thread_local! {
+        static BUF: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    }
+    BUF.with(|c| match c.try_borrow_mut() {
+        Ok(mut v) => {
+            let r = f(&mut v);
+            if v.capacity() > 16 << 20 {
+                *v = Vec::new();
+            }
+            r
+        }
+        Err(_) => f(&mut Vec::new()),
+    })
+}
 
 /// Elements below which elementwise work stays on one thread.
 pub const MIN_PARALLEL_ELEMS: usize = 1 << 15;

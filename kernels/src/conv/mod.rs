@@ -18,6 +18,7 @@ mod transpose;
 pub use transpose::{conv_transpose2d_f32, ConvTranspose2dParams};
 
 use crate::gemm::{gemm_strided_c, gemm_with, MatRef, Threads};
+use crate::parallel;
 use rayon::prelude::*;
 
 /// Geometry of a 2-D convolution. Padding is (begin, end) per spatial dim so
@@ -114,37 +115,15 @@ pub fn conv2d_f32(
     let parallel_images = p.n >= 2 && rayon::current_num_threads() > 1 && p.macs() >= 1 << 20;
     if parallel_images {
         out.par_chunks_mut(img).enumerate().for_each(|(i, o)| {
-            with_scratch(|col| image(p, i, input, weight, bias, o, col, Threads::Single))
+            parallel::with_scratch(|col| image(p, i, input, weight, bias, o, col, Threads::Single))
         });
     } else {
-        with_scratch(|col| {
+        parallel::with_scratch(|col| {
             for (i, o) in out.chunks_mut(img).enumerate() {
                 image(p, i, input, weight, bias, o, col, Threads::Auto);
             }
         });
     }
-}
-
-/// Runs `f` with this thread's reusable column buffer, so the im2col/col2im
-/// buffers are allocated (and zeroed) once per thread rather than per call.
-/// Falls back to a fresh buffer if the thread's buffer is already in use (a
-/// conv running inside another one's rayon wait). Buffers above 64 MiB are
-/// released afterwards.
-pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Vec<f32>) -> R) -> R {
-    use std::cell::RefCell;
-    thread_local! {
-        static COL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    }
-    COL.with(|c| match c.try_borrow_mut() {
-        Ok(mut v) => {
-            let r = f(&mut v);
-            if v.capacity() > 16 << 20 {
-                *v = Vec::new();
-            }
-            r
-        }
-        Err(_) => f(&mut Vec::new()),
-    })
 }
 
 /// Floats of im2col columns per GEMM (640 KiB): bigger column buffers are

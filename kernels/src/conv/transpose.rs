@@ -4,7 +4,7 @@
 //! output, which starts as the bias. Parallel over images.
 
 use super::im2col::valid_range;
-use super::with_scratch;
+use crate::parallel::with_scratch;
 use crate::gemm::{gemm_with, MatRef, Threads};
 use rayon::prelude::*;
 

@@ -243,10 +243,7 @@ impl Plan {
                     .iter()
                     .enumerate()
                     .filter(|&(_, &c)| c)
-                    .map(|(i, _)| match kernel.insts[i] {
-                        Inst::Unary(op, _) if is_heavy(op) => 16,
-                        _ => 1,
-                    })
+                    .map(|(i, _)| weight(&kernel.insts[i]))
             })
             .sum();
         ops.div_ceil(8).max(1)
@@ -308,15 +305,21 @@ fn hits(kernel: &Kernel, uniform: &[bool], roots: &[Vec<u32>], leaves: &[bool]) 
 }
 
 /// Weighted ops of the values in `compute` (a transcendental counts 16).
+/// Params cost nothing here: the pass loads them anyway.
 fn cost_of(kernel: &Kernel, compute: &[bool]) -> usize {
+    let insts = &kernel.insts;
     (0..compute.len())
-        .filter(|&i| compute[i])
-        .map(|i| match kernel.insts[i] {
-            Inst::Unary(op, _) if is_heavy(op) => 16,
-            Inst::Param(_) => 0,
-            _ => 1,
-        })
+        .filter(|&i| compute[i] && !matches!(insts[i], Inst::Param(_)))
+        .map(|i| weight(&insts[i]))
         .sum()
+}
+
+/// One instruction in simple-op units (a transcendental counts 16).
+fn weight(inst: &Inst) -> usize {
+    match *inst {
+        Inst::Unary(op, _) if is_heavy(op) => 16,
+        _ => 1,
+    }
 }
 
 /// A polynomial approximation (tens of instructions), not one instruction.

@@ -1,16 +1,18 @@
-//! Linear weights packed once, when a plan is made: a `linear` call whose
-//! weight is a float32 constant becomes [`POp::Linear`], which runs
-//! batches of at least [`MIN_ROWS`] rows on the CPU through
-//! `tsc_kernels::gemm::gemm_packed` (the weight already in the
-//! microkernel's panel layout, not repacked per call) and everything else
-//! through the registry's `linear` as before.
+//! Linear weights packed once: a `linear` call whose weight is a CPU
+//! float32 constant becomes [`POp::Linear`] when the plan is made, which
+//! runs batches of at least [`MIN_ROWS`] rows on the CPU through
+//! `tsc_kernels::gemm::gemm_packed` (the weight in the microkernel's panel
+//! layout, not repacked per call) and everything else through the
+//! registry's `linear` as before. The weight is packed by the first call
+//! that takes the packed path, not at load: a batch-1 model never packs
+//! (nor holds a second copy of) its weights.
 //!
 //! A weight is packed only when every use of its constant, in every block,
 //! is the weight operand of a `linear`: then no op can see the tensor, let
 //! alone write to it, so the packed copy never goes stale.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tsc_kernels::gemm::{gemm_packed, MatRef, PackedB};
 
@@ -51,28 +53,34 @@ pub(super) fn pack_linear_weights(blocks: &mut [PBlock], consts: &[Value]) {
             }
         }
     }
-    let mut packed: HashMap<usize, Option<Arc<PackedB>>> = HashMap::new();
+    // One lazily packed weight per constant, shared by its `linear`s.
+    let mut packed: HashMap<usize, Arc<OnceLock<Option<PackedB>>>> = HashMap::new();
     for b in blocks.iter_mut() {
         for n in &mut b.nodes {
             let POp::Call { name, overloads } = &n.op else { continue };
             let Some(i) = n.inputs.get(1).and_then(|(s, _)| slot_const.get(s)).copied() else { continue };
-            if name != "linear" || packable.get(&i) != Some(&true) {
+            let weight_ok = matches!(consts.get(i), Some(Value::Tensor(w)) if can_pack(w));
+            if name != "linear" || packable.get(&i) != Some(&true) || !weight_ok {
                 continue;
             }
-            let entry = packed.entry(i).or_insert_with(|| match consts.get(i) {
-                Some(Value::Tensor(w)) => pack(w).map(Arc::new),
-                _ => None,
-            });
-            if let Some(p) = entry {
-                n.op = POp::Linear { packed: p.clone(), overloads };
-            }
+            let packed = packed.entry(i).or_default().clone();
+            n.op = POp::Linear { packed, overloads };
         }
     }
 }
 
+/// A packed weight, filled by the first call that takes the packed path
+/// (`None`: the weight cannot be packed).
+pub(super) type LazyPacked = Arc<OnceLock<Option<PackedB>>>;
+
+/// Whether `w` is a weight [`pack`] takes (and the CPU runs the kernel).
+fn can_pack(w: &Tensor) -> bool {
+    tsc_kernels::simd::has_avx2_fma() && w.device() == Device::Cpu && w.dtype() == DType::F32 && w.ndim() == 2
+}
+
 /// A CPU float32 `[n, k]` weight as `Wᵀ` (k×n) packed.
 fn pack(w: &Tensor) -> Option<PackedB> {
-    if w.device() != Device::Cpu || w.dtype() != DType::F32 || w.ndim() != 2 {
+    if !can_pack(w) {
         return None;
     }
     let (n, k) = (w.shape()[0], w.shape()[1]);
@@ -82,24 +90,24 @@ fn pack(w: &Tensor) -> Option<PackedB> {
     PackedB::new(k, n, MatRef { data, offset: w.offset(), rs: sk, cs: sn })
 }
 
-/// `linear(x, weight, bias)` with the packed weight, or `None` when the
-/// call is not one it takes (device, dtype, shapes, too few rows): the
-/// caller then runs the registry's `linear`.
-pub(super) fn linear(args: &[Value], w: &PackedB) -> Option<Result<Value>> {
-    let (k, n) = (w.k(), w.n());
-    let Some(Value::Tensor(x)) = args.first() else { return None };
+/// `linear(x, weight, bias)` with the packed weight (packing it on first
+/// use), or `None` when the call is not one it takes (device, dtype,
+/// shapes, too few rows): the caller then runs the registry's `linear`.
+pub(super) fn linear(args: &[Value], packed: &OnceLock<Option<PackedB>>) -> Option<Result<Value>> {
+    let (Some(Value::Tensor(x)), Some(Value::Tensor(weight))) = (args.first(), args.get(1)) else { return None };
+    let cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.dtype() == DType::F32;
+    let k = *weight.shape().last()?;
+    if args.len() > 3 || !cpu_f32(x) || !cpu_f32(weight) || x.ndim() < 2 || x.shape().last() != Some(&k) || x.numel() / k.max(1) < MIN_ROWS {
+        return None;
+    }
+    let w = packed.get_or_init(|| pack(weight)).as_ref().filter(|w| w.k() == k)?;
+    let n = w.n();
     let bias = match args.get(2) {
         None | Some(Value::None) => None,
-        Some(Value::Tensor(b)) if b.device() == Device::Cpu && b.dtype() == DType::F32 && b.shape() == [n] => Some(b),
+        Some(Value::Tensor(b)) if cpu_f32(b) && b.shape() == [n] => Some(b),
         Some(_) => return None,
     };
-    if x.device() != Device::Cpu || x.dtype() != DType::F32 || x.ndim() < 2 || x.shape().last() != Some(&k) {
-        return None;
-    }
     let m = x.numel() / k.max(1);
-    if m < MIN_ROWS || args.len() > 3 {
-        return None;
-    }
     let mut out = match bias {
         // SAFETY: `gemm_packed` without accumulation writes all m·n outputs.
         None => unsafe { crate::alloc::uninit_vec::<f32>(m * n) },

@@ -58,7 +58,7 @@ pub(super) enum POp {
     Append(&'static [Overload]),
     /// `linear` whose weight constant is packed (`program/packed.rs`); the
     /// overloads of `linear` for the calls the packed path does not take.
-    Linear { packed: std::sync::Arc<tsc_kernels::gemm::PackedB>, overloads: &'static [Overload] },
+    Linear { packed: super::packed::LazyPacked, overloads: &'static [Overload] },
     Const(usize),
     If,
     Loop,

@@ -484,23 +484,18 @@ pub(super) unsafe fn run_rows(
     });
 }
 
-thread_local! {
-    /// This thread's row scratch, kept between calls.
-    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
-}
-
 /// Calls `f` with this thread's row scratch of at least `len` floats (null
 /// when `len` is 0).
 fn with_scratch(len: usize, f: impl FnOnce(*mut f32)) {
     if len == 0 {
         return f(std::ptr::null_mut());
     }
-    let mut buf = SCRATCH.take();
-    if buf.len() < len {
-        buf.resize(len, 0.0);
-    }
-    f(buf.as_mut_ptr());
-    SCRATCH.set(buf);
+    crate::parallel::with_scratch(|buf| {
+        if buf.len() < len {
+            buf.resize(len, 0.0);
+        }
+        f(buf.as_mut_ptr())
+    })
 }
 
 /// Computes rows `start..end` (row-major over the outer dims), one call of
