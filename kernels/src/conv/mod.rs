@@ -1,7 +1,10 @@
 //! Convolutions over contiguous NCHW buffers (conv1d is conv2d with H = 1).
 //!
-//! - General and grouped convs: per image and group, im2col into a
-//!   `[c_in/g·kh·kw, oh·ow]` buffer and one GEMM with the group's weights
+//! - General and grouped convs with AVX2+FMA: the packed GEMM
+//!   (`packed.rs`): im2col straight into the microkernel's panels per tile
+//!   of output rows, bias and ReLU in the tile store.
+//! - Otherwise: per image and group, im2col into a `[c_in/g·kh·kw, oh·ow]`
+//!   buffer and one GEMM (the `gemm` crate) with the group's weights
 //!   (1×1, stride 1, no padding skips im2col: the input is the matrix).
 //!   Batches are split over the rayon pool by image (single-threaded GEMMs,
 //!   one column buffer per worker); a single image uses a threaded GEMM.
@@ -11,6 +14,7 @@
 
 mod depthwise;
 mod im2col;
+mod packed;
 #[cfg(test)]
 mod tests;
 mod transpose;
@@ -91,6 +95,32 @@ pub fn conv2d_f32(
     bias: Option<&[f32]>,
     out: &mut [f32],
 ) {
+    conv2d_with(p, input, weight, bias, false, out, true)
+}
+
+/// [`conv2d_f32`] followed by ReLU (`F.relu(conv(x))`), in the GEMM's tile
+/// store where the packed path runs.
+pub fn conv2d_relu_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    conv2d_with(p, input, weight, bias, true, out, true)
+}
+
+/// The convolution on the packed GEMM when `packed` allows it and the CPU
+/// has AVX2+FMA, else on the `gemm` crate (tests run both).
+fn conv2d_with(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    relu: bool,
+    out: &mut [f32],
+    packed: bool,
+) {
     p.validate();
     let (oh, ow) = p.out_hw();
     let (cig, ohw) = (p.c_in / p.groups, oh * ow);
@@ -109,9 +139,27 @@ pub fn conv2d_f32(
         return;
     }
     if cig == 1 && p.groups > 1 {
-        return depthwise::conv(p, input, weight, bias, out);
+        depthwise::conv(p, input, weight, bias, out);
+    } else if packed && packed::conv(p, input, weight, bias, relu, out).is_some() {
+        return; // ReLU ran in the tile store
+    } else {
+        gemm_path(p, input, weight, bias, out);
     }
-    let img = p.c_out * ohw;
+    if relu {
+        out.iter_mut().for_each(|v| *v = crate::gemm::relu(*v));
+    }
+}
+
+/// im2col + the `gemm` crate, per image (see the module doc).
+fn gemm_path(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    let (oh, ow) = p.out_hw();
+    let img = p.c_out * oh * ow;
     let parallel_images = p.n >= 2 && rayon::current_num_threads() > 1 && p.macs() >= 1 << 20;
     if parallel_images {
         out.par_chunks_mut(img).enumerate().for_each(|(i, o)| {

@@ -87,15 +87,94 @@ fn conv_case(
     let b = fill(c_out, 3);
     let bias = if with_bias { Some(&b[..]) } else { None };
     let (oh, ow) = p.out_hw();
-    let mut out = vec![f32::NAN; n * c_out * oh * ow];
-    conv2d_f32(&p, &x, &w, bias, &mut out);
     let want = naive(&p, &x, &w, bias);
     let kk = (c_in / groups * k.0 * k.1) as f64;
-    for (i, (&g, &r)) in out.iter().zip(&want).enumerate() {
-        assert!(
-            (g as f64 - r).abs() <= 1e-6 * kk.sqrt() * 4.0 + 1e-6,
-            "{p:?} at {i}: {g} vs {r}"
-        );
+    // Both paths (packed GEMM where the CPU has it, the `gemm` crate), with
+    // and without the ReLU epilogue; the output starts as NaN so a missed
+    // element fails.
+    for (packed, relu) in [(true, false), (true, true), (false, false), (false, true)] {
+        let mut out = vec![f32::NAN; n * c_out * oh * ow];
+        conv2d_with(&p, &x, &w, bias, relu, &mut out, packed);
+        for (i, (&g, &r)) in out.iter().zip(&want).enumerate() {
+            let r = if relu { r.max(0.0) } else { r };
+            assert!(
+                (g as f64 - r).abs() <= 1e-6 * kk.sqrt() * 4.0 + 1e-6,
+                "{p:?} packed {packed} relu {relu} at {i}: {g} vs {r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn conv2d_uneven_channels_and_stride_3() {
+    // 37 output channels (7 row panels of 5 or 6 rows), stride 3
+    // (neither packed copy path), asymmetric padding.
+    conv_case(
+        2,
+        7,
+        (19, 21),
+        37,
+        (3, 3),
+        (3, 3),
+        (1, 2),
+        (2, 1),
+        (1, 1),
+        1,
+        true,
+    );
+    conv_case(
+        1,
+        5,
+        (8, 40),
+        13,
+        (1, 1),
+        (2, 2),
+        (0, 0),
+        (0, 0),
+        (1, 1),
+        1,
+        false,
+    );
+}
+
+#[test]
+fn relu_epilogue_keeps_nan_and_public_entry_points_agree() {
+    let p = Conv2dParams {
+        n: 2,
+        c_in: 4,
+        h: 5,
+        w: 7,
+        c_out: 9,
+        kh: 3,
+        kw: 3,
+        stride: (1, 1),
+        pad_h: (1, 1),
+        pad_w: (1, 1),
+        dilation: (1, 1),
+        groups: 1,
+    };
+    let mut x = fill(2 * 4 * 35, 7);
+    x[10] = f32::NAN;
+    let w = fill(9 * 4 * 9, 8);
+    let b = fill(9, 9);
+    let (mut plain, mut fused) = (vec![0f32; 2 * 9 * 35], vec![0f32; 2 * 9 * 35]);
+    conv2d_f32(&p, &x, &w, Some(&b), &mut plain);
+    conv2d_relu_f32(&p, &x, &w, Some(&b), &mut fused);
+    let nans = plain.iter().filter(|v| v.is_nan()).count();
+    assert!(
+        nans > 0,
+        "a NaN input reaches the outputs whose window holds it"
+    );
+    for (&a, &r) in plain.iter().zip(&fused) {
+        if a.is_nan() {
+            assert!(r.is_nan(), "relu(NaN) is NaN, as torch.relu");
+        } else {
+            assert_eq!(
+                r.to_bits(),
+                if a > 0.0 { a } else { 0.0 }.to_bits(),
+                "-0 becomes +0"
+            );
+        }
     }
 }
 

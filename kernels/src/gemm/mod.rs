@@ -25,7 +25,8 @@ mod packed;
 mod tests;
 
 pub use gemv::Elem;
-pub use packed::{gemm_packed, PackedB};
+pub use packed::{gemm_packed, Epilogue, PackedA, PackedB, MR, NR};
+pub(crate) use packed::{gemm_packed_a, relu};
 
 /// A strided matrix operand.
 #[derive(Copy, Clone, Debug)]
@@ -232,7 +233,7 @@ pub(crate) fn gemm_strided_c(
 /// A raw pointer that may cross into rayon tasks (each task writes a
 /// disjoint block; see the SAFETY notes at the use sites).
 #[derive(Copy, Clone)]
-struct SendPtr<T>(*mut T);
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
 // SAFETY: only used for disjoint writes within a rayon scope or broadcast
 // that the owning &mut borrow outlives.
 unsafe impl<T: Send> Send for SendPtr<T> {}
@@ -240,7 +241,7 @@ unsafe impl<T: Send> Sync for SendPtr<T> {}
 
 impl<T> SendPtr<T> {
     /// The pointer (a method, so closures capture the `Send` wrapper).
-    fn get(self) -> *mut T {
+    pub(crate) fn get(self) -> *mut T {
         self.0
     }
 }

@@ -1,23 +1,30 @@
-//! f32 GEMM against a matrix packed once: `C = A·B (+ C)` where `B` is a
-//! constant (an `nn.Linear` weight) laid out ahead of time in the
-//! microkernel's panel order, so a call streams it without repacking.
+//! f32 GEMM on operands packed in the microkernel's panel order: `C = A·B
+//! (+ C)`. Either side may be packed once and reused: `B` for `nn.Linear`
+//! weights ([`PackedB`], `A` packed per call), `A` for convolution weights
+//! ([`PackedA`], `B` the im2col columns packed per tile by the caller).
 //!
-//! The `gemm` crate repacks `B` on every call, which at batch 64 costs about
-//! as much as the arithmetic. Measured on 2 cores (AVX2, no AVX-512), 64
-//! rows: 64×4096×4096 109 GFLOP/s against 65–72 for the crate, 64×1024×4096
-//! 120 against 74; 128 rows: 128×768×3072 133 against 120.
+//! The `gemm` crate repacks both operands on every call, which at batch 64
+//! costs about as much as the arithmetic. Measured on 2 cores (AVX2, no
+//! AVX-512), 64 rows: 64×4096×4096 109 GFLOP/s against 65–72 for the crate,
+//! 64×1024×4096 120 against 74; 128 rows: 128×768×3072 133 against 120.
 //!
 //! Layout: `B` (k×n) in panels of [`NR`] columns; panel `j` holds rows
-//! `0..k`, each [`NR`] contiguous floats (columns past `n` are zero). `A` is
-//! packed per call in panels of [`MR`] rows (k-major, rows past `m` zero).
-//! The 6×16 microkernel keeps 12 AVX2 accumulators and runs [`KC`] k-steps
-//! at a time; each thread of the pool takes a fixed range of `B`'s panels
-//! (its part of the weights stays in its core's cache from call to call).
-//! Without AVX2+FMA [`PackedB::new`] returns `None` and callers use
-//! [`super::gemm_f32`].
+//! `0..k`, each [`NR`] contiguous floats (columns past `n` are zero). `A`
+//! (m×k) in panels of up to [`MR`] rows (the rows split evenly between
+//! the panels), k-major. The 6×16 microkernel keeps 12 AVX2 accumulators
+//! (a panel of fewer rows runs a kernel of that many rows, not wasted
+//! FMAs) and runs k in equal blocks
+//! of at most [`KC`] steps. [`gemm_packed`] gives each thread of the pool a
+//! fixed range of `B`'s panels (its part of the weights stays in its core's
+//! cache from call to call).
 //!
-//! Each output is a sum over k in order in blocks of [`KC`] (FMA per step),
-//! so results do not depend on the thread count.
+//! The tile store can finish the product ([`Epilogue`]): add a per-row bias
+//! (a convolution's per-channel bias) and apply ReLU, so those cost no pass
+//! over the output.
+//!
+//! Each output is a sum over k in order, in the same blocks whatever the
+//! thread count (FMA per step), so results do not depend on it. Without
+//! AVX2+FMA the constructors return `None` and callers use the `gemm` crate.
 
 use super::{MatRef, SendPtr};
 
@@ -25,10 +32,12 @@ use super::{MatRef, SendPtr};
 pub const MR: usize = 6;
 /// Columns of the microkernel (two AVX2 vectors).
 pub const NR: usize = 16;
-/// k-steps per microkernel call.
-pub const KC: usize = 256;
+/// Most k-steps per microkernel call (the `B` micro-panel, 20 KiB, and the
+/// `A` micro-panel, 7.5 KiB, stay in L1 together); k is split into equal
+/// blocks, so a 3×3 convolution's k = 288 is one block, not 256 + 32.
+pub const KC: usize = 320;
 
-/// A `k×n` matrix packed for [`gemm_packed`].
+/// A `k×n` matrix packed as the right operand of [`gemm_packed`].
 #[derive(Debug)]
 pub struct PackedB {
     k: usize,
@@ -43,14 +52,13 @@ impl PackedB {
             return None;
         }
         super::check_operand("b", &b, k, n);
-        let panels = n.div_ceil(NR);
-        let mut data = vec![0f32; panels * k * NR];
-        for (jp, panel) in data.chunks_mut((k * NR).max(1)).enumerate() {
-            for (p, row) in panel.chunks_mut(NR).enumerate() {
-                for (jj, v) in row.iter_mut().enumerate().take(n.saturating_sub(jp * NR)) {
-                    *v = b.data[b.offset + p * b.rs + (jp * NR + jj) * b.cs];
-                }
+        let mut data = vec![0f32; n.div_ceil(NR) * k * NR];
+        let mut row = vec![0f32; n];
+        for p in 0..k {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = b.data[b.offset + p * b.rs + j * b.cs];
             }
+            pack_b_row(&mut data, k, p, &row);
         }
         Some(PackedB { k, n, data })
     }
@@ -64,11 +72,62 @@ impl PackedB {
     }
 }
 
+/// An `m×k` matrix packed as the left operand (convolution weights).
+#[derive(Debug)]
+pub struct PackedA {
+    m: usize,
+    k: usize,
+    data: Vec<f32>,
+}
+
+impl PackedA {
+    /// Packs `a` (m×k, any strides); `None` without AVX2+FMA.
+    pub fn new(m: usize, k: usize, a: MatRef<f32>) -> Option<PackedA> {
+        if !crate::simd::has_avx2_fma() {
+            return None;
+        }
+        super::check_operand("a", &a, m, k);
+        Some(PackedA {
+            m,
+            k,
+            data: pack_a(m, k, a),
+        })
+    }
+
+    pub fn m(&self) -> usize {
+        self.m
+    }
+
+    pub fn k(&self) -> usize {
+        self.k
+    }
+}
+
+/// Writes row `p` of a `k`-row matrix into `B` panels (`panels` holds
+/// `n.div_ceil(NR)·k·NR` zeroed floats for the row's `n` values).
+fn pack_b_row(panels: &mut [f32], k: usize, p: usize, row: &[f32]) {
+    for (jp, chunk) in row.chunks(NR).enumerate() {
+        panels[(jp * k + p) * NR..][..chunk.len()].copy_from_slice(chunk);
+    }
+}
+/// What the tile store does besides writing `A·B`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Epilogue<'a> {
+    /// Added to every output of row `i` (length m).
+    pub row_bias: Option<&'a [f32]>,
+    /// ReLU last (`x > 0 || x is NaN ? x : 0`, as the runtime's `relu`).
+    pub relu: bool,
+}
+
 /// `c = a·b` (or `c += a·b` when `accumulate`), `c` row-major `m×n`, `a`
 /// `m×k` with any strides.
 pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumulate: bool) {
     let (k, n) = (b.k, b.n);
-    assert!(m.checked_mul(n).is_some_and(|mn| mn <= c.len()), "gemm_packed: c has {} elements, fewer than {m}·{n}", c.len());
+    assert!(
+        m.checked_mul(n).is_some_and(|mn| mn <= c.len()),
+        "gemm_packed: c has {} elements, fewer than {m}·{n}",
+        c.len()
+    );
     super::check_operand("a", &a, m, k);
     if m == 0 || n == 0 {
         return;
@@ -84,9 +143,21 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
     let threads = rayon::current_num_threads();
     let out = SendPtr(c.as_mut_ptr());
     let run = |j0: usize, j1: usize| {
+        let g = Geometry { m, n, k, ldc: n };
         // SAFETY: `c` holds m·n floats (asserted); panel ranges are disjoint
         // per caller, so no output is written twice at once.
-        unsafe { panels_range(m, n, k, &ap, &b.data, out.get(), accumulate, j0, j1) }
+        unsafe {
+            panels_range(
+                g,
+                &ap,
+                &b.data,
+                out.get(),
+                accumulate,
+                Epilogue::default(),
+                j0,
+                j1,
+            )
+        }
     };
     if threads <= 1 || (m * n).saturating_mul(k) < super::PARALLEL_MIN_MACS || panels < 2 {
         return run(0, panels);
@@ -98,12 +169,93 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
     });
 }
 
-/// `a` in panels of [`MR`] rows: panel `i`, k-step `p` at `(i·k + p)·MR`.
+/// `c = a·b` then `epi`, on the calling thread: `a` packed once, `bp` the
+/// `k×n` right operand packed by the caller in [`PackedB`]'s layout, `c` an
+/// `m×n` block with row stride `ldc`.
+///
+/// # Safety
+/// `c` is valid for writes at `i·ldc + j` for every `i < m`, `j < n`, and
+/// nothing else accesses those floats during the call.
+pub(crate) unsafe fn gemm_packed_a(
+    a: &PackedA,
+    n: usize,
+    bp: &[f32],
+    c: *mut f32,
+    ldc: usize,
+    epi: Epilogue,
+) {
+    let (m, k) = (a.m, a.k);
+    let panels = n.div_ceil(NR);
+    assert!(
+        bp.len() >= panels * k * NR,
+        "gemm_packed_a: packed b too short"
+    );
+    assert!(
+        epi.row_bias.is_none_or(|b| b.len() >= m),
+        "gemm_packed_a: bias too short"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // SAFETY: the block is writable (the caller's contract).
+        unsafe { epilogue_only(m, n, c, ldc, epi) };
+        return;
+    }
+    // SAFETY: forwarded from the caller; the operands were checked above.
+    unsafe {
+        panels_range(
+            Geometry { m, n, k, ldc },
+            &a.data,
+            bp,
+            c,
+            false,
+            epi,
+            0,
+            panels,
+        )
+    }
+}
+
+/// `c = epi(0)` for an empty sum.
+unsafe fn epilogue_only(m: usize, n: usize, c: *mut f32, ldc: usize, epi: Epilogue) {
+    for i in 0..m {
+        let v = epi.row_bias.map_or(0.0, |b| b[i]);
+        let v = if epi.relu { relu(v) } else { v };
+        for j in 0..n {
+            // SAFETY: (i, j) is inside the block.
+            unsafe { *c.add(i * ldc + j) = v };
+        }
+    }
+}
+
+/// The rows `(first, count)` of row panel `i` of an `m`-row operand: the
+/// `m.div_ceil(MR)` panels split the rows evenly (32 rows are 6+5+5+6+5+5,
+/// not 5×6 + 2, so no panel runs a kernel of one or two rows at a fraction
+/// of the FMA throughput).
+fn panel_rows(m: usize, i: usize) -> (usize, usize) {
+    let np = m.div_ceil(MR).max(1);
+    let (r0, r1) = (i * m / np, (i + 1) * m / np);
+    (r0, r1 - r0)
+}
+
+/// `x > 0 || x is NaN ? x : 0`, as the runtime's `relu`.
+pub(crate) fn relu(x: f32) -> f32 {
+    if x > 0.0 || x.is_nan() {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// `a` in panels of up to [`MR`] rows ([`panel_rows`]): panel `i`, k-step
+/// `p` at `(i·k + p)·MR`.
 fn pack_a(m: usize, k: usize, a: MatRef<f32>) -> Vec<f32> {
     let mut out = vec![0f32; m.div_ceil(MR) * k * MR];
     for (ip, panel) in out.chunks_mut(k * MR).enumerate() {
-        for ii in 0..MR.min(m - ip * MR) {
-            let row = a.offset + (ip * MR + ii) * a.rs;
+        let (r0, mr) = panel_rows(m, ip);
+        for ii in 0..mr {
+            let row = a.offset + (r0 + ii) * a.rs;
             for p in 0..k {
                 panel[p * MR + ii] = a.data[row + p * a.cs];
             }
@@ -112,27 +264,58 @@ fn pack_a(m: usize, k: usize, a: MatRef<f32>) -> Vec<f32> {
     out
 }
 
+#[derive(Clone, Copy)]
+struct Geometry {
+    m: usize,
+    n: usize,
+    k: usize,
+    ldc: usize,
+}
+
 /// The panels `j0..j1` of `c`: for each panel, the k blocks in order, each
-/// over every row panel (the `c` tile stays in L1 across the k blocks).
+/// over every row panel (the `B` micro-panel stays in L1 across the row
+/// panels, the `c` tile in L1 across the k blocks). The first block adds
+/// the bias (or `c` when `accumulate`), the last applies ReLU.
 ///
 /// # Safety
-/// `c` is valid for `m·n` floats; `ap`/`bp` are packed for `m, k` / `k, n`.
+/// `c` is valid for the `m×n` block at row stride `ldc`; `ap`/`bp` are
+/// packed for `m, k` / `k, n`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn panels_range(m: usize, n: usize, k: usize, ap: &[f32], bp: &[f32], c: *mut f32, accumulate: bool, j0: usize, j1: usize) {
+unsafe fn panels_range(
+    g: Geometry,
+    ap: &[f32],
+    bp: &[f32],
+    c: *mut f32,
+    accumulate: bool,
+    epi: Epilogue,
+    j0: usize,
+    j1: usize,
+) {
+    let Geometry { m, n, k, ldc } = g;
+    let kc_len = k.div_ceil(k.div_ceil(KC));
     for jp in j0..j1 {
         let nr = NR.min(n - jp * NR);
         let mut p0 = 0;
         while p0 < k {
-            let kc = KC.min(k - p0);
+            let kc = kc_len.min(k - p0);
             for ip in 0..m.div_ceil(MR) {
-                let mr = MR.min(m - ip * MR);
+                let (r0, mr) = panel_rows(m, ip);
                 let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
                 let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
-                let add = accumulate || p0 > 0;
-                // SAFETY: the tile `ip, jp` (mr×nr at row stride n) is inside c.
+                let first = p0 == 0;
+                let store = Store {
+                    add: accumulate || !first,
+                    bias: if first {
+                        epi.row_bias.map(|b| &b[r0..r0 + mr])
+                    } else {
+                        None
+                    },
+                    relu: epi.relu && p0 + kc == k,
+                };
+                // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
                 #[cfg(target_arch = "x86_64")]
                 unsafe {
-                    avx2::tile(a, b, c.add(ip * MR * n + jp * NR), n, add, mr, nr)
+                    avx2::tile(a, b, c.add(r0 * ldc + jp * NR), ldc, store, mr, nr)
                 };
             }
             p0 += kc;
@@ -140,59 +323,112 @@ unsafe fn panels_range(m: usize, n: usize, k: usize, ap: &[f32], bp: &[f32], c: 
     }
 }
 
+/// How one k block's tile is written: `c = acc` or `c += acc`, plus a
+/// per-row bias, then ReLU.
+#[derive(Clone, Copy)]
+struct Store<'a> {
+    add: bool,
+    bias: Option<&'a [f32]>,
+    relu: bool,
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{MR, NR};
+    use super::{Store, MR, NR};
     use std::arch::x86_64::*;
 
     /// One `mr×nr` tile (<= 6×16) of `c` (row stride `ldc`): `c (+)= a·b`
-    /// over `a.len() / MR` k-steps.
+    /// over `a.len() / MR` k-steps, then the store's bias and ReLU.
     ///
     /// # Safety
-    /// AVX2 and FMA are present (`PackedB::new` checked); the tile is
-    /// writable; `b.len() / NR == a.len() / MR`.
+    /// AVX2 and FMA are present (the packed operand's constructor checked);
+    /// the tile is writable; `b.len() / NR == a.len() / MR`; `1 <= mr <= MR`.
+    pub(super) unsafe fn tile(
+        a: &[f32],
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: forwarded; each kernel reads the first `R` rows of a panel.
+        unsafe {
+            match mr {
+                6 => rows::<6>(a, b, c, ldc, st, nr),
+                5 => rows::<5>(a, b, c, ldc, st, nr),
+                4 => rows::<4>(a, b, c, ldc, st, nr),
+                3 => rows::<3>(a, b, c, ldc, st, nr),
+                2 => rows::<2>(a, b, c, ldc, st, nr),
+                _ => rows::<1>(a, b, c, ldc, st, nr),
+            }
+        }
+    }
+
+    /// `x > 0 || x is NaN ? x : 0`, as the runtime's `relu` (-0 becomes 0,
+    /// NaN stays).
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn tile(a: &[f32], b: &[f32], c: *mut f32, ldc: usize, add: bool, mr: usize, nr: usize) {
-        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    fn relu(x: __m256) -> __m256 {
+        let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(x, x);
+        _mm256_blendv_ps(_mm256_max_ps(x, _mm256_setzero_ps()), x, nan)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn rows<const R: usize>(
+        a: &[f32],
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        nr: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
         for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
             // SAFETY: `bv` holds NR = 16 floats.
-            let (b0, b1) = unsafe { (_mm256_loadu_ps(bv.as_ptr()), _mm256_loadu_ps(bv.as_ptr().add(8))) };
+            let (b0, b1) = unsafe {
+                (
+                    _mm256_loadu_ps(bv.as_ptr()),
+                    _mm256_loadu_ps(bv.as_ptr().add(8)),
+                )
+            };
             for (row, &x) in acc.iter_mut().zip(av) {
                 let x = _mm256_set1_ps(x);
                 row[0] = _mm256_fmadd_ps(x, b0, row[0]);
                 row[1] = _mm256_fmadd_ps(x, b1, row[1]);
             }
         }
-        if mr == MR && nr == NR {
-            for (i, row) in acc.iter().enumerate() {
-                // SAFETY: the full 6×16 tile is writable (the caller's contract).
-                unsafe {
-                    let cp = c.add(i * ldc);
-                    let (mut c0, mut c1) = (row[0], row[1]);
-                    if add {
-                        c0 = _mm256_add_ps(c0, _mm256_loadu_ps(cp));
-                        c1 = _mm256_add_ps(c1, _mm256_loadu_ps(cp.add(8)));
-                    }
-                    _mm256_storeu_ps(cp, c0);
-                    _mm256_storeu_ps(cp.add(8), c1);
-                }
+        if let Some(bias) = st.bias {
+            for (row, &v) in acc.iter_mut().zip(bias) {
+                let v = _mm256_set1_ps(v);
+                row[0] = _mm256_add_ps(row[0], v);
+                row[1] = _mm256_add_ps(row[1], v);
             }
-            return;
         }
-        let mut tmp = [0f32; MR * NR];
+        let full = nr == NR;
+        let mut tmp = [0f32; NR];
         for (i, row) in acc.iter().enumerate() {
-            // SAFETY: tmp holds MR·NR floats.
+            // SAFETY: row i of the tile is writable for `nr` floats (the
+            // caller's contract); a partial row goes through `tmp`.
             unsafe {
-                _mm256_storeu_ps(tmp.as_mut_ptr().add(i * NR), row[0]);
-                _mm256_storeu_ps(tmp.as_mut_ptr().add(i * NR + 8), row[1]);
-            }
-        }
-        for i in 0..mr {
-            for j in 0..nr {
-                // SAFETY: (i, j) is inside the tile.
-                let cp = unsafe { c.add(i * ldc + j) };
-                let v = tmp[i * NR + j];
-                unsafe { *cp = if add { *cp + v } else { v } };
+                let cp = c.add(i * ldc);
+                let dst = if full { cp } else { tmp.as_mut_ptr() };
+                if st.add && !full {
+                    std::ptr::copy_nonoverlapping(cp, dst, nr);
+                }
+                let (mut c0, mut c1) = (row[0], row[1]);
+                if st.add {
+                    c0 = _mm256_add_ps(c0, _mm256_loadu_ps(dst));
+                    c1 = _mm256_add_ps(c1, _mm256_loadu_ps(dst.add(8)));
+                }
+                if st.relu {
+                    c0 = relu(c0);
+                    c1 = relu(c1);
+                }
+                _mm256_storeu_ps(dst, c0);
+                _mm256_storeu_ps(dst.add(8), c1);
+                if !full {
+                    std::ptr::copy_nonoverlapping(dst, cp, nr);
+                }
             }
         }
     }

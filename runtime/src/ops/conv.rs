@@ -15,7 +15,7 @@ pub use transpose::{conv_transpose1d, conv_transpose2d};
 use super::linalg::Ring;
 use super::{Args, OpDef};
 use crate::{bail, ensure, DType, Result, Tensor, Value};
-use tsc_kernels::conv::{conv2d_f32, Conv2dParams};
+use tsc_kernels::conv::{conv2d_f32, conv2d_relu_f32, Conv2dParams};
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef {
@@ -59,30 +59,37 @@ fn padding_arg<'a>(a: &'a Args, i: usize, ints: &'a Option<Vec<i64>>) -> Result<
     }
 }
 
-fn run_conv(a: &Args, nd: usize) -> Result<Value> {
+fn run_conv(a: &Args, nd: usize, relu: bool) -> Result<Value> {
     let ints = match a.value(4)? {
         Value::Str(_) => None,
         _ => Some(a.ints(4)?),
     };
     let pad = padding_arg(a, 4, &ints)?;
     let op = if nd == 1 { "conv1d" } else { "conv2d" };
-    Ok(conv(op, nd, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?)?.into())
+    Ok(conv(op, nd, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?, relu)?.into())
 }
 fn run_conv1d(a: &Args) -> Result<Value> {
-    run_conv(a, 1)
+    run_conv(a, 1, false)
 }
 fn run_conv2d(a: &Args) -> Result<Value> {
-    run_conv(a, 2)
+    run_conv(a, 2, false)
+}
+
+/// `relu(conv1d(..))` or `relu(conv2d(..))` (`a.op` says which) with CPU
+/// operands, bound by a conv overload: float32 applies ReLU in the GEMM's
+/// tile store, other dtypes after the convolution.
+pub(crate) fn run_conv_relu(a: &Args) -> Result<Value> {
+    run_conv(a, if a.op == "conv1d" { 1 } else { 2 }, true)
 }
 
 /// `F.conv1d`: input `[N, C, L]` or `[C, L]`, weight `[O, C/groups, K]`.
 pub fn conv1d(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64) -> Result<Tensor> {
-    conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+    conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups, false)
 }
 
 /// `F.conv2d`: input `[N, C, H, W]` or `[C, H, W]`, weight `[O, C/groups, kH, kW]`.
 pub fn conv2d(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64) -> Result<Tensor> {
-    conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+    conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups, false)
 }
 
 // ----- shared argument handling (also used by the transposed convs) -----
@@ -214,9 +221,9 @@ fn resolve_padding(op: &str, nd: usize, pad: Padding, stride: &[usize], dil: &[u
     }
 }
 
-/// `conv1d`/`conv2d` for `nd` spatial dims.
+/// `conv1d`/`conv2d` for `nd` spatial dims, then ReLU when `relu`.
 #[allow(clippy::too_many_arguments)]
-fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64) -> Result<Tensor> {
+fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, relu: bool) -> Result<Tensor> {
     let (x, batched) = input_4d(op, nd, input)?;
     let w = weight_4d(op, nd, weight)?;
     let stride = dims_arg(op, "stride", stride, nd, 1, "non-positive stride is not supported")?;
@@ -271,21 +278,26 @@ fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tens
         return Tensor::zeros(&shape, input.dtype());
     }
     let out = match input.dtype() {
-        DType::F32 | DType::F16 | DType::BF16 => conv_f32(&p, &x, &w, bias, &shape)?,
+        DType::F32 | DType::F16 | DType::BF16 => return conv_f32(&p, &x, &w, bias, &shape, relu).map(|t| t.to_dtype(input.dtype())),
         DType::F64 => conv_direct::<f64>(&p, &x, &w, bias, &shape)?,
         _ => conv_direct::<i64>(&p, &x, &w, bias, &shape)?,
     };
-    Ok(out.to_dtype(input.dtype()))
+    let out = out.to_dtype(input.dtype());
+    if relu {
+        return super::activation::relu(&out);
+    }
+    Ok(out)
 }
 
-fn conv_f32(p: &Conv2dParams, x: &Tensor, w: &Tensor, bias: Option<&Tensor>, shape: &[usize]) -> Result<Tensor> {
+fn conv_f32(p: &Conv2dParams, x: &Tensor, w: &Tensor, bias: Option<&Tensor>, shape: &[usize], relu: bool) -> Result<Tensor> {
     let (oh, ow) = p.out_hw();
     // SAFETY: `conv2d_f32` writes every output element (a GEMM with beta 0
     // or a bias fill first, on every path) or panics before returning.
     let mut out = unsafe { crate::alloc::uninit_vec::<f32>(p.n * p.c_out * oh * ow) };
     let (x, w) = (x.contiguous_as(DType::F32), w.contiguous_as(DType::F32));
     let b = bias.map(|b| b.to_vec::<f32>());
-    x.with_slice::<f32, _>(|xs| w.with_slice::<f32, _>(|ws| conv2d_f32(p, xs, ws, b.as_deref(), &mut out)));
+    let run = if relu { conv2d_relu_f32 } else { conv2d_f32 };
+    x.with_slice::<f32, _>(|xs| w.with_slice::<f32, _>(|ws| run(p, xs, ws, b.as_deref(), &mut out)));
     Tensor::from_vec(out, shape)
 }
 

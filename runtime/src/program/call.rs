@@ -59,7 +59,13 @@ fn bind(s: &Schema, args: &[Value]) -> Result<Vec<Value>, String> {
 }
 
 /// Runs the first overload of `name` that accepts `args`.
-pub(super) fn call(name: &str, overloads: &'static [Overload], mut args: Vec<Value>) -> Result<Value> {
+pub(super) fn call(name: &str, overloads: &'static [Overload], args: Vec<Value>) -> Result<Value> {
+    call_with(name, overloads, args, invoke)
+}
+
+/// [`call`], with `run` in place of [`invoke`] for the overload that binds
+/// the arguments (an op the plan fused with its consumer).
+pub(super) fn call_with(name: &str, overloads: &'static [Overload], mut args: Vec<Value>, run: impl Fn(&Overload, &Args) -> Result<Value>) -> Result<Value> {
     for ov in overloads {
         let op = ov.schema.name.as_str();
         match fit_all(&ov.schema, &args) {
@@ -68,11 +74,11 @@ pub(super) fn call(name: &str, overloads: &'static [Overload], mut args: Vec<Val
                 for p in &ov.schema.params[args.len()..] {
                     args.push(p.default.clone().unwrap_or(Value::None));
                 }
-                return invoke(ov, &Args { op, vals: args });
+                return run(ov, &Args { op, vals: args });
             }
             Fit::Maybe => {
                 if let Ok(vals) = bind(&ov.schema, &args) {
-                    return invoke(ov, &Args { op, vals });
+                    return run(ov, &Args { op, vals });
                 }
             }
         }

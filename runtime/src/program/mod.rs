@@ -21,6 +21,7 @@
 pub mod artifact;
 mod call;
 mod codec;
+mod epilogue;
 pub mod exec;
 mod fused;
 mod packed;

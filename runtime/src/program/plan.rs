@@ -59,6 +59,9 @@ pub(super) enum POp {
     /// `linear` whose weight constant is packed (`program/packed.rs`); the
     /// overloads of `linear` for the calls the packed path does not take.
     Linear { packed: super::packed::LazyPacked, overloads: &'static [Overload] },
+    /// `relu(conv(..))` as one node (`program/epilogue.rs`): `name` is
+    /// `conv1d` or `conv2d`, then the overloads of the conv and of `relu`.
+    ConvRelu { name: String, conv: &'static [Overload], relu: &'static [Overload] },
     Const(usize),
     If,
     Loop,
@@ -130,6 +133,7 @@ impl Plan {
                 (LastUse::Results, _) => {}
             }
         }
+        super::epilogue::fuse_conv_relu(&mut blocks);
         super::packed::pack_linear_weights(&mut blocks, &consts);
         Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots: def.num_slots as usize, locs: def.locs.clone(), kernels })
     }

@@ -344,3 +344,45 @@ fn linear_weights_used_only_by_linear_are_packed() {
     let plan = Plan::with_tensors(&def, &[w]).unwrap();
     assert!(matches!(plan.blocks[0].nodes[1].op, POp::Call { .. }), "a weight that escapes is not packed");
 }
+
+/// `y = relu(conv2d(x, w, b), False)` with a `dim` read of the conv result
+/// in between (what an inlined `BatchNorm2d` leaves): one `ConvRelu` node
+/// whose `dim` reads the fused result, equal to the two ops run apart, in
+/// float32 (ReLU in the GEMM's store) and float64; not fused when the conv
+/// result escapes, or when the relu's result is unused but a shape read is
+/// not.
+#[test]
+fn relu_of_a_conv_fuses_into_it() {
+    let vals = |len: usize, seed: usize| -> Vec<f64> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f64 / 1001.0) - 1.0).collect() };
+    let x = Tensor::from_vec(vals(2 * 3 * 6 * 5, 1), &[2, 3, 6, 5]).unwrap();
+    let w = Tensor::from_vec(vals(7 * 3 * 9, 2), &[7, 3, 3, 3]).unwrap();
+    let b = Tensor::from_vec(vals(7, 3), &[7]).unwrap();
+    let def = |results: &[u32]| {
+        let nodes = vec![call("conv2d", &[0, 1, 2], &[3]), call("dim", &[3], &[4]), node(OpCode::Const(0), &[], &[5]), call("relu", &[3, 5], &[6])];
+        let io = vec![input("x", IoKind::Tensor, 0), input("w", IoKind::Tensor, 1), input("b", IoKind::Tensor, 2)];
+        program(io, vec![block(&[], nodes, results)], vec![ConstDef::Bool(false)], 7)
+    };
+    let plan = Plan::new(&def(&[6, 4])).unwrap();
+    assert!(matches!(plan.blocks[0].nodes[0].op, POp::ConvRelu { .. }));
+    assert_eq!(plan.blocks[0].nodes.len(), 3, "the relu node is gone");
+    for dt in [DType::F32, DType::F64] {
+        let named = [("x", &x), ("w", &w), ("b", &b)].map(|(n, t)| (n.to_string(), Value::Tensor(t.to_dtype(dt))));
+        let mut frame = Frame::new(&plan);
+        let out = plan.run_in(&mut frame, &named).unwrap();
+        assert!(frame.slots.iter().all(Option::is_none), "every slot is freed by the end of a run");
+        let conv = crate::ops::conv::conv2d(&x.to_dtype(dt), &w.to_dtype(dt), Some(&b.to_dtype(dt)), &[1], crate::ops::conv::Padding::Explicit(&[0]), &[1], 1).unwrap();
+        let want = crate::ops::activation::relu(&conv).unwrap();
+        let got = out[0].as_tensor().unwrap();
+        assert_eq!((got.shape(), got.dtype()), (want.shape(), dt));
+        let (g, e) = (got.to_vec::<f64>(), want.to_vec::<f64>());
+        assert!(e.iter().any(|&v| v == 0.0) && e.iter().any(|&v| v > 0.0), "the data has both signs");
+        assert!(g.iter().zip(&e).all(|(g, e)| (g - e).abs() <= 1e-5 * (1.0 + e.abs())), "{dt:?}: {g:?} vs {e:?}");
+        assert_eq!(out[1], Value::Int(4));
+    }
+    for results in [&[6, 3][..], &[4]] {
+        let plan = Plan::new(&def(results)).unwrap();
+        assert!(matches!(&plan.blocks[0].nodes[0].op, POp::Call { name, .. } if name == "conv2d"), "{results:?}");
+        let named = [("x", &x), ("w", &w), ("b", &b)].map(|(n, t)| (n.to_string(), Value::Tensor(t.to_dtype(DType::F32))));
+        assert_eq!(plan.run(&named).unwrap().len(), results.len());
+    }
+}
