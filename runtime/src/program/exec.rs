@@ -42,7 +42,7 @@ fn clear(frame: &mut Frame, slots: &[u32]) {
     }
 }
 
-fn internal(msg: impl std::fmt::Display) -> Error {
+pub(super) fn internal(msg: impl std::fmt::Display) -> Error {
     Error::op("executor", format!("internal: {msg}"))
 }
 
@@ -217,6 +217,10 @@ impl Plan {
                 None => call("linear", overloads, args)?,
             },
             POp::ConvRelu { name, conv, relu } => super::epilogue::conv_relu(name, conv, relu, args)?,
+            POp::LoopLinear { cache, packed, getitem, linear } => {
+                let cache = frame.slots.get_mut(*cache as usize).ok_or_else(|| internal(format!("no slot %{cache}")))?;
+                super::loop_linear::loop_linear(args, cache, packed.as_deref(), getitem, linear)?
+            }
             POp::Const(i) => self.consts.get(*i).cloned().ok_or_else(|| internal(format!("no const {i}")))?,
             POp::ListConstruct => Value::List(args),
             POp::TupleConstruct => Value::Tuple(args),
@@ -339,6 +343,7 @@ impl PNode {
             POp::Append(_) => "append",
             POp::Linear { .. } => "linear",
             POp::ConvRelu { .. } => "conv+relu",
+            POp::LoopLinear { .. } => "linear (rows at once)",
             POp::Const(_) => "Const",
             POp::If => "If",
             POp::Loop => "Loop",

@@ -24,6 +24,7 @@ mod codec;
 mod epilogue;
 pub mod exec;
 mod fused;
+mod loop_linear;
 mod packed;
 pub mod plan;
 pub mod profile;

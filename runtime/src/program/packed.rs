@@ -7,8 +7,11 @@
 //! that takes the packed path, not at load: a batch-1 model never packs
 //! (nor holds a second copy of) its weights.
 //!
+//! A [`POp::LoopLinear`] (`loop_linear.rs`) computes its rows with the
+//! packed weight the same way.
+//!
 //! A weight is packed only when every use of its constant, in every block,
-//! is the weight operand of a `linear`: then no op can see the tensor, let
+//! is the weight operand of a `linear` (or a `LoopLinear`): then no op can see the tensor, let
 //! alone write to it, so the packed copy never goes stale.
 
 use std::collections::HashMap;
@@ -38,10 +41,10 @@ pub(super) fn pack_linear_weights(blocks: &mut [PBlock], consts: &[Value]) {
     let mut packable: HashMap<usize, bool> = slot_const.values().map(|&i| (i, true)).collect();
     for b in blocks.iter() {
         for n in &b.nodes {
-            let linear = matches!(&n.op, POp::Call { name, .. } if name == "linear");
+            let weight_pos = weight_position(&n.op);
             for (pos, (s, _)) in n.inputs.iter().enumerate() {
                 if let Some(i) = slot_const.get(s) {
-                    if !(linear && pos == 1) {
+                    if weight_pos != Some(pos) {
                         packable.insert(*i, false);
                     }
                 }
@@ -57,15 +60,29 @@ pub(super) fn pack_linear_weights(blocks: &mut [PBlock], consts: &[Value]) {
     let mut packed: HashMap<usize, Arc<OnceLock<Option<PackedB>>>> = HashMap::new();
     for b in blocks.iter_mut() {
         for n in &mut b.nodes {
-            let POp::Call { name, overloads } = &n.op else { continue };
-            let Some(i) = n.inputs.get(1).and_then(|(s, _)| slot_const.get(s)).copied() else { continue };
+            let Some(pos) = weight_position(&n.op) else { continue };
+            let Some(i) = n.inputs.get(pos).and_then(|(s, _)| slot_const.get(s)).copied() else { continue };
             let weight_ok = matches!(consts.get(i), Some(Value::Tensor(w)) if can_pack(w));
-            if name != "linear" || packable.get(&i) != Some(&true) || !weight_ok {
+            if packable.get(&i) != Some(&true) || !weight_ok {
                 continue;
             }
-            let packed = packed.entry(i).or_default().clone();
-            n.op = POp::Linear { packed, overloads };
+            let lazy = packed.entry(i).or_default().clone();
+            match &mut n.op {
+                POp::Call { overloads, .. } => n.op = POp::Linear { packed: lazy, overloads: *overloads },
+                POp::LoopLinear { packed, .. } => *packed = Some(lazy),
+                _ => {}
+            }
         }
+    }
+}
+
+/// Where a node takes a `linear` weight: `linear(x, W, ..)`, or
+/// `[x, t, W, ..]` of a [`POp::LoopLinear`].
+fn weight_position(op: &POp) -> Option<usize> {
+    match op {
+        POp::Call { name, .. } if name == "linear" => Some(1),
+        POp::LoopLinear { .. } => Some(2),
+        _ => None,
     }
 }
 

@@ -62,6 +62,12 @@ pub(super) enum POp {
     /// `relu(conv(..))` as one node (`program/epilogue.rs`): `name` is
     /// `conv1d` or `conv2d`, then the overloads of the conv and of `relu`.
     ConvRelu { name: String, conv: &'static [Overload], relu: &'static [Overload] },
+    /// `linear(x[t], ..)` in a loop with `x` from outside it
+    /// (`program/loop_linear.rs`): `[x, t, weight, bias..]`, the rows of
+    /// `linear(x, ..)` cached in slot `cache`; the overloads of `getitem`
+    /// and `linear`.
+    /// `packed`: the weight, when `packed.rs` packs it.
+    LoopLinear { cache: u32, packed: Option<super::packed::LazyPacked>, getitem: &'static [Overload], linear: &'static [Overload] },
     Const(usize),
     If,
     Loop,
@@ -134,8 +140,10 @@ impl Plan {
             }
         }
         super::epilogue::fuse_conv_relu(&mut blocks);
+        let mut num_slots = def.num_slots as usize;
+        super::loop_linear::hoist_loop_linears(&mut blocks, &mut num_slots);
         super::packed::pack_linear_weights(&mut blocks, &consts);
-        Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots: def.num_slots as usize, locs: def.locs.clone(), kernels })
+        Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots, locs: def.locs.clone(), kernels })
     }
 
     /// The entry's parameters.

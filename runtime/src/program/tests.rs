@@ -386,3 +386,75 @@ fn relu_of_a_conv_fuses_into_it() {
         assert_eq!(plan.run(&named).unwrap().len(), results.len());
     }
 }
+
+/// `for t in range(n): out.append(linear(x[t], W, b))` with `x` from
+/// outside the loop: one `LoopLinear` node, the same rows as the ops run
+/// apart (the rows computed by one product at the first step, with the
+/// weight an input or a constant it packs), its cache
+/// freed when the loop ends; a 1-D `x` still gets `linear`'s error; a body
+/// that writes in place is left alone.
+#[test]
+fn linear_of_rows_of_a_loop_invariant_input_is_hoisted() {
+    let vals = |len: usize, seed: usize| -> Vec<f32> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f32 / 1001.0) - 1.0).collect() };
+    let w = Tensor::from_vec(vals(6 * 5, 1), &[6, 5]).unwrap();
+    let b = Tensor::from_vec(vals(6, 2), &[6]).unwrap();
+    // `w` an input, or (`const_w`) a weight constant, which gets packed.
+    let def = |in_place: bool, const_w: bool| {
+        let mut lp = node(OpCode::Loop, &[3, 4, 5], &[12]);
+        lp.blocks = vec![1];
+        let mut entry_nodes = vec![node(OpCode::Const(0), &[], &[4]), node(OpCode::ListConstruct, &[], &[5]), lp];
+        if const_w {
+            entry_nodes.insert(0, node(OpCode::Const(1), &[], &[1]));
+        }
+        let entry = block(&[], entry_nodes, &[12]);
+        let mut nodes = vec![node(OpCode::TupleConstruct, &[6], &[8]), call("getitem", &[0, 8], &[9]), call("linear", &[9, 1, 2], &[10]), call("append", &[7, 10], &[11])];
+        if in_place {
+            nodes.insert(3, call("mul_", &[10, 10], &[13]));
+        }
+        let body = block(&[6, 7], nodes, &[4, 11]);
+        let mut io = vec![input("x", IoKind::Tensor, 0), input("w", IoKind::Tensor, 1), input("b", IoKind::Tensor, 2), input("n", IoKind::Int, 3)];
+        let mut consts = vec![ConstDef::Bool(true)];
+        if const_w {
+            io.remove(1);
+            consts.push(ConstDef::Tensor { table_index: 0 });
+        }
+        program(io, vec![entry, body], consts, 13 + in_place as u32)
+    };
+    let plan = Plan::new(&def(false, false)).unwrap();
+    assert!(matches!(plan.blocks[1].nodes[1].op, POp::LoopLinear { packed: None, .. }), "getitem + linear became one node");
+    assert_eq!(plan.blocks[1].nodes.len(), 3);
+    let named = |x: &Tensor, n: i64| vec![("x".to_string(), Value::Tensor(x.clone())), ("w".to_string(), Value::Tensor(w.clone())), ("b".to_string(), Value::Tensor(b.clone())), ("n".to_string(), Value::Int(n))];
+    let packed = Plan::with_tensors(&def(false, true), std::slice::from_ref(&w)).unwrap();
+    let has_packed = matches!(packed.blocks[1].nodes[1].op, POp::LoopLinear { packed: Some(_), .. });
+    assert_eq!(has_packed, tsc_kernels::simd::has_avx2_fma(), "a weight constant is packed where the CPU runs the kernel");
+    for (plan, shape) in [(&plan, vec![4, 5]), (&plan, vec![4, 3, 5]), (&packed, vec![4, 5]), (&packed, vec![6, 2, 5])] {
+        let named = |x: &Tensor, n: i64| named(x, n).into_iter().filter(|(k, _)| plan.inputs().iter().any(|d| &d.name == k)).collect::<Vec<_>>();
+        let x = Tensor::from_vec(vals(shape.iter().product(), 3), &shape).unwrap();
+        for n in [0, 1, 4] {
+            let mut frame = Frame::new(&plan);
+            let out = plan.run_in(&mut frame, &named(&x, n)).unwrap();
+            assert!(frame.slots.iter().all(Option::is_none), "every slot, the cache's too, is freed by the end of a run");
+            let Value::List(rows) = &out[0] else { panic!("a list") };
+            assert_eq!(rows.len(), n as usize);
+            for (t, r) in rows.iter().enumerate() {
+                let xt = crate::ops::shape::select(&x, 0, t as i64).unwrap();
+                let want = crate::ops::linalg::linear(&xt, &w, Some(&b)).unwrap();
+                let got = r.as_tensor().unwrap();
+                assert_eq!(got.shape(), want.shape());
+                for (g, e) in got.to_vec::<f64>().iter().zip(want.to_vec::<f64>()) {
+                    assert!((g - e).abs() <= 1e-5 * (1.0 + e.abs()), "{shape:?} row {t}: {g} vs {e}");
+                }
+            }
+        }
+        // Past the end, the index error of `x[t]`.
+        let err = plan.run(&named(&x, shape[0] as i64 + 1)).unwrap_err().to_string();
+        assert!(err.contains("out of") || err.contains("index"), "{err}");
+    }
+    // A 1-D x: `x[t]` is 0-d and `linear` rejects it, as written.
+    let x = Tensor::from_vec(vals(5, 4), &[5]).unwrap();
+    let err = plan.run(&named(&x, 2)).unwrap_err().to_string();
+    assert!(err.contains("linear"), "{err}");
+    // A body with an in-place op is left alone.
+    let plan = Plan::new(&def(true, false)).unwrap();
+    assert!(matches!(&plan.blocks[1].nodes[1].op, POp::Call { name, .. } if name == "getitem"));
+}
