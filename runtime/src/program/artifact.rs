@@ -40,10 +40,11 @@
 use super::codec;
 use super::plan::Plan;
 use super::schema::ProgramDef;
-use crate::io::{buffer_to_bytes, bytes_to_buffer};
+use crate::io::bytes_to_buffer;
 use crate::{Buffer, DType, Error, Result, Tensor};
 use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -103,29 +104,79 @@ fn err(path: &Path, msg: impl std::fmt::Display) -> Error {
 }
 
 /// Little-endian bytes of a tensor's elements in row-major order.
-fn tensor_bytes(t: &Tensor) -> Vec<u8> {
+/// Writes `t`'s elements, row-major, as little-endian bytes (converted in
+/// chunks: no copy of the whole tensor).
+fn write_tensor(w: &mut impl Write, t: &Tensor) -> std::io::Result<()> {
+    fn go<T: Copy, const N: usize>(w: &mut impl Write, v: Option<&[T]>, f: fn(T) -> [u8; N]) -> std::io::Result<()> {
+        let v = v.ok_or_else(|| std::io::Error::other("a tensor's elements are not in host memory"))?;
+        let mut buf = Vec::with_capacity(CHUNK_ELEMS * N);
+        for chunk in v.chunks(CHUNK_ELEMS) {
+            buf.clear();
+            chunk.iter().for_each(|&x| buf.extend_from_slice(&f(x)));
+            w.write_all(&buf)?;
+        }
+        Ok(())
+    }
     let c = t.contiguous();
-    let es = c.dtype().size();
-    let all = buffer_to_bytes(&c.storage().read());
-    all.get(c.offset() * es..(c.offset() + c.numel()) * es).map(<[u8]>::to_vec).unwrap_or_default()
+    let r = c.offset()..c.offset() + c.numel();
+    let storage = c.storage().read();
+    let written = match &*storage {
+        Buffer::Bool(v) => go(w, v.get(r), |x| [x as u8]),
+        Buffer::U8(v) => go(w, v.get(r), |x| [x]),
+        Buffer::I8(v) => go(w, v.get(r), i8::to_le_bytes),
+        Buffer::I16(v) => go(w, v.get(r), i16::to_le_bytes),
+        Buffer::I32(v) => go(w, v.get(r), i32::to_le_bytes),
+        Buffer::I64(v) => go(w, v.get(r), i64::to_le_bytes),
+        Buffer::F16(v) => go(w, v.get(r), |x| x.to_le_bytes()),
+        Buffer::BF16(v) => go(w, v.get(r), |x| x.to_le_bytes()),
+        Buffer::F32(v) => go(w, v.get(r), f32::to_le_bytes),
+        Buffer::F64(v) => go(w, v.get(r), f64::to_le_bytes),
+    };
+    written
 }
+
+/// Elements converted to bytes at a time by [`write_tensor`].
+const CHUNK_ELEMS: usize = 1 << 14;
 
 /// Serializes a program and its tensor table into `.tsg` bytes. The program
 /// is validated first: an artifact that would not load is not written.
 pub fn to_bytes(program: &ProgramDef, meta: &Meta, tensors: &[(String, Tensor)]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_artifact(&mut out, program, meta, tensors, Path::new("<memory>"))?;
+    Ok(out)
+}
+
+/// Validates and writes a `.tsg` to `w`: the header (tensor offsets laid
+/// out ahead), then each tensor straight from its storage. `path` names
+/// the destination in errors.
+fn write_artifact(w: &mut impl Write, program: &ProgramDef, meta: &Meta, tensors: &[(String, Tensor)], path: &Path) -> Result<()> {
     let table: Vec<Tensor> = tensors.iter().map(|(_, t)| t.clone()).collect();
     Plan::with_tensors(program, &table)?;
     let mut entries = Vec::with_capacity(tensors.len());
-    let mut data: Vec<u8> = Vec::new();
+    let mut end = 0u64;
     for (name, t) in tensors {
-        let bytes = tensor_bytes(t);
-        data.resize(data.len().next_multiple_of(ALIGN as usize), 0);
+        let offset = end.next_multiple_of(ALIGN);
+        let nbytes = (t.numel() * t.dtype().size()) as u64;
         let shape = t.shape().iter().map(|&d| d as u64).collect();
-        entries.push(TensorEntry { name: name.clone(), dtype: t.dtype().name().to_string(), shape, offset: data.len() as u64, nbytes: bytes.len() as u64 });
-        data.extend_from_slice(&bytes);
+        entries.push(TensorEntry { name: name.clone(), dtype: t.dtype().name().to_string(), shape, offset, nbytes });
+        end = offset + nbytes;
     }
     let header = Header { program: program.clone(), tensors: entries, meta: meta.clone() };
-    assemble(&header, &data)
+    let hbytes = codec::encode(&header).map_err(|e| Error::op("save", format!("cannot encode the header: {e}")))?;
+    let pad = |w: &mut dyn Write, from: u64| w.write_all(&[0u8; ALIGN as usize][..(from.next_multiple_of(ALIGN) - from) as usize]);
+    let mut written = || -> std::io::Result<()> {
+        let head = preamble(&hbytes, FORMAT_VERSION);
+        w.write_all(&head)?;
+        pad(w, head.len() as u64)?;
+        let mut at = 0u64;
+        for ((_, t), e) in tensors.iter().zip(&header.tensors) {
+            pad(w, at)?;
+            write_tensor(w, t)?;
+            at = e.offset + e.nbytes;
+        }
+        w.flush()
+    };
+    written().map_err(|e| err(path, e))
 }
 
 /// Lays out a file from a header and a data section as given, validating
@@ -138,13 +189,20 @@ pub fn assemble(header: &Header, data: &[u8]) -> Result<Vec<u8>> {
 
 /// The file bytes for an encoded header of format `version`.
 fn assemble_version(hbytes: &[u8], data: &[u8], version: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(PREAMBLE + hbytes.len() + ALIGN as usize + data.len());
+    let mut out = preamble(hbytes, version);
+    out.resize(out.len().next_multiple_of(ALIGN as usize), 0);
+    out.extend_from_slice(data);
+    out
+}
+
+/// Magic, version, header length and the encoded header (the data section
+/// starts at the next multiple of [`ALIGN`]).
+fn preamble(hbytes: &[u8], version: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PREAMBLE + hbytes.len() + ALIGN as usize);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(hbytes.len() as u64).to_le_bytes());
     out.extend_from_slice(hbytes);
-    out.resize(out.len().next_multiple_of(ALIGN as usize), 0);
-    out.extend_from_slice(data);
     out
 }
 
@@ -155,18 +213,20 @@ fn assemble_version(hbytes: &[u8], data: &[u8], version: u32) -> Vec<u8> {
 pub fn save(path: impl AsRef<Path>, program: &ProgramDef, meta: &Meta, tensors: &[(String, Tensor)]) -> Result<()> {
     static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let path = path.as_ref();
-    let bytes = to_bytes(program, meta, tensors)?;
     let name = path.file_name().ok_or_else(|| err(path, "not a file name"))?;
     let mut tmp = std::ffi::OsString::from(".");
     tmp.push(name);
     let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tmp.push(format!(".{}-{n}.tmp", std::process::id()));
     let tmp = path.with_file_name(tmp);
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
+    let written = std::fs::File::create(&tmp)
+        .map_err(|e| err(path, e))
+        .and_then(|f| write_artifact(&mut std::io::BufWriter::with_capacity(1 << 20, f), program, meta, tensors, path))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| err(path, e)));
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        err(path, e)
-    })
+    }
+    written
 }
 
 /// Loads a `.tsg` file: memory-mapped and validated; the tensors are
@@ -410,6 +470,33 @@ mod tests {
             }
             assert_eq!(l.plan.run(&[("n".into(), crate::Value::Int(3))]).unwrap(), vec![crate::Value::Int(-3)]);
         }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// `save` streams exactly the bytes of `to_bytes`; views (a transpose,
+    /// an offset slice) are written row-major, every dtype little-endian,
+    /// and each tensor starts on an `ALIGN` boundary of the data section.
+    #[test]
+    fn save_writes_the_bytes_of_to_bytes() {
+        let m = Tensor::from_vec((0..12).map(|i| i as f32 * 0.5 - 2.0).collect::<Vec<_>>(), &[3, 4]).unwrap();
+        let tensors = vec![
+            ("t".to_string(), m.as_strided(&[4, 3], &[1, 4], 0).unwrap()),
+            ("s".to_string(), m.as_strided(&[2, 2], &[4, 1], 5).unwrap()),
+            ("h".to_string(), m.to_dtype(DType::F16)),
+            ("q".to_string(), Tensor::from_vec(vec![true, false, true], &[3]).unwrap()),
+            ("i".to_string(), Tensor::from_vec(vec![-7i64, 1 << 40], &[2]).unwrap()),
+        ];
+        let bytes = file(&tensors);
+        let path = std::env::temp_dir().join(format!("tsc-save-test-{}.tsg", std::process::id()));
+        let p = parse(Source::Bytes(&bytes), &path).unwrap().header.program;
+        save(&path, &p, &Meta::default(), &tensors).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let l = load(&path).unwrap();
+        for (t, (name, want)) in l.tensors.iter().zip(&tensors) {
+            assert_eq!((t.shape(), t.dtype()), (want.shape(), want.dtype()), "{name}");
+            assert_eq!(t.to_vec::<f64>(), want.to_vec::<f64>(), "{name}");
+        }
+        assert!(l.header.tensors.iter().all(|e| e.offset % ALIGN == 0));
         std::fs::remove_file(&path).unwrap();
     }
 
