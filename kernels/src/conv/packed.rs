@@ -21,8 +21,9 @@ use super::Conv2dParams;
 use crate::gemm::{gemm_packed_a, Epilogue, MatRef, PackedA, NR};
 use crate::parallel;
 
-/// Floats of packed columns per tile (640 KiB, well inside a 1 MiB L2 with
-/// the weights beside it).
+/// Floats of packed columns per tile (640 KiB), the im2col path's tile.
+/// This VM's L2 is 512 KiB per core (`lscpu`), so a smaller tile may do
+/// better on the 32×32 convs; not measured yet.
 const COL_TILE_FLOATS: usize = 160 << 10;
 
 /// `out = relu?(conv(input, weight) + bias)`; `None` (nothing written)
