@@ -13,24 +13,14 @@
 use std::collections::HashMap;
 
 use super::call::{call, call_with};
-use super::plan::{PBlock, PNode, POp};
+use super::plan::{use_counts, PBlock, PNode, POp};
 use crate::ops::{invoke, Args, Overload};
 use crate::{Device, Result, Value};
 
 /// Merges each `relu` of a conv's result into the conv node (see the
 /// module doc for when).
 pub(super) fn fuse_conv_relu(blocks: &mut [PBlock]) {
-    let mut uses: HashMap<u32, usize> = HashMap::new();
-    for b in blocks.iter() {
-        for n in &b.nodes {
-            for (s, _) in &n.inputs {
-                *uses.entry(*s).or_default() += 1;
-            }
-        }
-        for (s, _) in &b.results {
-            *uses.entry(*s).or_default() += 1;
-        }
-    }
+    let uses = use_counts(blocks);
     for b in blocks.iter_mut() {
         let mut k = 0;
         while k < b.nodes.len() {

@@ -23,26 +23,18 @@ use tsc_kernels::gemm::PackedB;
 
 use super::call::call;
 use super::exec::internal;
-use super::plan::{PBlock, PNode, POp};
+use super::plan::{use_counts, PBlock, PNode, POp};
 use crate::ops::Overload;
 use crate::{Result, Tensor, Value};
 
 /// Rewrites every eligible `getitem` + `linear` pair; new cache slots are
 /// numbered from `*num_slots`, which grows by one per rewrite.
 pub(super) fn hoist_loop_linears(blocks: &mut [PBlock], num_slots: &mut usize) {
+    let uses = use_counts(blocks);
     let mut def_block: HashMap<u32, usize> = HashMap::new();
-    let mut uses: HashMap<u32, usize> = HashMap::new();
     for (bi, b) in blocks.iter().enumerate() {
         def_block.extend(b.params.iter().map(|&s| (s, bi)));
-        for n in &b.nodes {
-            def_block.extend(n.outputs.iter().map(|&s| (s, bi)));
-            for (s, _) in &n.inputs {
-                *uses.entry(*s).or_default() += 1;
-            }
-        }
-        for (s, _) in &b.results {
-            *uses.entry(*s).or_default() += 1;
-        }
+        def_block.extend(b.nodes.iter().flat_map(|n| n.outputs.iter().map(move |&s| (s, bi))));
     }
     // (loop's block, loop node, body, the getitem's row slot)
     let mut found = Vec::new();

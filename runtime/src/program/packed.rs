@@ -68,7 +68,7 @@ pub(super) fn pack_linear_weights(blocks: &mut [PBlock], consts: &[Value]) {
             }
             let lazy = packed.entry(i).or_default().clone();
             match &mut n.op {
-                POp::Call { overloads, .. } => n.op = POp::Linear { packed: lazy, overloads: *overloads },
+                POp::Call { overloads, .. } => n.op = POp::Linear { packed: lazy, overloads },
                 POp::LoopLinear { packed, .. } => *packed = Some(lazy),
                 _ => {}
             }

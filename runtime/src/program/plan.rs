@@ -157,6 +157,18 @@ impl Plan {
     }
 }
 
+/// How many times each slot is read, by node inputs and block results, in
+/// every block (for the plan's rewrites: `epilogue.rs`, `loop_linear.rs`).
+pub(super) fn use_counts(blocks: &[PBlock]) -> std::collections::HashMap<u32, usize> {
+    let mut uses = std::collections::HashMap::new();
+    for b in blocks {
+        for (s, _) in b.nodes.iter().flat_map(|n| &n.inputs).chain(&b.results) {
+            *uses.entry(*s).or_default() += 1;
+        }
+    }
+    uses
+}
+
 /// For each position, whether no later position holds the same slot.
 fn last_occurrences(slots: &[u32]) -> Vec<bool> {
     let mut seen = std::collections::HashSet::new();
