@@ -37,6 +37,10 @@ pub const NR: usize = 16;
 /// blocks, so a 3×3 convolution's k = 288 is one block, not 256 + 32.
 pub const KC: usize = 320;
 
+/// Floats of `c` per column group: a group's `c` block and the `m×KC`
+/// block of `a` stay in L2 while every k block runs over the group.
+const GROUP_C_FLOATS: usize = 8 * 1024;
+
 /// A `k×n` matrix packed as the right operand of [`gemm_packed`].
 #[derive(Debug)]
 pub struct PackedB {
@@ -272,10 +276,12 @@ struct Geometry {
     ldc: usize,
 }
 
-/// The panels `j0..j1` of `c`: for each panel, the k blocks in order, each
+/// The panels `j0..j1` of `c`, in column groups of [`GROUP_C_FLOATS`]: per
+/// group, the k blocks in order, each over the group's panels, each panel
 /// over every row panel (the `B` micro-panel stays in L1 across the row
-/// panels, the `c` tile in L1 across the k blocks). The first block adds
-/// the bias (or `c` when `accumulate`), the last applies ReLU.
+/// panels; the group's `c` block and the `a` block stay in L2). The first
+/// row panel prefetches the `B` micro-panel that runs next. The first k
+/// block adds the bias (or `c` when `accumulate`), the last applies ReLU.
 ///
 /// # Safety
 /// `c` is valid for the `m×n` block at row stride `ldc`; `ap`/`bp` are
@@ -293,30 +299,49 @@ unsafe fn panels_range(
 ) {
     let Geometry { m, n, k, ldc } = g;
     let kc_len = k.div_ceil(k.div_ceil(KC));
-    for jp in j0..j1 {
-        let nr = NR.min(n - jp * NR);
+    let group = (GROUP_C_FLOATS / (m * NR)).max(1);
+    for g0 in (j0..j1).step_by(group) {
         let mut p0 = 0;
         while p0 < k {
             let kc = kc_len.min(k - p0);
-            for ip in 0..m.div_ceil(MR) {
-                let (r0, mr) = panel_rows(m, ip);
-                let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
-                let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
-                let first = p0 == 0;
-                let store = Store {
-                    add: accumulate || !first,
-                    bias: if first {
-                        epi.row_bias.map(|b| &b[r0..r0 + mr])
+            let g1 = (g0 + group).min(j1);
+            for jp in g0..g1 {
+                let nr = NR.min(n - jp * NR);
+                for ip in 0..m.div_ceil(MR) {
+                    let (r0, mr) = panel_rows(m, ip);
+                    let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
+                    let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
+                    let first = p0 == 0;
+                    // The first row panel pulls in the B micro-panel that runs
+                    // next: each is read once per call, from memory.
+                    let next_b = if ip > 0 {
+                        None
+                    } else if jp + 1 < g1 {
+                        Some(&bp[((jp + 1) * k + p0) * NR..][..kc * NR])
+                    } else if p0 + kc < k {
+                        let kn = kc_len.min(k - p0 - kc);
+                        Some(&bp[(g0 * k + p0 + kc) * NR..][..kn * NR])
+                    } else if g1 < j1 {
+                        Some(&bp[g1 * k * NR..][..kc_len * NR])
                     } else {
                         None
-                    },
-                    relu: epi.relu && p0 + kc == k,
-                };
-                // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
-                #[cfg(target_arch = "x86_64")]
-                unsafe {
-                    avx2::tile(a, b, c.add(r0 * ldc + jp * NR), ldc, store, mr, nr)
-                };
+                    };
+                    let store = Store {
+                        next_b,
+                        add: accumulate || !first,
+                        bias: if first {
+                            epi.row_bias.map(|b| &b[r0..r0 + mr])
+                        } else {
+                            None
+                        },
+                        relu: epi.relu && p0 + kc == k,
+                    };
+                    // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        avx2::tile(a, b, c.add(r0 * ldc + jp * NR), ldc, store, mr, nr)
+                    };
+                }
             }
             p0 += kc;
         }
@@ -327,6 +352,8 @@ unsafe fn panels_range(
 /// per-row bias, then ReLU.
 #[derive(Clone, Copy)]
 struct Store<'a> {
+    /// Prefetched into cache while the tile runs.
+    next_b: Option<&'a [f32]>,
     add: bool,
     bias: Option<&'a [f32]>,
     relu: bool,
@@ -383,7 +410,13 @@ mod avx2 {
         nr: usize,
     ) {
         let mut acc = [[_mm256_setzero_ps(); 2]; R];
-        for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        let pf = st.next_b.unwrap_or(b);
+        let pf_lines = pf.len() / NR;
+        for (p, (av, bv)) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).enumerate() {
+            if p < pf_lines {
+                // SAFETY: line `p` of `pf` is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.as_ptr().add(p * NR).cast()) };
+            }
             // SAFETY: `bv` holds NR = 16 floats.
             let (b0, b1) = unsafe {
                 (

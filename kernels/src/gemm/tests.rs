@@ -277,11 +277,11 @@ fn reference(m: usize, n: usize, k: usize, a: &MatRef<f32>, b: &MatRef<f32>) -> 
 
 /// The packed GEMM against an f64 reference: edge tiles in m and n, k over
 /// several KC blocks, a Linear weight (`B = Wᵀ`) and a row-major `B`,
-/// strided `A`, accumulation, k = 0, on one thread and on the pool (the
-/// same bits).
+/// strided `A`, accumulation, k = 0, several column groups, on one thread
+/// and on the pool (the same bits).
 #[test]
 fn packed_gemm_matches_reference() {
-    let cases = [(1, 1, 1), (5, 17, 3), (6, 16, 256), (13, 33, 257), (64, 100, 600), (130, 70, 40)];
+    let cases = [(1, 1, 1), (5, 17, 3), (6, 16, 256), (13, 33, 257), (64, 100, 600), (130, 70, 40), (64, 300, 700)];
     for (m, n, k) in cases {
         let a_data = fill(m * k * 2 + 3, 3);
         let a = MatRef { data: &a_data, offset: 3, rs: 2 * k, cs: 2 };
