@@ -6,7 +6,9 @@ use crate::storage::{Buffer, Element};
 use crate::{DType, Error, Result, Tensor};
 use half::{bf16, f16};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
+use memmap2::Mmap;
 use std::path::Path;
+use std::sync::Arc;
 
 fn io_err(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::Io { path: path.display().to_string(), msg: msg.to_string() }
@@ -66,6 +68,19 @@ pub fn bytes_to_buffer(dtype: DType, bytes: &[u8]) -> Option<Buffer> {
         if bytes.len() % N != 0 {
             return None;
         }
+        let n = bytes.len() / N;
+        if cfg!(target_endian = "little") && std::mem::size_of::<T>() == N {
+            // The bytes are the elements in the machine's order: one copy.
+            let mut v: Vec<T> = Vec::with_capacity(n);
+            // SAFETY: `T` (an integer or float type here, never `bool`)
+            // has size `N` and every bit pattern is a value; the vector
+            // has room for the `n·N` bytes copied, which initialize it.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * N);
+                v.set_len(n);
+            }
+            return Some(T::into_buffer(v));
+        }
         let v: Vec<T> = bytes.chunks_exact(N).map(|c| f(c.try_into().unwrap_or([0; N]))).collect();
         Some(T::into_buffer(v))
     }
@@ -88,15 +103,37 @@ pub fn bytes_to_buffer(dtype: DType, bytes: &[u8]) -> Option<Buffer> {
     }
 }
 
+/// A buffer of `nbytes` bytes of `dtype` at byte `offset` of `map`, used in
+/// place: `None` (the caller copies) on a big-endian machine (the files
+/// are little-endian), for `bool`, and for a misaligned or out-of-bounds
+/// window (`Buffer::map_window` checks those).
+pub(crate) fn le_window(map: &Arc<Mmap>, offset: usize, dtype: DType, nbytes: usize) -> Option<Buffer> {
+    if !cfg!(target_endian = "little") {
+        return None;
+    }
+    Buffer::map_window(dtype, map, offset, nbytes / dtype.size())
+}
+
 /// Parses safetensors bytes into named tensors, sorted by name.
 pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Vec<(String, Tensor)>> {
+    parse(bytes, None, path)
+}
+
+/// [`load_bytes`]; where `bytes` is all of `map`, tensors are windows into
+/// it where [`le_window`] allows.
+fn parse(bytes: &[u8], map: Option<&Arc<Mmap>>, path: &Path) -> Result<Vec<(String, Tensor)>> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| io_err(path, format!("not a valid safetensors file: {e}")))?;
     let mut out = Vec::new();
     for (name, view) in st.tensors() {
         let dtype = from_st(view.dtype())
             .ok_or_else(|| io_err(path, format!("tensor `{name}` has unsupported dtype {:?}", view.dtype())))?;
-        let buf = bytes_to_buffer(dtype, view.data())
-            .ok_or_else(|| io_err(path, format!("tensor `{name}`: data is not valid {dtype}")))?;
+        let data = view.data();
+        let offset = data.as_ptr() as usize - bytes.as_ptr() as usize;
+        let buf = match map.and_then(|m| le_window(m, offset, dtype, data.len())) {
+            Some(b) => b,
+            None => bytes_to_buffer(dtype, data)
+                .ok_or_else(|| io_err(path, format!("tensor `{name}`: data is not valid {dtype}")))?,
+        };
         let t = Tensor::from_buffer(buf, view.shape()).map_err(|e| io_err(path, format!("tensor `{name}`: {e}")))?;
         out.push((name, t));
     }
@@ -104,11 +141,21 @@ pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Vec<(String, Tensor)>> {
     Ok(out)
 }
 
-/// Loads a safetensors file.
+/// Loads a safetensors file. The file is memory-mapped and its tensors
+/// are windows into the map (no copy; writing to one copies it first),
+/// except those `le_window` declines, which are copied.
 pub fn load(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-    load_bytes(&bytes, path)
+    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    if file.metadata().map_err(|e| io_err(path, e))?.len() == 0 {
+        return load_bytes(&[], path);
+    }
+    // SAFETY: as for a `.tsg` (`program::artifact::load`): mapped
+    // read-only, never written through, every window read as a type for
+    // which every bit pattern is valid; another process rewriting the file
+    // while its tensors are alive is the documented hazard of a mapped file.
+    let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(|e| io_err(path, e))?);
+    parse(&map, Some(&map), path)
 }
 
 /// Serializes named tensors to safetensors bytes.

@@ -16,7 +16,10 @@
 //! generator on Intel CPUs in PyTorch; here (as PyTorch does on AMD and
 //! without MKL) it draws `uniform64 < p`.
 
+mod engine;
 mod normal;
+
+pub use engine::{Generator, Mt19937};
 
 use super::convert::convert;
 use super::creation::{dense_like_strides, device_arg, size_arg, tensor_in_layout};
@@ -24,101 +27,6 @@ use super::{Args, OpDef, Operand};
 use crate::shape::{broadcast_shapes, contiguous_strides};
 use crate::{bail, ensure, Buffer, DType, Element, Result, Tensor, Value};
 use std::sync::{Mutex, OnceLock};
-
-// ----- the generator ----------------------------------------------------
-
-const MT_N: usize = 624;
-const MT_M: usize = 397;
-
-/// The 32-bit Mersenne Twister (identical output to `std::mt19937` and ATen's `at::mt19937`).
-#[derive(Clone)]
-pub struct Mt19937 {
-    state: [u32; MT_N],
-    next: usize,
-}
-
-impl Mt19937 {
-    /// Seeds as ATen does: only the low 32 bits of the seed are used.
-    pub fn new(seed: u64) -> Mt19937 {
-        let mut state = [0u32; MT_N];
-        state[0] = seed as u32;
-        for j in 1..MT_N {
-            let prev = state[j - 1];
-            state[j] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(j as u32);
-        }
-        Mt19937 { state, next: MT_N }
-    }
-
-    fn twist(&mut self) {
-        for k in 0..MT_N {
-            let y = (self.state[k] & 0x8000_0000) | (self.state[(k + 1) % MT_N] & 0x7fff_ffff);
-            let mut v = self.state[(k + MT_M) % MT_N] ^ (y >> 1);
-            if y & 1 != 0 {
-                v ^= 0x9908_b0df;
-            }
-            self.state[k] = v;
-        }
-        self.next = 0;
-    }
-
-    pub fn next_u32(&mut self) -> u32 {
-        if self.next >= MT_N {
-            self.twist();
-        }
-        let mut y = self.state[self.next];
-        self.next += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
-    }
-}
-
-/// PyTorch's CPU generator: the engine, its seed and the cached normal sample.
-#[derive(Clone)]
-pub struct Generator {
-    engine: Mt19937,
-    seed: u64,
-    next_double_normal: Option<f64>,
-}
-
-impl Generator {
-    pub fn new(seed: u64) -> Generator {
-        Generator { engine: Mt19937::new(seed), seed, next_double_normal: None }
-    }
-    pub fn initial_seed(&self) -> u64 {
-        self.seed
-    }
-    /// `random()`: one 32-bit draw.
-    pub fn random(&mut self) -> u32 {
-        self.engine.next_u32()
-    }
-    /// `random64()`: two draws, the first in the high half.
-    pub fn random64(&mut self) -> u64 {
-        let hi = self.random() as u64;
-        (hi << 32) | self.random() as u64
-    }
-    /// `uniform_real_distribution<float>(0, 1)`: 24 random bits.
-    pub fn uniform_f32(&mut self) -> f32 {
-        (self.random() & 0x00ff_ffff) as f32 * (1.0 / 16_777_216.0)
-    }
-    /// `uniform_real_distribution<double>(0, 1)`: 53 random bits.
-    pub fn uniform_f64(&mut self) -> f64 {
-        (self.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / 9_007_199_254_740_992.0)
-    }
-    /// `normal_distribution<double>(0, 1)`: Box–Muller, the sine half cached.
-    pub fn normal_f64(&mut self) -> f64 {
-        if let Some(v) = self.next_double_normal.take() {
-            return v;
-        }
-        let u1 = self.uniform_f64();
-        let u2 = self.uniform_f64();
-        let r = (-2.0 * (-u2).ln_1p()).sqrt();
-        let theta = 2.0 * std::f64::consts::PI * u1;
-        self.next_double_normal = Some(r * theta.sin());
-        r * theta.cos()
-    }
-}
 
 fn global() -> &'static Mutex<Generator> {
     static G: OnceLock<Mutex<Generator>> = OnceLock::new();
@@ -159,7 +67,9 @@ pub fn initial_seed() -> u64 {
 /// `n` uniform floats in [0, 1) from the global generator, the values
 /// `torch.rand(n)` gives. Used by `dropout` in training mode.
 pub fn uniform_f32(n: usize) -> Vec<f32> {
-    with_generator(|g| (0..n).map(|_| g.uniform_f32()).collect())
+    let mut v = vec![0f32; n];
+    with_generator(|g| g.fill_uniform_f32(&mut v, 0.0, 1.0));
+    v
 }
 
 /// `static_cast<T>(double)` as PyTorch's kernels store samples.
@@ -181,19 +91,14 @@ fn uniform_buffer(g: &mut Generator, dtype: DType, n: usize, from: f64, to: f64)
         });
         return Buffer::F64(v.collect());
     }
+    if dtype == DType::F32 {
+        let mut v = vec![0f32; n];
+        g.fill_uniform_f32(&mut v, from as f32, to as f32);
+        return <f32 as Element>::into_buffer(v);
+    }
     let (from32, to32) = (from as f32, to as f32);
     let span = to32 - from32;
     let unit = (from32, to32) == (0.0, 1.0);
-    if dtype == DType::F32 {
-        // The samples first, then the affine map over the whole buffer
-        // (vectorized FMA where the CPU has it).
-        let mut v: Vec<f32> = (0..n).map(|_| g.uniform_f32()).collect();
-        if !unit {
-            affine_f32(&mut v, span, from32, hw);
-        }
-        v.iter_mut().filter(|x| **x == to32).for_each(|x| *x = from32);
-        return <f32 as Element>::into_buffer(v);
-    }
     fn go<T: Element>(g: &mut Generator, n: usize, from: f32, to: f32, span: f32, unit: bool) -> Buffer {
         let (lo, hi) = (f64_to::<T>(from as f64), f64_to::<T>(to as f64));
         let v = (0..n).map(|_| {
@@ -211,27 +116,9 @@ fn uniform_buffer(g: &mut Generator, dtype: DType, n: usize, from: f64, to: f64)
     crate::dispatch_dtype!(dtype, T => go::<T>(g, n, from32, to32, span, unit))
 }
 
-/// `v[i] = v[i]·span + from`, rounded once (as `mul_add`). Without FMA code
-/// generation `mul_add` is a libm call per element (about 10 ns: it was
-/// half of `tsc compile`'s time initializing a GPT block's weights); with
-/// `hw` (the CPU has FMA) the loop runs vectorized FMA instructions, which
-/// give the same bits.
-fn affine_f32(v: &mut [f32], span: f32, from: f32, hw: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if hw {
-        #[target_feature(enable = "avx2,fma")]
-        fn go(v: &mut [f32], span: f32, from: f32) {
-            v.iter_mut().for_each(|x| *x = x.mul_add(span, from));
-        }
-        // SAFETY: `hw` says the CPU has AVX2 and FMA.
-        return unsafe { go(v, span, from) };
-    }
-    let _ = hw;
-    v.iter_mut().for_each(|x| *x = x.mul_add(span, from));
-}
-
 /// `a·b + c` rounded once with the CPU's FMA instruction (the same bits as
-/// `mul_add`, see [`affine_f32`]); only called where the CPU has FMA.
+/// `mul_add`, which without FMA code generation is a libm call per
+/// element); only called where the CPU has FMA.
 fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
@@ -495,6 +382,14 @@ pub fn randint_like(input: &Tensor, low: i64, high: i64, dtype: Option<DType>) -
 /// `self.uniform_(from, to)`.
 pub fn uniform_(t: &Tensor, from: f64, to: f64) -> Result<Tensor> {
     check_uniform("uniform_", t.dtype(), from, to)?;
+    if t.dtype() == DType::F32 && t.device() == crate::Device::Cpu && t.is_contiguous() {
+        // Memory order is iteration order: sample straight into the storage.
+        let (lo, n) = (t.offset(), t.numel());
+        if let Some(s) = t.storage().write().slice_mut::<f32>() {
+            with_generator(|g| g.fill_uniform_f32(&mut s[lo..lo + n], from as f32, to as f32));
+            return Ok(t.clone());
+        }
+    }
     let buf = with_generator(|g| uniform_buffer(g, t.dtype(), t.numel(), from, to));
     write_in_iteration_order("uniform_", t, buf)?;
     Ok(t.clone())
@@ -779,6 +674,26 @@ mod tests {
         // Crossing the 624-word state refill.
         manual_seed(0);
         assert_eq!(&uniform_f32(700)[697..], &[0.1292743682861328, 0.6149360537528992, 0.572658896446228]);
+    }
+
+    #[test]
+    fn uniform_in_place_matches_pytorch() {
+        // torch.manual_seed(3); torch.empty(700).uniform_(-0.25, 0.75)
+        let want = [-0.2457364797592163, -0.14443063735961914, 0.33235299587249756, 0.32288122177124023, -0.0455394983291626];
+        let at = [0, 1, 623, 624, 699];
+        let mut g = Generator::new(3);
+        let mut v = vec![0f32; 700];
+        g.fill_uniform_f32(&mut v, -0.25, 0.75);
+        assert_eq!(at.map(|i| v[i]), want);
+        // The one-draw-at-a-time path gives the same values.
+        let mut g = Generator::new(3);
+        let one: Vec<f32> = (0..700).map(|_| g.uniform_f32().mul_add(1.0, -0.25)).collect();
+        assert_eq!(one, v);
+        // A value that rounds up to `to` wraps to `from`.
+        let mut g = Generator::new(3);
+        let mut w = vec![0f32; 700];
+        g.fill_uniform_f32(&mut w, 1e30, 1e30 + 1.0);
+        assert!(w.iter().all(|&x| x == 1e30));
     }
 
     #[test]

@@ -103,10 +103,18 @@ fn err(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::Io { path: path.display().to_string(), msg: msg.to_string() }
 }
 
-/// Little-endian bytes of a tensor's elements in row-major order.
-/// Writes `t`'s elements, row-major, as little-endian bytes (converted in
-/// chunks: no copy of the whole tensor).
+/// Writes `t`'s elements, row-major, as little-endian bytes: on a
+/// little-endian host the storage's own bytes, else converted in chunks
+/// (no copy of the whole tensor either way).
 fn write_tensor(w: &mut impl Write, t: &Tensor) -> std::io::Result<()> {
+    let c = t.contiguous();
+    let r = c.offset()..c.offset() + c.numel();
+    let storage = c.storage().read();
+    if cfg!(target_endian = "little") {
+        let size = c.dtype().size();
+        let bytes = storage.as_bytes().get(r.start * size..r.end * size);
+        return w.write_all(bytes.ok_or_else(|| std::io::Error::other("a tensor's elements are not in host memory"))?);
+    }
     fn go<T: Copy, const N: usize>(w: &mut impl Write, v: Option<&[T]>, f: fn(T) -> [u8; N]) -> std::io::Result<()> {
         let v = v.ok_or_else(|| std::io::Error::other("a tensor's elements are not in host memory"))?;
         let mut buf = Vec::with_capacity(CHUNK_ELEMS * N);
@@ -117,10 +125,7 @@ fn write_tensor(w: &mut impl Write, t: &Tensor) -> std::io::Result<()> {
         }
         Ok(())
     }
-    let c = t.contiguous();
-    let r = c.offset()..c.offset() + c.numel();
-    let storage = c.storage().read();
-    let written = match &*storage {
+    match &*storage {
         Buffer::Bool(v) => go(w, v.get(r), |x| [x as u8]),
         Buffer::U8(v) => go(w, v.get(r), |x| [x]),
         Buffer::I8(v) => go(w, v.get(r), i8::to_le_bytes),
@@ -131,8 +136,7 @@ fn write_tensor(w: &mut impl Write, t: &Tensor) -> std::io::Result<()> {
         Buffer::BF16(v) => go(w, v.get(r), |x| x.to_le_bytes()),
         Buffer::F32(v) => go(w, v.get(r), f32::to_le_bytes),
         Buffer::F64(v) => go(w, v.get(r), f64::to_le_bytes),
-    };
-    written
+    }
 }
 
 /// Elements converted to bytes at a time by [`write_tensor`].
@@ -384,7 +388,7 @@ fn read_tensors(entries: &[TensorEntry], data: &[u8], path: &Path, map: Option<(
         let bad = |msg: String| err(path, format!("tensor `{}`: {msg}", entries[i].name));
         // In bounds: `end <= data.len()` was checked above.
         let bytes = data.get(start as usize..end as usize).ok_or_else(|| bad("out of bounds".into()))?;
-        let mapped = map.and_then(|(m, base)| window(m, base + start as usize, dtype, bytes.len()));
+        let mapped = map.and_then(|(m, base)| crate::io::le_window(m, base + start as usize, dtype, bytes.len()));
         let buf = match mapped {
             Some(buf) => buf,
             None => bytes_to_buffer(dtype, bytes).ok_or_else(|| bad(format!("data is not valid {dtype}")))?,
@@ -392,18 +396,6 @@ fn read_tensors(entries: &[TensorEntry], data: &[u8], path: &Path, map: Option<(
         tensors.push(Tensor::from_buffer(buf, &shape).map_err(|x| bad(x.to_string()))?);
     }
     Ok(tensors)
-}
-
-/// A buffer of `nbytes` bytes of `dtype` at byte `offset` of `map`, used in
-/// place: `None` (the caller copies) on a big-endian machine (the file is
-/// little-endian), for `bool`, and for a misaligned or out-of-bounds
-/// window (`Buffer::map_window` checks those). Called only after the whole
-/// tensor table was validated.
-fn window(map: &Arc<Mmap>, offset: usize, dtype: DType, nbytes: usize) -> Option<Buffer> {
-    if !cfg!(target_endian = "little") {
-        return None;
-    }
-    Buffer::map_window(dtype, map, offset, nbytes / dtype.size())
 }
 
 #[cfg(test)]
