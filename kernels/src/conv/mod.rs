@@ -2,7 +2,8 @@
 //!
 //! - General and grouped convs with AVX2+FMA: the packed GEMM
 //!   (`packed.rs`): im2col straight into the microkernel's panels per tile
-//!   of output rows, bias and ReLU in the tile store.
+//!   of output rows; bias, a residual add and ReLU in the tile store
+//!   ([`ConvEpilogue`]; the other paths apply them after the product).
 //! - Otherwise: per image and group, im2col into a `[c_in/g·kh·kw, oh·ow]`
 //!   buffer and one GEMM (the `gemm` crate) with the group's weights
 //!   (1×1, stride 1, no padding skips im2col: the input is the matrix).
@@ -95,19 +96,32 @@ pub fn conv2d_f32(
     bias: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    conv2d_with(p, input, weight, bias, false, out, true)
+    conv2d_with(p, input, weight, bias, ConvEpilogue::default(), out, true)
 }
 
-/// [`conv2d_f32`] followed by ReLU (`F.relu(conv(x))`), in the GEMM's tile
-/// store where the packed path runs.
-pub fn conv2d_relu_f32(
+/// What runs on a convolution's output before it is stored:
+/// `relu?(conv + residual)`, in the GEMM's tile store where the packed
+/// path runs (no pass over the output of its own), rounded as the ops run
+/// apart.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConvEpilogue<'a> {
+    /// Added to the output, laid out as it (`[n, c_out, oh, ow]`,
+    /// contiguous): a residual connection.
+    pub residual: Option<&'a [f32]>,
+    /// ReLU last (`F.relu`: NaN stays NaN, -0 becomes 0).
+    pub relu: bool,
+}
+
+/// [`conv2d_f32`] followed by `epi`.
+pub fn conv2d_fused_f32(
     p: &Conv2dParams,
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
+    epi: ConvEpilogue,
     out: &mut [f32],
 ) {
-    conv2d_with(p, input, weight, bias, true, out, true)
+    conv2d_with(p, input, weight, bias, epi, out, true)
 }
 
 /// The convolution on the packed GEMM when `packed` allows it and the CPU
@@ -117,7 +131,7 @@ fn conv2d_with(
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    epi: ConvEpilogue,
     out: &mut [f32],
     packed: bool,
 ) {
@@ -134,18 +148,24 @@ fn conv2d_with(
     if let Some(b) = bias {
         assert!(b.len() >= p.c_out, "conv2d: bias too short");
     }
+    if let Some(r) = epi.residual {
+        assert!(r.len() >= p.n * p.c_out * ohw, "conv2d: residual too short");
+    }
     let out = &mut out[..p.n * p.c_out * ohw];
     if out.is_empty() {
         return;
     }
     if cig == 1 && p.groups > 1 {
         depthwise::conv(p, input, weight, bias, out);
-    } else if packed && packed::conv(p, input, weight, bias, relu, out).is_some() {
-        return; // ReLU ran in the tile store
+    } else if packed && packed::conv(p, input, weight, bias, epi, out).is_some() {
+        return; // the epilogue ran in the tile store
     } else {
         gemm_path(p, input, weight, bias, out);
     }
-    if relu {
+    if let Some(r) = epi.residual {
+        out.iter_mut().zip(r).for_each(|(v, r)| *v += r);
+    }
+    if epi.relu {
         out.iter_mut().for_each(|v| *v = crate::gemm::relu(*v));
     }
 }

@@ -17,7 +17,7 @@
 
 use rayon::prelude::*;
 
-use super::Conv2dParams;
+use super::{Conv2dParams, ConvEpilogue};
 use crate::gemm::{gemm_packed_a, Epilogue, MatRef, PackedA, NR};
 use crate::parallel;
 
@@ -26,14 +26,14 @@ use crate::parallel;
 /// better on the 32×32 convs; not measured yet.
 const COL_TILE_FLOATS: usize = 160 << 10;
 
-/// `out = relu?(conv(input, weight) + bias)`; `None` (nothing written)
+/// `out = epi(conv(input, weight) + bias)`; `None` (nothing written)
 /// without AVX2+FMA. The caller validated `p` and the slice lengths.
 pub(super) fn conv(
     p: &Conv2dParams,
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-    relu: bool,
+    epi: ConvEpilogue,
     out: &mut [f32],
 ) -> Option<()> {
     let (oh, ow) = p.out_hw();
@@ -76,7 +76,7 @@ pub(super) fn conv(
                     input,
                     &groups,
                     bias,
-                    relu,
+                    epi,
                     img,
                     oy0,
                     oy1,
@@ -106,7 +106,7 @@ unsafe fn tile(
     input: &[f32],
     groups: &[PackedA],
     bias: Option<&[f32]>,
-    relu: bool,
+    epi: ConvEpilogue,
     img: usize,
     oy0: usize,
     oy1: usize,
@@ -129,22 +129,15 @@ unsafe fn tile(
         );
         fill_panels(padded, &pos, &taps, panels);
         let cog = a.m();
-        let epi = Epilogue {
+        let at = (img * p.c_out + gi * cog) * ohw + oy0 * ow;
+        let tile_epi = Epilogue {
             row_bias: bias.map(|b| &b[gi * cog..(gi + 1) * cog]),
-            relu,
+            residual: epi.residual.map(|r| &r[at..]),
+            relu: epi.relu,
         };
         // SAFETY: rows oy0..oy1 of the group's planes, at row stride ohw,
         // are this item's (the caller's contract).
-        unsafe {
-            gemm_packed_a(
-                a,
-                g.tn,
-                panels,
-                out.add((img * p.c_out + gi * cog) * ohw + oy0 * ow),
-                ohw,
-                epi,
-            )
-        };
+        unsafe { gemm_packed_a(a, g.tn, panels, out.add(at), ohw, tile_epi) };
     }
 }
 

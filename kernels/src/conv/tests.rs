@@ -89,18 +89,26 @@ fn conv_case(
     let (oh, ow) = p.out_hw();
     let want = naive(&p, &x, &w, bias);
     let kk = (c_in / groups * k.0 * k.1) as f64;
+    let res = fill(n * c_out * oh * ow, 4);
     // Both paths (packed GEMM where the CPU has it, the `gemm` crate), with
-    // and without the ReLU epilogue; the output starts as NaN so a missed
-    // element fails.
-    for (packed, relu) in [(true, false), (true, true), (false, false), (false, true)] {
-        let mut out = vec![f32::NAN; n * c_out * oh * ow];
-        conv2d_with(&p, &x, &w, bias, relu, &mut out, packed);
-        for (i, (&g, &r)) in out.iter().zip(&want).enumerate() {
-            let r = if relu { r.max(0.0) } else { r };
-            assert!(
-                (g as f64 - r).abs() <= 1e-6 * kk.sqrt() * 4.0 + 1e-6,
-                "{p:?} packed {packed} relu {relu} at {i}: {g} vs {r}"
-            );
+    // and without the residual and ReLU epilogues; the output starts as NaN
+    // so a missed element fails.
+    for packed in [true, false] {
+        for (residual, relu) in [(false, false), (false, true), (true, false), (true, true)] {
+            let epi = ConvEpilogue {
+                residual: residual.then_some(&res[..]),
+                relu,
+            };
+            let mut out = vec![f32::NAN; n * c_out * oh * ow];
+            conv2d_with(&p, &x, &w, bias, epi, &mut out, packed);
+            for (i, (&g, &r)) in out.iter().zip(&want).enumerate() {
+                let r = if residual { r + res[i] as f64 } else { r };
+                let r = if relu { r.max(0.0) } else { r };
+                assert!(
+                    (g as f64 - r).abs() <= 1e-6 * kk.sqrt() * 4.0 + 1e-6,
+                    "{p:?} packed {packed} residual {residual} relu {relu} at {i}: {g} vs {r}"
+                );
+            }
         }
     }
 }
@@ -138,7 +146,7 @@ fn conv2d_uneven_channels_and_stride_3() {
 }
 
 #[test]
-fn relu_epilogue_keeps_nan_and_public_entry_points_agree() {
+fn relu_and_residual_epilogues_match_the_ops_run_apart() {
     let p = Conv2dParams {
         n: 2,
         c_in: 4,
@@ -159,7 +167,11 @@ fn relu_epilogue_keeps_nan_and_public_entry_points_agree() {
     let b = fill(9, 9);
     let (mut plain, mut fused) = (vec![0f32; 2 * 9 * 35], vec![0f32; 2 * 9 * 35]);
     conv2d_f32(&p, &x, &w, Some(&b), &mut plain);
-    conv2d_relu_f32(&p, &x, &w, Some(&b), &mut fused);
+    let relu = ConvEpilogue {
+        residual: None,
+        relu: true,
+    };
+    conv2d_fused_f32(&p, &x, &w, Some(&b), relu, &mut fused);
     let nans = plain.iter().filter(|v| v.is_nan()).count();
     assert!(
         nans > 0,
@@ -175,6 +187,21 @@ fn relu_epilogue_keeps_nan_and_public_entry_points_agree() {
                 "-0 becomes +0"
             );
         }
+    }
+    // With a residual: the bits of `relu(conv + residual)` run apart.
+    let res = fill(2 * 9 * 35, 10);
+    let mut both = vec![0f32; 2 * 9 * 35];
+    let epi = ConvEpilogue {
+        residual: Some(&res),
+        relu: true,
+    };
+    conv2d_fused_f32(&p, &x, &w, Some(&b), epi, &mut both);
+    for ((&a, &r), &g) in plain.iter().zip(&res).zip(&both) {
+        let want = crate::gemm::relu(a + r);
+        assert!(
+            g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
+            "{g} vs relu({a} + {r})"
+        );
     }
 }
 

@@ -114,11 +114,15 @@ fn pack_b_row(panels: &mut [f32], k: usize, p: usize, row: &[f32]) {
         panels[(jp * k + p) * NR..][..chunk.len()].copy_from_slice(chunk);
     }
 }
-/// What the tile store does besides writing `A·B`.
+/// What the tile store does besides writing `A·B`: `relu?(A·B + bias) +
+/// residual`, rounded as the ops run apart (the product and bias first).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Epilogue<'a> {
     /// Added to every output of row `i` (length m).
     pub row_bias: Option<&'a [f32]>,
+    /// Added to the finished product: laid out as `c` (element `(i, j)` at
+    /// `i·ldc + j`), e.g. a residual connection.
+    pub residual: Option<&'a [f32]>,
     /// ReLU last (`x > 0 || x is NaN ? x : 0`, as the runtime's `relu`).
     pub relu: bool,
 }
@@ -175,7 +179,7 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
 
 /// `c = a·b` then `epi`, on the calling thread: `a` packed once, `bp` the
 /// `k×n` right operand packed by the caller in [`PackedB`]'s layout, `c` an
-/// `m×n` block with row stride `ldc`.
+/// `m×n` block with row stride `ldc` (as is `epi.residual`).
 ///
 /// # Safety
 /// `c` is valid for writes at `i·ldc + j` for every `i < m`, `j < n`, and
@@ -197,6 +201,11 @@ pub(crate) unsafe fn gemm_packed_a(
     assert!(
         epi.row_bias.is_none_or(|b| b.len() >= m),
         "gemm_packed_a: bias too short"
+    );
+    assert!(
+        epi.residual
+            .is_none_or(|r| m == 0 || r.len() >= (m - 1) * ldc + n),
+        "gemm_packed_a: residual too short"
     );
     if m == 0 || n == 0 {
         return;
@@ -225,8 +234,9 @@ pub(crate) unsafe fn gemm_packed_a(
 unsafe fn epilogue_only(m: usize, n: usize, c: *mut f32, ldc: usize, epi: Epilogue) {
     for i in 0..m {
         let v = epi.row_bias.map_or(0.0, |b| b[i]);
-        let v = if epi.relu { relu(v) } else { v };
         for j in 0..n {
+            let v = v + epi.residual.map_or(0.0, |r| r[i * ldc + j]);
+            let v = if epi.relu { relu(v) } else { v };
             // SAFETY: (i, j) is inside the block.
             unsafe { *c.add(i * ldc + j) = v };
         }
@@ -326,6 +336,7 @@ unsafe fn panels_range(
                     } else {
                         None
                     };
+                    let last = p0 + kc == k;
                     let store = Store {
                         next_b,
                         add: accumulate || !first,
@@ -334,7 +345,11 @@ unsafe fn panels_range(
                         } else {
                             None
                         },
-                        relu: epi.relu && p0 + kc == k,
+                        residual: epi
+                            .residual
+                            .filter(|_| last)
+                            .map(|r| &r[r0 * ldc + jp * NR..]),
+                        relu: epi.relu && last,
                     };
                     // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
                     #[cfg(target_arch = "x86_64")]
@@ -356,6 +371,8 @@ struct Store<'a> {
     next_b: Option<&'a [f32]>,
     add: bool,
     bias: Option<&'a [f32]>,
+    /// The tile's first element of the residual (row stride `ldc`).
+    residual: Option<&'a [f32]>,
     relu: bool,
 }
 
@@ -452,6 +469,12 @@ mod avx2 {
                 if st.add {
                     c0 = _mm256_add_ps(c0, _mm256_loadu_ps(dst));
                     c1 = _mm256_add_ps(c1, _mm256_loadu_ps(dst.add(8)));
+                }
+                if let Some(res) = st.residual {
+                    let mut r = [0f32; NR];
+                    r[..nr].copy_from_slice(&res[i * ldc..][..nr]);
+                    c0 = _mm256_add_ps(c0, _mm256_loadu_ps(r.as_ptr()));
+                    c1 = _mm256_add_ps(c1, _mm256_loadu_ps(r.as_ptr().add(8)));
                 }
                 if st.relu {
                     c0 = relu(c0);

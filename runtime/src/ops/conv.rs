@@ -13,9 +13,9 @@ mod transpose;
 pub use transpose::{conv_transpose1d, conv_transpose2d};
 
 use super::linalg::Ring;
-use super::{Args, OpDef};
-use crate::{bail, ensure, DType, Result, Tensor, Value};
-use tsc_kernels::conv::{conv2d_f32, conv2d_relu_f32, Conv2dParams};
+use super::{Args, OpDef, Operand};
+use crate::{bail, ensure, DType, Device, Result, Scalar, Tensor, Value};
+use tsc_kernels::conv::{conv2d_fused_f32, ConvEpilogue, Conv2dParams};
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef {
@@ -59,37 +59,46 @@ fn padding_arg<'a>(a: &'a Args, i: usize, ints: &'a Option<Vec<i64>>) -> Result<
     }
 }
 
-fn run_conv(a: &Args, nd: usize, relu: bool) -> Result<Value> {
+/// What a plan node runs on a convolution's result (`program/epilogue.rs`):
+/// `relu?(conv + residual)`, with the semantics of `add` and `relu`.
+/// float32 with a residual of the result's shape and dtype runs it in the
+/// GEMM's tile store; anything else runs the ops after the convolution.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Epilogue<'a> {
+    pub residual: Option<&'a Tensor>,
+    pub relu: bool,
+}
+
+fn run_conv(a: &Args, nd: usize, epi: Epilogue) -> Result<Value> {
     let ints = match a.value(4)? {
         Value::Str(_) => None,
         _ => Some(a.ints(4)?),
     };
     let pad = padding_arg(a, 4, &ints)?;
     let op = if nd == 1 { "conv1d" } else { "conv2d" };
-    Ok(conv(op, nd, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?, relu)?.into())
+    Ok(conv(op, nd, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?, epi)?.into())
 }
 fn run_conv1d(a: &Args) -> Result<Value> {
-    run_conv(a, 1, false)
+    run_conv(a, 1, Epilogue::default())
 }
 fn run_conv2d(a: &Args) -> Result<Value> {
-    run_conv(a, 2, false)
+    run_conv(a, 2, Epilogue::default())
 }
 
-/// `relu(conv1d(..))` or `relu(conv2d(..))` (`a.op` says which) with CPU
-/// operands, bound by a conv overload: float32 applies ReLU in the GEMM's
-/// tile store, other dtypes after the convolution.
-pub(crate) fn run_conv_relu(a: &Args) -> Result<Value> {
-    run_conv(a, if a.op == "conv1d" { 1 } else { 2 }, true)
+/// `conv1d(..)` or `conv2d(..)` (`a.op` says which) then `epi`, with CPU
+/// operands, bound by a conv overload.
+pub(crate) fn run_conv_epilogue(a: &Args, epi: Epilogue) -> Result<Value> {
+    run_conv(a, if a.op == "conv1d" { 1 } else { 2 }, epi)
 }
 
 /// `F.conv1d`: input `[N, C, L]` or `[C, L]`, weight `[O, C/groups, K]`.
 pub fn conv1d(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64) -> Result<Tensor> {
-    conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups, false)
+    conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups, Epilogue::default())
 }
 
 /// `F.conv2d`: input `[N, C, H, W]` or `[C, H, W]`, weight `[O, C/groups, kH, kW]`.
 pub fn conv2d(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64) -> Result<Tensor> {
-    conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups, false)
+    conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups, Epilogue::default())
 }
 
 // ----- shared argument handling (also used by the transposed convs) -----
@@ -223,7 +232,7 @@ fn resolve_padding(op: &str, nd: usize, pad: Padding, stride: &[usize], dil: &[u
 
 /// `conv1d`/`conv2d` for `nd` spatial dims, then ReLU when `relu`.
 #[allow(clippy::too_many_arguments)]
-fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, relu: bool) -> Result<Tensor> {
+fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, epi: Epilogue) -> Result<Tensor> {
     let (x, batched) = input_4d(op, nd, input)?;
     let w = weight_4d(op, nd, weight)?;
     let stride = dims_arg(op, "stride", stride, nd, 1, "non-positive stride is not supported")?;
@@ -274,30 +283,46 @@ fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tens
     // PyTorch gives zero output channels when the input has no channels.
     let c_res = if c_in == 0 { 0 } else { c_out };
     let shape = output_shape(nd, batched, n, c_res, oh, ow);
-    if c_in == 0 || n == 0 {
-        return Tensor::zeros(&shape, input.dtype());
-    }
-    let out = match input.dtype() {
-        DType::F32 | DType::F16 | DType::BF16 => return conv_f32(&p, &x, &w, bias, &shape, relu).map(|t| t.to_dtype(input.dtype())),
-        DType::F64 => conv_direct::<f64>(&p, &x, &w, bias, &shape)?,
-        _ => conv_direct::<i64>(&p, &x, &w, bias, &shape)?,
+    let stored = input.dtype() == DType::F32
+        && epi.residual.is_none_or(|r| r.dtype() == DType::F32 && r.shape() == shape.as_slice() && r.device() == Device::Cpu);
+    let out = if c_in == 0 || n == 0 {
+        Tensor::zeros(&shape, input.dtype())?
+    } else {
+        match input.dtype() {
+            DType::F32 if stored => return conv_f32(&p, &x, &w, bias, &shape, epi),
+            DType::F32 | DType::F16 | DType::BF16 => conv_f32(&p, &x, &w, bias, &shape, Epilogue::default())?.to_dtype(input.dtype()),
+            DType::F64 => conv_direct::<f64>(&p, &x, &w, bias, &shape)?,
+            _ => conv_direct::<i64>(&p, &x, &w, bias, &shape)?,
+        }
     };
     let out = out.to_dtype(input.dtype());
-    if relu {
+    let out = match epi.residual {
+        Some(r) => super::binary::add(&Operand::Tensor(out), &Operand::Tensor(r.clone()), Scalar::Int(1))?,
+        None => out,
+    };
+    if epi.relu {
         return super::activation::relu(&out);
     }
     Ok(out)
 }
 
-fn conv_f32(p: &Conv2dParams, x: &Tensor, w: &Tensor, bias: Option<&Tensor>, shape: &[usize], relu: bool) -> Result<Tensor> {
+/// float32 on the kernel library, `epi` in its tile store (a residual,
+/// when given, is float32 of the output's shape).
+fn conv_f32(p: &Conv2dParams, x: &Tensor, w: &Tensor, bias: Option<&Tensor>, shape: &[usize], epi: Epilogue) -> Result<Tensor> {
     let (oh, ow) = p.out_hw();
-    // SAFETY: `conv2d_f32` writes every output element (a GEMM with beta 0
-    // or a bias fill first, on every path) or panics before returning.
+    // SAFETY: `conv2d_fused_f32` writes every output element (a GEMM with
+    // beta 0 or a bias fill first, on every path) or panics before returning.
     let mut out = unsafe { crate::alloc::uninit_vec::<f32>(p.n * p.c_out * oh * ow) };
     let (x, w) = (x.contiguous_as(DType::F32), w.contiguous_as(DType::F32));
     let b = bias.map(|b| b.to_vec::<f32>());
-    let run = if relu { conv2d_relu_f32 } else { conv2d_f32 };
-    x.with_slice::<f32, _>(|xs| w.with_slice::<f32, _>(|ws| run(p, xs, ws, b.as_deref(), &mut out)));
+    let mut run = |residual: Option<&[f32]>| {
+        let e = ConvEpilogue { residual, relu: epi.relu };
+        x.with_slice::<f32, _>(|xs| w.with_slice::<f32, _>(|ws| conv2d_fused_f32(p, xs, ws, b.as_deref(), e, &mut out)))
+    };
+    match epi.residual {
+        Some(r) => r.with_slice::<f32, _>(|rs| run(Some(rs))),
+        None => run(None),
+    }
     Tensor::from_vec(out, shape)
 }
 

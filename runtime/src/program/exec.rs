@@ -217,6 +217,7 @@ impl Plan {
                 None => call("linear", overloads, args)?,
             },
             POp::ConvRelu { name, conv, relu } => super::epilogue::conv_relu(name, conv, relu, args)?,
+            POp::ConvResidualRelu { name, conv, add, relu, conv_first } => super::epilogue::conv_residual_relu(name, conv, add, relu, *conv_first, args)?,
             POp::LoopLinear { cache, packed, getitem, linear } => {
                 let cache = frame.slots.get_mut(*cache as usize).ok_or_else(|| internal(format!("no slot %{cache}")))?;
                 super::loop_linear::loop_linear(args, cache, packed.as_deref(), getitem, linear)?
@@ -343,6 +344,7 @@ impl PNode {
             POp::Append(_) => "append",
             POp::Linear { .. } => "linear",
             POp::ConvRelu { .. } => "conv+relu",
+            POp::ConvResidualRelu { .. } => "conv+add+relu",
             POp::LoopLinear { .. } => "linear (rows at once)",
             POp::Const(_) => "Const",
             POp::If => "If",

@@ -62,6 +62,10 @@ pub(super) enum POp {
     /// `relu(conv(..))` as one node (`program/epilogue.rs`): `name` is
     /// `conv1d` or `conv2d`, then the overloads of the conv and of `relu`.
     ConvRelu { name: String, conv: &'static [Overload], relu: &'static [Overload] },
+    /// `relu(conv(..) + y)` as one node (`program/epilogue.rs`): the conv's
+    /// inputs then `y`; the overloads of the conv, `add` and `relu`;
+    /// whether the conv's result is `add`'s first operand.
+    ConvResidualRelu { name: String, conv: &'static [Overload], add: &'static [Overload], relu: &'static [Overload], conv_first: bool },
     /// `linear(x[t], ..)` in a loop with `x` from outside it
     /// (`program/loop_linear.rs`): `[x, t, weight, bias..]`, the rows of
     /// `linear(x, ..)` cached in slot `cache`; the overloads of `getitem`
@@ -140,6 +144,7 @@ impl Plan {
             }
         }
         super::epilogue::fuse_conv_relu(&mut blocks);
+        super::epilogue::fuse_conv_residual(&mut blocks, &consts);
         let mut num_slots = def.num_slots as usize;
         super::loop_linear::hoist_loop_linears(&mut blocks, &mut num_slots);
         super::packed::pack_linear_weights(&mut blocks, &consts);

@@ -387,6 +387,67 @@ fn relu_of_a_conv_fuses_into_it() {
     }
 }
 
+/// `relu(conv2d(x, w, b) + y)` with the add and relu fused into one
+/// kernel node and a `dim` read of the conv result in between (a residual
+/// block after `passes::fuse`): one `ConvResidualRelu` node whatever the
+/// add's operand order, equal to the ops run apart (bit for bit in float32,
+/// where the epilogue runs in the GEMM's store), also with a residual that
+/// broadcasts and in float64; not fused when the residual is computed after
+/// the conv or the conv's result escapes.
+#[test]
+fn residual_add_and_relu_fuse_into_the_conv() {
+    use tsc_kernels::jit::{BinaryOp, Inst, Kernel, UnaryOp};
+    let vals = |len: usize, seed: usize| -> Vec<f64> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f64 / 1001.0) - 1.0).collect() };
+    let x = Tensor::from_vec(vals(2 * 3 * 6 * 5, 1), &[2, 3, 6, 5]).unwrap();
+    let w = Tensor::from_vec(vals(7 * 3 * 9, 2), &[7, 3, 3, 3]).unwrap();
+    let b = Tensor::from_vec(vals(7, 3), &[7]).unwrap();
+    let y_full = Tensor::from_vec(vals(2 * 7 * 4 * 3, 4), &[2, 7, 4, 3]).unwrap();
+    let y_bcast = Tensor::from_vec(vals(7, 5), &[1, 7, 1, 1]).unwrap();
+    let kernel = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1), Inst::Unary(UnaryOp::Relu, 2)], outputs: vec![3] };
+    // Slots: x 0, w 1, b 2, y 3, conv 4, dim 5, result 6, `neg(y)` 13.
+    let def = |conv_first: bool, y_after: bool, results: &[u32]| {
+        let y = if y_after { 13 } else { 3 };
+        let operands = if conv_first { [4, y] } else { [y, 4] };
+        let mut fused = node(OpCode::Fused { kernel: 0 }, &operands, &[6]);
+        fused.blocks = vec![1];
+        let mut nodes = vec![call("conv2d", &[0, 1, 2], &[4]), call("dim", &[4], &[5]), fused];
+        if y_after {
+            nodes.insert(1, call("neg", &[3], &[13]));
+        }
+        let body = block(&[7, 8], vec![node(OpCode::Const(0), &[], &[9]), node(OpCode::Const(1), &[], &[10]), call("add", &[7, 8, 9], &[11]), call("relu", &[11, 10], &[12])], &[12]);
+        let io = vec![input("x", IoKind::Tensor, 0), input("w", IoKind::Tensor, 1), input("b", IoKind::Tensor, 2), input("y", IoKind::Tensor, 3)];
+        let mut p = program(io, vec![block(&[], nodes, results), body], vec![ConstDef::Int(1), ConstDef::Bool(false)], if y_after { 14 } else { 13 });
+        p.kernels = vec![kernel.clone()];
+        p
+    };
+    for conv_first in [true, false] {
+        let plan = Plan::new(&def(conv_first, false, &[6, 5])).unwrap();
+        assert!(matches!(plan.blocks[0].nodes[0].op, POp::ConvResidualRelu { .. }));
+        assert_eq!(plan.blocks[0].nodes.len(), 2, "the fused add+relu node is gone");
+        for (dt, y) in [(DType::F32, &y_full), (DType::F32, &y_bcast), (DType::F64, &y_full)] {
+            let named = [("x", &x), ("w", &w), ("b", &b), ("y", y)].map(|(n, t)| (n.to_string(), Value::Tensor(t.to_dtype(dt))));
+            let mut frame = Frame::new(&plan);
+            let out = plan.run_in(&mut frame, &named).unwrap();
+            assert!(frame.slots.iter().all(Option::is_none), "every slot is freed by the end of a run");
+            let conv = crate::ops::conv::conv2d(&x.to_dtype(dt), &w.to_dtype(dt), Some(&b.to_dtype(dt)), &[1], crate::ops::conv::Padding::Explicit(&[0]), &[1], 1).unwrap();
+            let sum = crate::ops::binary::add(&crate::ops::Operand::Tensor(conv), &crate::ops::Operand::Tensor(y.to_dtype(dt)), crate::Scalar::Int(1)).unwrap();
+            let want = crate::ops::activation::relu(&sum).unwrap();
+            let got = out[0].as_tensor().unwrap();
+            assert_eq!((got.shape(), got.dtype()), (want.shape(), dt));
+            let (g, e) = (got.to_vec::<f64>(), want.to_vec::<f64>());
+            assert!(e.iter().any(|&v| v == 0.0) && e.iter().any(|&v| v > 0.0), "the data has both signs");
+            assert!(g == e, "{dt:?} {:?}: {g:?} vs {e:?}", y.shape());
+            assert_eq!(out[1], Value::Int(4));
+        }
+    }
+    for (y_after, results) in [(true, &[6, 5][..]), (false, &[6, 4])] {
+        let plan = Plan::new(&def(true, y_after, results)).unwrap();
+        assert!(matches!(&plan.blocks[0].nodes[0].op, POp::Call { name, .. } if name == "conv2d"), "{y_after} {results:?}");
+        let named = [("x", &x), ("w", &w), ("b", &b), ("y", &y_full)].map(|(n, t)| (n.to_string(), Value::Tensor(t.to_dtype(DType::F32))));
+        assert_eq!(plan.run(&named).unwrap().len(), results.len());
+    }
+}
+
 /// `for t in range(n): out.append(linear(x[t], W, b))` with `x` from
 /// outside the loop: one `LoopLinear` node, the same rows as the ops run
 /// apart (the rows computed by one product at the first step, with the
