@@ -263,10 +263,10 @@ pub(crate) fn relu(x: f32) -> f32 {
 }
 
 /// `a` in panels of up to [`MR`] rows ([`panel_rows`]): panel `i`, k-step
-/// `p` at `(i·k + p)·MR`.
+/// `p` at `(i·k + p)·MR`; the panels packed in parallel for a large `a`.
 fn pack_a(m: usize, k: usize, a: MatRef<f32>) -> Vec<f32> {
     let mut out = vec![0f32; m.div_ceil(MR) * k * MR];
-    for (ip, panel) in out.chunks_mut(k * MR).enumerate() {
+    let pack = |(ip, panel): (usize, &mut [f32])| {
         let (r0, mr) = panel_rows(m, ip);
         for ii in 0..mr {
             let row = a.offset + (r0 + ii) * a.rs;
@@ -274,9 +274,20 @@ fn pack_a(m: usize, k: usize, a: MatRef<f32>) -> Vec<f32> {
                 panel[p * MR + ii] = a.data[row + p * a.cs];
             }
         }
+    };
+    if m * k >= PARALLEL_PACK_MIN && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        out.par_chunks_mut(k * MR).enumerate().for_each(pack);
+    } else {
+        out.chunks_mut(k * MR).enumerate().for_each(pack);
     }
     out
 }
+
+/// Elements of `a` from which [`pack_a`] splits its panels over the pool
+/// (it runs before the product's split: packed on one thread, 2-thread
+/// products at 64 and 128 rows measured 0–7% slower).
+const PARALLEL_PACK_MIN: usize = 1 << 15;
 
 #[derive(Clone, Copy)]
 struct Geometry {
