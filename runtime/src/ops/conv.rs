@@ -230,7 +230,7 @@ fn resolve_padding(op: &str, nd: usize, pad: Padding, stride: &[usize], dil: &[u
     }
 }
 
-/// `conv1d`/`conv2d` for `nd` spatial dims, then ReLU when `relu`.
+/// `conv1d`/`conv2d` for `nd` spatial dims, then `epi`.
 #[allow(clippy::too_many_arguments)]
 fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, epi: Epilogue) -> Result<Tensor> {
     let (x, batched) = input_4d(op, nd, input)?;

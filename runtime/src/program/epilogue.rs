@@ -35,10 +35,20 @@ pub(super) fn fuse_conv_relu(blocks: &mut [PBlock]) {
         let mut k = 0;
         while k < b.nodes.len() {
             if let Some(r) = relu_of(b, k, &uses) {
-                let relu = merge_into(b, k, r);
+                let gone = merge_into(b, k, r);
                 let conv = &mut b.nodes[k];
-                if let (POp::Call { overloads: relu, .. }, POp::Call { name, overloads }) = (&relu.op, &conv.op) {
-                    conv.op = POp::ConvRelu { name: name.clone(), conv: overloads, relu };
+                if let (
+                    POp::Call {
+                        overloads: relu, ..
+                    },
+                    POp::Call { name, overloads },
+                ) = (&gone.op, &conv.op)
+                {
+                    conv.op = POp::ConvRelu {
+                        name: name.clone(),
+                        conv: overloads,
+                        relu,
+                    };
                 }
             }
             k += 1;
@@ -55,7 +65,11 @@ struct AddRelu {
 }
 
 fn add_relu(body: &PBlock, consts: &[Value]) -> Option<AddRelu> {
-    let ops: Vec<&PNode> = body.nodes.iter().filter(|n| !matches!(n.op, POp::Const(_))).collect();
+    let ops: Vec<&PNode> = body
+        .nodes
+        .iter()
+        .filter(|n| !matches!(n.op, POp::Const(_)))
+        .collect();
     let ([add, relu], [p0, p1]) = (ops.as_slice(), body.params.as_slice()) else {
         return None;
     };
@@ -65,29 +79,50 @@ fn add_relu(body: &PBlock, consts: &[Value]) -> Option<AddRelu> {
             _ => None,
         })
     };
-    let (POp::Call { name: an, overloads: add_ovs }, POp::Call { name: rn, overloads: relu_ovs }) = (&add.op, &relu.op) else {
+    let (
+        POp::Call {
+            name: an,
+            overloads: add_ovs,
+        },
+        POp::Call {
+            name: rn,
+            overloads: relu_ovs,
+        },
+    ) = (&add.op, &relu.op)
+    else {
         return None;
     };
     let add_ok = an == "add"
         && matches!(add.inputs.as_slice(), [(a, _), (b, _), rest @ ..] if (*a, *b) == (*p0, *p1) && p0 != p1
-            && match rest {
-                [] => true,
-                [(alpha, _)] => matches!(const_value(*alpha), Some(Value::Int(1))),
-                _ => false,
-            });
+        && match rest {
+            [] => true,
+            [(alpha, _)] => matches!(const_value(*alpha), Some(Value::Int(1))),
+            _ => false,
+        });
     let relu_ok = rn == "relu"
         && add.outputs.len() == 1
         && relu.inputs.first().map(|i| i.0) == add.outputs.first().copied()
         && relu.inputs.len() <= 2
         && relu.outputs.len() == 1
-        && body.results.iter().map(|r| r.0).eq(relu.outputs.iter().copied());
-    (add_ok && relu_ok && add.blocks.is_empty() && relu.blocks.is_empty()).then_some(AddRelu { add: add_ovs, relu: relu_ovs })
+        && body
+            .results
+            .iter()
+            .map(|r| r.0)
+            .eq(relu.outputs.iter().copied());
+    (add_ok && relu_ok && add.blocks.is_empty() && relu.blocks.is_empty()).then_some(AddRelu {
+        add: add_ovs,
+        relu: relu_ovs,
+    })
 }
 
 /// Merges each fused `relu(conv(..) + y)` into the conv (see the module doc).
 pub(super) fn fuse_conv_residual(blocks: &mut [PBlock], consts: &[Value]) {
     let uses = use_counts(blocks);
-    let bodies: HashMap<usize, AddRelu> = blocks.iter().enumerate().filter_map(|(i, b)| Some((i, add_relu(b, consts)?))).collect();
+    let bodies: HashMap<usize, AddRelu> = blocks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| Some((i, add_relu(b, consts)?)))
+        .collect();
     for b in blocks.iter_mut() {
         let mut r = 0;
         while r < b.nodes.len() {
@@ -97,7 +132,13 @@ pub(super) fn fuse_conv_residual(blocks: &mut [PBlock], consts: &[Value]) {
                     merge_into(b, k, r);
                     let conv = &mut b.nodes[k];
                     if let POp::Call { name, overloads } = &conv.op {
-                        conv.op = POp::ConvResidualRelu { name: name.clone(), conv: overloads, add: body.add, relu: body.relu, conv_first };
+                        conv.op = POp::ConvResidualRelu {
+                            name: name.clone(),
+                            conv: overloads,
+                            add: body.add,
+                            relu: body.relu,
+                            conv_first,
+                        };
                     }
                     // Read, never moved: it may have uses before its old last use.
                     conv.inputs.push((y, false));
@@ -112,18 +153,31 @@ pub(super) fn fuse_conv_residual(blocks: &mut [PBlock], consts: &[Value]) {
 /// For a fused `add`+`relu` node `r`: the conv node feeding it that can
 /// take it over, whether that conv feeds the add's first operand, and the
 /// body's overloads.
-fn residual_of(b: &PBlock, r: usize, bodies: &HashMap<usize, AddRelu>, uses: &HashMap<u32, usize>) -> Option<(usize, bool, AddRelu)> {
+fn residual_of(
+    b: &PBlock,
+    r: usize,
+    bodies: &HashMap<usize, AddRelu>,
+    uses: &HashMap<u32, usize>,
+) -> Option<(usize, bool, AddRelu)> {
     let n = &b.nodes[r];
-    let (POp::Fused(_), [body], [(s0, _), (s1, _)], [_]) = (&n.op, n.blocks.as_slice(), n.inputs.as_slice(), n.outputs.as_slice()) else {
+    let (POp::Fused(_), [body], [(s0, _), (s1, _)], [_]) = (
+        &n.op,
+        n.blocks.as_slice(),
+        n.inputs.as_slice(),
+        n.outputs.as_slice(),
+    ) else {
         return None;
     };
     let body = *bodies.get(&(*body as usize))?;
     if s0 == s1 {
         return None;
     }
-    let defined_in = |from: usize, slot: u32| b.nodes[from..r].iter().any(|m| m.outputs.contains(&slot));
+    let defined_in =
+        |from: usize, slot: u32| b.nodes[from..r].iter().any(|m| m.outputs.contains(&slot));
     for (s, y, conv_first) in [(*s0, *s1, true), (*s1, *s0, false)] {
-        let Some(k) = b.nodes[..r].iter().rposition(|m| m.outputs.contains(&s)) else { continue };
+        let Some(k) = b.nodes[..r].iter().rposition(|m| m.outputs.contains(&s)) else {
+            continue;
+        };
         if is_conv(&b.nodes[k]) && !defined_in(k, y) && only_shape_reads_before(b, k, r, 1, uses) {
             return Some((k, conv_first, body));
         }
@@ -131,7 +185,7 @@ fn residual_of(b: &PBlock, r: usize, bodies: &HashMap<usize, AddRelu>, uses: &Ha
     None
 }
 
-/// Whether node `k` is a convolution with one result.
+/// Whether `n` is a convolution with one result.
 fn is_conv(n: &PNode) -> bool {
     matches!(&n.op, POp::Call { name, .. } if name == "conv2d" || name == "conv1d")
         && n.outputs.len() == 1
@@ -142,7 +196,13 @@ fn is_conv(n: &PNode) -> bool {
 /// times by node `r`: every other use of `s` is a shape read (`dim`,
 /// `size`) between the two, which will read node `r`'s result instead
 /// (used after it, so not freed before those reads run).
-fn only_shape_reads_before(b: &PBlock, k: usize, r: usize, reads: usize, uses: &HashMap<u32, usize>) -> bool {
+fn only_shape_reads_before(
+    b: &PBlock,
+    k: usize,
+    r: usize,
+    reads: usize,
+    uses: &HashMap<u32, usize>,
+) -> bool {
     let s = b.nodes[k].outputs[0];
     let mut seen = 0;
     for m in &b.nodes[k + 1..r] {
@@ -170,9 +230,14 @@ fn merge_into(b: &mut PBlock, k: usize, r: usize) -> PNode {
     let gone = b.nodes.remove(r);
     let (s, s2) = (b.nodes[k].outputs[0], gone.outputs[0]);
     for n in &mut b.nodes[k + 1..r] {
-        n.inputs.iter_mut().filter(|(i, _)| *i == s).for_each(|(i, _)| *i = s2);
+        n.inputs
+            .iter_mut()
+            .filter(|(i, _)| *i == s)
+            .for_each(|(i, _)| *i = s2);
     }
-    b.nodes[r - 1].free.extend(gone.free.iter().copied().filter(|&f| f != s));
+    b.nodes[r - 1]
+        .free
+        .extend(gone.free.iter().copied().filter(|&f| f != s));
     b.nodes[k].outputs = gone.outputs.clone();
     gone
 }
@@ -186,7 +251,8 @@ fn relu_of(b: &PBlock, k: usize, uses: &HashMap<u32, usize>) -> Option<usize> {
     // The first use that is not a shape read.
     let r = (k + 1..b.nodes.len()).find(|&r| {
         let m = &b.nodes[r];
-        m.inputs.iter().any(|(i, _)| *i == s) && !matches!(&m.op, POp::Call { name, .. } if name == "dim" || name == "size")
+        m.inputs.iter().any(|(i, _)| *i == s)
+            && !matches!(&m.op, POp::Call { name, .. } if name == "dim" || name == "size")
     })?;
     let m = &b.nodes[r];
     // `relu(x)` or `relu(x, inplace)`: with x used by nothing else, in
@@ -201,14 +267,28 @@ fn relu_of(b: &PBlock, k: usize, uses: &HashMap<u32, usize>) -> Option<usize> {
 }
 
 fn on_cpu(args: &[Value]) -> bool {
-    args.iter().all(|v| !matches!(v, Value::Tensor(t) if t.device() != Device::Cpu))
+    args.iter()
+        .all(|v| !matches!(v, Value::Tensor(t) if t.device() != Device::Cpu))
 }
 
 /// Runs a [`POp::ConvRelu`] node: the fused kernel when every tensor
 /// argument is on the CPU, else the convolution and then `relu`.
-pub(super) fn conv_relu(name: &str, conv: &'static [Overload], relu: &'static [Overload], args: Vec<Value>) -> Result<Value> {
+pub(super) fn conv_relu(
+    name: &str,
+    conv: &'static [Overload],
+    relu: &'static [Overload],
+    args: Vec<Value>,
+) -> Result<Value> {
     if on_cpu(&args) {
-        return call_with(name, conv, args, |_, a: &Args| run_conv_epilogue(a, Epilogue { residual: None, relu: true }));
+        return call_with(name, conv, args, |_, a: &Args| {
+            run_conv_epilogue(
+                a,
+                Epilogue {
+                    residual: None,
+                    relu: true,
+                },
+            )
+        });
     }
     let y = call_with(name, conv, args, invoke)?;
     call("relu", relu, vec![y])
@@ -226,10 +306,20 @@ pub(super) fn conv_residual_relu(
     conv_first: bool,
     mut args: Vec<Value>,
 ) -> Result<Value> {
-    let y = args.pop().ok_or_else(|| Error::op(name, "internal: no residual argument"))?;
+    let y = args
+        .pop()
+        .ok_or_else(|| Error::op(name, "internal: no residual argument"))?;
     if let (Value::Tensor(r), true) = (&y, on_cpu(&args)) {
         if r.device() == Device::Cpu {
-            return call_with(name, conv, args, |_, a: &Args| run_conv_epilogue(a, Epilogue { residual: Some(r), relu: true }));
+            return call_with(name, conv, args, |_, a: &Args| {
+                run_conv_epilogue(
+                    a,
+                    Epilogue {
+                        residual: Some(r),
+                        relu: true,
+                    },
+                )
+            });
         }
     }
     let c = call_with(name, conv, args, invoke)?;
