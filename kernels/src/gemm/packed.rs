@@ -114,8 +114,8 @@ fn pack_b_row(panels: &mut [f32], k: usize, p: usize, row: &[f32]) {
         panels[(jp * k + p) * NR..][..chunk.len()].copy_from_slice(chunk);
     }
 }
-/// What the tile store does besides writing `A·B`: `relu?(A·B + bias) +
-/// residual`, rounded as the ops run apart (the product and bias first).
+/// What the tile store does besides writing `A·B`: `relu?(A·B + bias +
+/// residual)`, rounded as the ops run apart (the product and bias first).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Epilogue<'a> {
     /// Added to every output of row `i` (length m).
@@ -375,7 +375,7 @@ unsafe fn panels_range(
 }
 
 /// How one k block's tile is written: `c = acc` or `c += acc`, plus a
-/// per-row bias, then ReLU.
+/// per-row bias, then the residual, then ReLU.
 #[derive(Clone, Copy)]
 struct Store<'a> {
     /// Prefetched into cache while the tile runs.
@@ -438,8 +438,8 @@ mod avx2 {
         nr: usize,
     ) {
         let mut acc = [[_mm256_setzero_ps(); 2]; R];
-        let pf = st.next_b.unwrap_or(b);
-        let pf_lines = pf.len() / NR;
+        // Only the tiles that have a next micro-panel to pull in prefetch.
+        let (pf, pf_lines) = st.next_b.map_or((b, 0), |n| (n, n.len() / NR));
         for (p, (av, bv)) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).enumerate() {
             if p < pf_lines {
                 // SAFETY: line `p` of `pf` is in bounds.

@@ -306,21 +306,20 @@ pub(super) fn conv_residual_relu(
     conv_first: bool,
     mut args: Vec<Value>,
 ) -> Result<Value> {
+    let cpu = on_cpu(&args);
     let y = args
         .pop()
         .ok_or_else(|| Error::op(name, "internal: no residual argument"))?;
-    if let (Value::Tensor(r), true) = (&y, on_cpu(&args)) {
-        if r.device() == Device::Cpu {
-            return call_with(name, conv, args, |_, a: &Args| {
-                run_conv_epilogue(
-                    a,
-                    Epilogue {
-                        residual: Some(r),
-                        relu: true,
-                    },
-                )
-            });
-        }
+    if let (Value::Tensor(r), true) = (&y, cpu) {
+        return call_with(name, conv, args, |_, a: &Args| {
+            run_conv_epilogue(
+                a,
+                Epilogue {
+                    residual: Some(r),
+                    relu: true,
+                },
+            )
+        });
     }
     let c = call_with(name, conv, args, invoke)?;
     let sum = if conv_first { vec![c, y] } else { vec![y, c] };
