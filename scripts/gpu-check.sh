@@ -136,7 +136,8 @@ run() {
   local shim=""
   python3 -c "import safetensors.numpy" 2>/dev/null || shim="$PWD/scripts/pyshim"
   step "examples on cuda" 60 env PYTHONPATH="$shim" python3 scripts/gpu_examples.py gpu-bin/tsc "$out/examples"
-  step "workloads" 150 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' > '$out/workloads.md'"
+  step "workloads" 150 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' float32 > '$out/workloads.md'"
+  step "workloads float16/bfloat16" 150 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' narrow > '$out/workloads-narrow.md'"
   # Conformance on the GPU: the same CLI calls with TSC_DEVICE=cuda.
   step "conformance cuda ($modes)" 150 env TSC_DEVICE=cuda PYTHONPATH="$shim" python3 gpu-bin/conformance/run.py \
     --tsc gpu-bin/tsc --modes "$modes" --jobs 12 --timeout 60 --json "$out/conformance-cuda.json"
@@ -186,6 +187,9 @@ run() {
     echo
     echo "## Workloads (cuda)"
     cat "$out/workloads.md" 2>/dev/null || echo "(none)"
+    echo
+    echo "## Workloads in float16 and bfloat16 (cuda)"
+    cat "$out/workloads-narrow.md" 2>/dev/null || echo "(none)"
     echo
     echo "Full output: gpu-check.log"
   } >"$report"

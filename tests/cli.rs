@@ -114,6 +114,48 @@ fn script_mode_without_entry_runs_main_block() {
     assert_eq!(out, "script 3\n");
 }
 
+/// `model.half()`, `.to(dtype)`, `.to(device, dtype=)`, `.to(tensor)`,
+/// `.float()`, `.double()`: floating-point parameters and buffers change
+/// dtype in place (integer buffers stay), the module is returned, and a
+/// non-float dtype is PyTorch's error. Expected lines are PyTorch 2.x's.
+#[test]
+fn module_dtype_conversions() {
+    let d = Dir::new("module-dtype");
+    let src = d.path("m.py");
+    std::fs::write(&src, MODULE_DTYPES).expect("write program");
+    let (ok, out, err) = tsc(&["run", &src]);
+    assert!(!ok, "m.to(torch.int32) must fail");
+    let want = "torch.float16 torch.float16 torch.int64\ntorch.float16\ntorch.float64\ntorch.bfloat16\ntorch.float32 torch.float16\n";
+    assert_eq!(out, want, "{err}");
+    assert!(err.contains("nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.int32") && err.contains("m.py:24:5"), "{err}");
+}
+
+const MODULE_DTYPES: &str = r#"import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.bn = nn.BatchNorm1d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.fc(x))
+
+
+if __name__ == "__main__":
+    m = Net().eval()
+    m.half()
+    print(m.fc.weight.dtype, m.bn.running_var.dtype, m.bn.num_batches_tracked.dtype)
+    print(m(torch.ones(4, 3, dtype=torch.float16)).dtype)
+    m.to(torch.float64)
+    print(m.fc.bias.dtype)
+    print(m.to("cpu", dtype=torch.bfloat16).bn.weight.dtype)
+    print(m.float().fc.weight.dtype, m.double().to(torch.ones(1, dtype=torch.float16)).fc.weight.dtype)
+    m.to(torch.int32)
+"#;
+
 #[test]
 fn errors_exit_non_zero_with_a_location() {
     let (d, src, inp) = setup("err");

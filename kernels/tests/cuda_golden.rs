@@ -3,7 +3,7 @@
 //! change to it is reviewed here. `TSC_BLESS=1` rewrites the goldens.
 
 use std::path::PathBuf;
-use tsc_kernels::jit::cuda::{cuda_source, CudaOperand};
+use tsc_kernels::jit::cuda::{cuda_source, cuda_source_typed, CudaOperand, CudaOutput};
 use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 
 /// Compares `actual` with `tests/golden/cuda/<file>`, or rewrites it under `TSC_BLESS=1`.
@@ -184,4 +184,39 @@ fn sum_mean_amax_rows() {
         "sum_mean_amax_rows.cu",
         &cuda_source(&sum_mean_amax(), "tsc_sum_mean", &[Tensor]).unwrap(),
     );
+}
+
+/// float16 in, float16 out: a row kernel reads binary16, computes in
+/// float32 and rounds once per stored element.
+#[test]
+fn softmax_rows_half() {
+    check(
+        "softmax_rows_half.cu",
+        &cuda_source_typed(&softmax(), "tsc_softmax_h", &[CudaOperand::Half], &[CudaOutput::F16]).unwrap(),
+    );
+}
+
+/// `(a < b, a.bfloat16())` of bfloat16 and float32 operands: a `bool`
+/// output (the mask as 1.0/0.0, since a kernel output is a number) and a
+/// bfloat16 one.
+#[test]
+fn compare_to_bool_and_bf16() {
+    use Inst::*;
+    let k = Kernel {
+        num_params: 2,
+        insts: vec![Param(0), Param(1), Compare(CmpOp::Lt, 0, 1), Const(1.0), Const(0.0), Select(2, 3, 4)],
+        outputs: vec![5, 0],
+    };
+    check(
+        "compare_bool_bf16.cu",
+        &cuda_source_typed(
+            &k,
+            "tsc_lt",
+            &[CudaOperand::BFloat16, Tensor],
+            &[CudaOutput::Bool, CudaOutput::BF16],
+        )
+        .unwrap(),
+    );
+    let err = cuda_source_typed(&k, "tsc_lt", &[Tensor, Tensor], &[CudaOutput::Bool]).unwrap_err();
+    assert!(err.contains("2 outputs, 1 output types"), "{err}");
 }

@@ -20,7 +20,7 @@
 
 use std::sync::Mutex;
 use std::time::Instant;
-use tsc_kernels::jit::cuda::{cuda_source, CudaOperand};
+use tsc_kernels::jit::cuda::{cuda_source, cuda_source_typed, CudaOperand, CudaOutput};
 use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 use tsc_runtime::cuda::{self, CudaDevice, GpuBuffer, GpuOperand, Image};
 
@@ -223,6 +223,22 @@ fn nvrtc_compiles_every_generated_kernel() {
             count += 1;
         }
     }
+    // float16 and bfloat16 storage: every row kernel and a few elementwise
+    // ones with their tensors in the narrow type and outputs stored in it;
+    // comparisons stored as `bool`.
+    let narrow = [(CudaOperand::Half, CudaOutput::F16), (CudaOperand::BFloat16, CudaOutput::BF16)];
+    for case in row_cases().into_iter().chain(cases().into_iter().filter(|c| ["gelu_tanh_chain", "two_outputs", "exp", "add"].contains(&c.name.as_str()))) {
+        for (operand, output) in narrow {
+            let kinds: Vec<CudaOperand> = case.kinds[0].iter().map(|&k| if k == Tensor { operand } else { k }).collect();
+            let outs = vec![output; case.kernel.outputs.len()];
+            let src = cuda_source_typed(&case.kernel, "tsc_elementwise", &kinds, &outs).expect("valid kernel");
+            cuda::compile(&src, "sm_90").unwrap_or_else(|e| panic!("{} {kinds:?} -> {outs:?}: {e}\n{src}", case.name));
+            count += 1;
+        }
+    }
+    let src = cuda_source_typed(&compare_select(CmpOp::Lt), "tsc_elementwise", &[CudaOperand::Half, CudaOperand::BFloat16, Scalar], &[CudaOutput::Bool]).expect("valid kernel");
+    cuda::compile(&src, "sm_90").unwrap_or_else(|e| panic!("bool output: {e}\n{src}"));
+    count += 1;
     // Masks from outside a kernel: one-byte operands (`masked_fill`, `where`).
     for op in [CmpOp::Ne, CmpOp::Gt] {
         let src = cuda_source(&compare_select(op), "tsc_elementwise", &[CudaOperand::Bytes, Scalar, Tensor]).expect("valid kernel");

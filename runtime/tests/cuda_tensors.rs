@@ -265,3 +265,93 @@ fn every_dtype_moves_and_comes_back() {
     let one = Tensor::from_vec(vec![4.5f32], &[1]).unwrap().to_device(GPU).unwrap();
     assert_eq!(one.item().unwrap().to_f64(), 4.5);
 }
+
+/// Every float16/bfloat16 tensor in `v` widened to float32 (exactly).
+fn widened(v: &Value) -> Value {
+    match v {
+        Value::Tensor(x) if matches!(x.dtype(), DType::F16 | DType::BF16) => Value::Tensor(x.to_dtype(DType::F32)),
+        Value::List(vs) => Value::List(vs.iter().map(widened).collect()),
+        v => v.clone(),
+    }
+}
+
+/// `op` on float16/bfloat16 CUDA tensors against PyTorch's CUDA numerics:
+/// the op computed in float32 on the widened operands, rounded once to the
+/// result dtype (which the CPU op on the narrow operands gives). Elements
+/// agree within `atol + ulps·2⁻ᵖ·|want|` (p = 10 for float16, 7 for
+/// bfloat16: one unit in the last place of `want` is at most 2⁻ᵖ·|want|);
+/// the op must run on the device, not through the host. Without
+/// `on_device`, only the CPU side runs.
+fn same_narrow(on_device: bool, op: &str, args: &[Value], kwargs: &[(&str, Value)], ulps: f64, atol: f64) {
+    let Value::Tensor(cpu) = call(op, args, kwargs).unwrap_or_else(|e| panic!("{op} on the CPU: {e}")) else { panic!("{op}: not a tensor") };
+    let wide: Vec<Value> = args.iter().map(widened).collect();
+    let Value::Tensor(want) = call(op, &wide, kwargs).unwrap_or_else(|e| panic!("{op} in float32: {e}")) else { panic!("{op}: not a tensor") };
+    let want = want.to_dtype(cpu.dtype());
+    if !on_device {
+        return;
+    }
+    let gargs: Vec<Value> = args.iter().map(|v| moved(v, GPU)).collect();
+    let before = tsc_runtime::cuda::host_runs();
+    let got = call(op, &gargs, kwargs).unwrap_or_else(|e| panic!("{op} on the GPU: {e}"));
+    assert_eq!(tsc_runtime::cuda::host_runs(), before, "{op}: ran through the host");
+    let Value::Tensor(got) = got else { panic!("{op}: not a tensor") };
+    assert_eq!((got.device(), got.dtype(), got.shape()), (GPU, cpu.dtype(), cpu.shape()), "{op}: device, dtype, shape");
+    let rel = match cpu.dtype() {
+        DType::F16 => 2f64.powi(-10),
+        DType::BF16 => 2f64.powi(-7),
+        _ => 0.0,
+    };
+    let (g, w) = (got.to_device(Device::Cpu).unwrap().to_vec::<f64>(), want.to_vec::<f64>());
+    for (i, (a, b)) in g.iter().zip(&w).enumerate() {
+        let ok = a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= atol + ulps * rel * b.abs();
+        assert!(ok, "{op} ({}): element {i}: got {a}, want {b}", cpu.dtype());
+    }
+}
+
+#[test]
+fn half_and_bfloat16_on_the_device() {
+    // Without a device the float32 references still run (the CPU ops on
+    // narrow dtypes and the oracle), and the device half is skipped.
+    let dev = device_or_skip();
+    let ints = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
+    for d in [DType::F16, DType::BF16] {
+        let h = |shape: &[usize], seed| t(&rand(shape, seed).to_dtype(d));
+        let (a, b, c) = (h(&[4, 1, 5], 1), h(&[3, 5], 2), h(&[2, 7, 9], 3));
+        // Elementwise: exact but for libm's last bit in float32.
+        for op in ["add", "sub", "mul", "div", "maximum", "minimum"] {
+            same_narrow(dev, op, &[a.clone(), b.clone()], &[], 1.0, 0.0);
+        }
+        same_narrow(dev, "mul", &[a.clone(), Value::Float(0.1)], &[], 1.0, 0.0);
+        same_narrow(dev, "add", &[c.clone(), Value::Int(3)], &[], 1.0, 0.0);
+        for op in ["relu", "tanh", "exp", "sigmoid", "silu", "erf", "neg"] {
+            same_narrow(dev, op, &[c.clone()], &[], 1.0, 1e-7);
+        }
+        same_narrow(dev, "gelu", &[c.clone()], &[("approximate", Value::from("tanh"))], 1.0, 1e-7);
+        // Mixed float dtypes promote (float16 with bfloat16 gives float32).
+        same_narrow(dev, "add", &[a.clone(), t(&rand(&[3, 5], 4))], &[], 1.0, 0.0);
+        same_narrow(dev, "mul", &[a.clone(), t(&rand(&[3, 5], 5).to_dtype(DType::F16))], &[], 1.0, 0.0);
+        // Comparisons give bool; casts round to nearest even.
+        for op in ["lt", "eq", "ge"] {
+            same_narrow(dev, op, &[a.clone(), b.clone()], &[], 0.0, 0.0);
+        }
+        same_narrow(dev, "gt", &[c.clone(), Value::Float(0.5)], &[], 0.0, 0.0);
+        same_narrow(dev, "float", &[c.clone()], &[], 0.0, 0.0);
+        let name = if d == DType::F16 { "half" } else { "bfloat16" };
+        same_narrow(dev, name, &[t(&rand(&[5, 33], 6))], &[], 0.0, 0.0);
+        same_narrow(dev, "to", &[c.clone(), Value::DType(DType::F32)], &[], 0.0, 0.0);
+        // Rows and products sum in float32 (in another order than the CPU).
+        let x = h(&[6, 70], 7);
+        same_narrow(dev, "softmax", &[x.clone(), Value::Int(-1)], &[], 1.0, 1e-4);
+        same_narrow(dev, "log_softmax", &[x.clone(), Value::Int(-1)], &[], 1.0, 1e-3);
+        same_narrow(dev, "layer_norm", &[x.clone(), ints(&[70]), h(&[70], 8), h(&[70], 9), Value::Float(1e-5)], &[], 1.0, 1e-3);
+        same_narrow(dev, "matmul", &[h(&[2, 3, 4, 40], 10), h(&[40, 6], 11)], &[], 2.0, 1e-3);
+        same_narrow(dev, "bmm", &[h(&[2, 8, 16], 12), h(&[2, 16, 4], 13)], &[], 2.0, 1e-3);
+        same_narrow(dev, "linear", &[h(&[4, 8, 16], 14), h(&[32, 16], 15), h(&[32], 16)], &[], 2.0, 1e-3);
+        let conv = [h(&[2, 3, 9, 9], 17), h(&[4, 3, 3, 3], 18), h(&[4], 19), ints(&[1, 1]), ints(&[1, 1]), ints(&[1, 1]), Value::Int(1)];
+        same_narrow(dev, "conv2d", &conv, &[], 2.0, 1e-3);
+        // Masks select without arithmetic: exact.
+        let mask = call("gt", &[t(&rand(&[3, 5], 20)), Value::Float(0.0)], &[]).unwrap();
+        same_narrow(dev, "masked_fill", &[b.clone(), mask.clone(), Value::Float(f64::NEG_INFINITY)], &[], 0.0, 0.0);
+        same_narrow(dev, "where", &[mask, b.clone(), a.clone()], &[], 0.0, 0.0);
+    }
+}

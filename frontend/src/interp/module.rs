@@ -8,12 +8,13 @@ use super::value::{AttrKind, Class, ClassKind, Object, Value};
 use super::{err, rt, Interp, R};
 use std::collections::HashMap;
 use std::rc::Rc;
-use tsc_runtime::Tensor;
+use tsc_runtime::{DType, Device, Tensor};
 
 const MODULE_METHODS: &[&str] = &[
     "eval", "train", "forward", "parameters", "named_parameters", "buffers", "named_buffers", "children",
     "named_children", "modules", "state_dict", "register_buffer", "register_parameter", "add_module", "append",
-    "extend", "insert", "keys", "values", "items", "requires_grad_", "zero_grad", "to", "float", "double",
+    "extend", "insert", "keys", "values", "items", "requires_grad_", "zero_grad", "to", "float", "double", "half",
+    "bfloat16", "cuda", "cpu",
 ];
 
 impl Interp {
@@ -247,7 +248,17 @@ impl Interp {
             "keys" => Value::list(o.children().into_iter().map(|(n, _)| Value::str(&n)).collect()),
             "values" => Value::list(o.children().into_iter().map(|(_, m)| Value::Object(m)).collect()),
             "items" => Value::list(o.children().into_iter().map(|(n, m)| Value::tuple(vec![Value::str(&n), Value::Object(m)])).collect()),
-            "requires_grad_" | "zero_grad" | "to" | "float" => Value::Object(o.clone()),
+            "requires_grad_" | "zero_grad" => Value::Object(o.clone()),
+            "to" | "float" | "double" | "half" | "bfloat16" | "cuda" | "cpu" => {
+                let (device, dtype) = conversion(name, &args, &kwargs)?;
+                if let Some(d) = device {
+                    to_device(o, d).or_else(err)?;
+                }
+                if let Some(d) = dtype {
+                    to_dtype(o, d).or_else(err)?;
+                }
+                Value::Object(o.clone())
+            }
             _ => return err(format!("module method '{name}' is not supported")),
         })
     }
@@ -310,6 +321,74 @@ pub fn to_device(o: &Rc<Object>, device: tsc_runtime::Device) -> Result<(), Stri
                     Err(e) if result.is_ok() => result = Err(format!("moving \"{n}\" to {device}: {e}")),
                     Err(_) => {}
                 }
+            }
+        }
+    });
+    result
+}
+
+/// The device and dtype a module conversion method asks for:
+/// `float()`/`double()`/`half()`/`bfloat16()`, `cuda(device=None)`,
+/// `cpu()`, and `to(...)` with a device, a dtype, both, or a tensor whose
+/// device and dtype it takes (`non_blocking`/`copy` are accepted and mean
+/// nothing here).
+fn conversion(name: &str, args: &[Value], kwargs: &[(String, Value)]) -> R<(Option<Device>, Option<DType>)> {
+    let device_of = |v: &Value| -> R<Option<Device>> {
+        Ok(match v {
+            Value::Device(d) => Some(*d),
+            Value::Str(s) => Some(Device::parse(s).map_or_else(|| err(format!("{name}(): unknown device '{s}'")), Ok)?),
+            Value::Int(i) if name == "cuda" => Some(Device::Cuda(usize::try_from(*i).map_or_else(|_| err("cuda(): a negative device index"), Ok)?)),
+            Value::None => None,
+            other => return err(format!("{name}(): expected a device, got {}", other.type_name())),
+        })
+    };
+    Ok(match name {
+        "float" => (None, Some(DType::F32)),
+        "double" => (None, Some(DType::F64)),
+        "half" => (None, Some(DType::F16)),
+        "bfloat16" => (None, Some(DType::BF16)),
+        "cpu" => (Some(Device::Cpu), None),
+        "cuda" => {
+            let given = args.first().or(kwargs.iter().find(|(k, _)| k == "device").map(|(_, v)| v));
+            (Some(given.map_or(Ok(None), device_of)?.unwrap_or(Device::Cuda(0))), None)
+        }
+        _ => {
+            let (mut device, mut dtype) = (None, None);
+            let named = kwargs.iter().filter(|(k, _)| k != "non_blocking" && k != "copy");
+            for (key, v) in args.iter().map(|v| (None, v)).chain(named.map(|(k, v)| (Some(k.as_str()), v))) {
+                match (key, v) {
+                    (None | Some("dtype"), Value::DType(d)) => dtype = Some(*d),
+                    (None | Some("tensor"), Value::Tensor(t)) => (device, dtype) = (Some(t.device()), Some(t.dtype())),
+                    (None | Some("device"), Value::Bool(_)) if key.is_none() => {}
+                    (None | Some("device"), v) => device = device_of(v)?,
+                    (Some(k), _) => return err(format!("to() got an unexpected keyword argument '{k}'")),
+                }
+            }
+            (device, dtype)
+        }
+    })
+}
+
+/// PyTorch's `module.to(dtype)`: every floating-point parameter and
+/// buffer of the module and its submodules becomes `dtype` (integer and
+/// `bool` buffers, such as `num_batches_tracked`, are kept).
+fn to_dtype(o: &Rc<Object>, dtype: DType) -> Result<(), String> {
+    if !dtype.is_float() {
+        return Err(format!("nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.{dtype}"));
+    }
+    let mut result = Ok(());
+    walk(o, &mut |m| {
+        for (n, _, v) in m.attrs.borrow_mut().iter_mut() {
+            let Value::Tensor(t) = v else { continue };
+            if !t.dtype().is_float() || t.dtype() == dtype {
+                continue;
+            }
+            // The registry's `to`, so a CUDA tensor converts on its device.
+            match tsc_runtime::call("to", &[tsc_runtime::Value::Tensor(t.clone()), tsc_runtime::Value::DType(dtype)], &[]) {
+                Ok(tsc_runtime::Value::Tensor(c)) => *t = c,
+                Ok(_) => {}
+                Err(e) if result.is_ok() => result = Err(format!("converting \"{n}\" to {dtype}: {e}")),
+                Err(_) => {}
             }
         }
     });

@@ -1,4 +1,5 @@
-//! Float32 (batched) matrix products through cuBLAS on the device's stream.
+//! Float32, float16 and bfloat16 (batched) matrix products through cuBLAS
+//! (`cublasGemmStridedBatchedEx`, float32 compute) on the device's stream.
 //!
 //! Tensors are row-major; cuBLAS is column-major. A row-major `m×n` result
 //! `C` is the column-major `n×m` matrix `Cᵀ = Bᵀ·Aᵀ`, so the call passes
@@ -8,13 +9,14 @@
 //! contiguous first ([`MatLayout::of`] returns `None` for them).
 //!
 //! cuBLAS's default math mode is kept: full float32, no TF32, as PyTorch's
-//! default (`torch.backends.cuda.matmul.allow_tf32 = False`).
+//! default (`torch.backends.cuda.matmul.allow_tf32 = False`); float16 and
+//! bfloat16 products accumulate in float32 and round once, as PyTorch's.
 
 use super::device::{CudaDevice, GpuBuffer};
 use super::guard;
 use crate::DType;
 use cudarc::cublas::sys::cublasOperation_t::{CUBLAS_OP_N, CUBLAS_OP_T};
-use cudarc::cublas::{CudaBlas, Gemm, GemmConfig, StridedBatchedConfig};
+use cudarc::cublas::CudaBlas;
 
 /// How a `rows×cols` matrix (one per batch) lies in a buffer.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -63,56 +65,89 @@ impl CudaDevice {
     }
 
     /// `C[b] = A[b] · B[b]` for `b < batch`: `A` is `m×k`, `B` is `k×n`;
-    /// returns the contiguous `batch×m×n` result. Asynchronous.
+    /// returns the contiguous `batch×m×n` result, of the operands' dtype
+    /// (float32, float16 or bfloat16; float32 accumulation). With `acc`,
+    /// the product is added to it (`C = A·B + acc`, rounded once) and `acc`
+    /// is the result. Asynchronous.
     #[allow(clippy::too_many_arguments)]
-    pub fn matmul(&self, batch: usize, m: usize, k: usize, n: usize, a: (&GpuBuffer, MatLayout), b: (&GpuBuffer, MatLayout)) -> Result<GpuBuffer, String> {
+    pub fn matmul(&self, batch: usize, m: usize, k: usize, n: usize, a: (&GpuBuffer, MatLayout), b: (&GpuBuffer, MatLayout), acc: Option<GpuBuffer>) -> Result<GpuBuffer, String> {
+        use cudarc::cublas::sys::{cublasComputeType_t::CUBLAS_COMPUTE_32F, cublasGemmAlgo_t, cudaDataType_t};
         let total = batch.checked_mul(m).and_then(|x| x.checked_mul(n)).ok_or("cuda: matmul result too large")?;
+        let dtype = a.0.dtype();
+        let ty = match dtype {
+            DType::F32 => cudaDataType_t::CUDA_R_32F,
+            DType::F16 => cudaDataType_t::CUDA_R_16F,
+            DType::BF16 => cudaDataType_t::CUDA_R_16BF,
+            d => return Err(format!("cuda: matmul of {d}, not float32, float16 or bfloat16")),
+        };
         for (name, (buf, lay), r, c) in [("A", a, m, k), ("B", b, k, n)] {
-            if buf.dtype() != DType::F32 {
-                return Err(format!("cuda: matmul operand {name} is {}, not float32", buf.dtype()));
+            if buf.dtype() != dtype {
+                return Err(format!("cuda: matmul operand {name} is {}, not {dtype}", buf.dtype()));
             }
             if lay.reach(batch, r, c) > buf.len() {
                 return Err(format!("cuda: matmul operand {name} reaches past its buffer"));
             }
         }
+        if let Some(acc) = &acc {
+            if acc.dtype() != dtype || acc.len() != total {
+                return Err(format!("cuda: matmul accumulator is {acc:?}, not {total} elements of {dtype}"));
+            }
+        }
         let as_int = |x: usize| i32::try_from(x).map_err(|_| format!("cuda: matmul dimension {x} is over cuBLAS's int range"));
         if total == 0 || k == 0 {
-            // Nothing to multiply (or an empty sum: zeros).
-            return self.alloc(total);
+            // Nothing to multiply (or an empty sum: zeros, plus `acc`).
+            return acc.map_or_else(|| self.alloc_zeros(dtype, total), Ok);
         }
-        // SAFETY: cuBLAS writes every element of C (beta = 0).
-        let mut c = unsafe { self.alloc_uninit(DType::F32, total) }?;
+        let beta = if acc.is_some() { 1.0f32 } else { 0.0 };
+        // SAFETY: cuBLAS writes every element of C (beta = 0), or reads and
+        // writes `acc`, which is initialized.
+        let c = match acc {
+            Some(acc) => acc,
+            None => unsafe { self.alloc_uninit(dtype, total) }?,
+        };
         let (ab, al) = a;
         let (bb, bl) = b;
         let op = |row_major: bool| if row_major { CUBLAS_OP_N } else { CUBLAS_OP_T };
-        let cfg = StridedBatchedConfig {
-            gemm: GemmConfig {
-                transa: op(bl.row_major),
-                transb: op(al.row_major),
-                m: as_int(n)?,
-                n: as_int(m)?,
-                k: as_int(k)?,
-                alpha: 1.0f32,
-                lda: as_int(bl.ld.max(1))?,
-                ldb: as_int(al.ld.max(1))?,
-                beta: 0.0f32,
-                ldc: as_int(n.max(1))?,
-            },
-            batch_size: as_int(batch)?,
-            stride_a: bl.batch_stride as i64,
-            stride_b: al.batch_stride as i64,
-            stride_c: (m * n) as i64,
-        };
+        let (m_, n_, k_) = (as_int(n)?, as_int(m)?, as_int(k)?);
+        let (lda, ldb, ldc) = (as_int(bl.ld.max(1))?, as_int(al.ld.max(1))?, as_int(n.max(1))?);
+        let batch_ = as_int(batch)?;
+        let size = dtype.size() as u64;
         let blas = self.blas()?;
-        let av = ab.f32_view(al.offset)?;
-        let bv = bb.f32_view(bl.offset)?;
-        let mut cv = c.f32_view_mut()?;
+        let (pa, pb, pc) = (bb.raw_ptr(&self.stream) + bl.offset as u64 * size, ab.raw_ptr(&self.stream) + al.offset as u64 * size, c.raw_ptr(&self.stream));
+        let alpha = 1.0f32;
         guard("cuBLAS", || {
             // SAFETY: the layouts were checked to stay inside the buffers;
-            // C holds batch·m·n elements with ldc = n.
-            unsafe { blas.gemm_strided_batched(cfg, &bv, &av, &mut cv) }.map_err(|e| format!("cuBLAS: sgemm failed: {e}"))
+            // C holds batch·m·n elements with ldc = n; alpha and beta are
+            // float32, as CUBLAS_COMPUTE_32F takes them.
+            unsafe {
+                cudarc::cublas::result::gemm_strided_batched_ex(
+                    *blas.handle(),
+                    op(bl.row_major),
+                    op(al.row_major),
+                    m_,
+                    n_,
+                    k_,
+                    (&alpha as *const f32).cast(),
+                    pa as *const _,
+                    ty,
+                    lda,
+                    bl.batch_stride as i64,
+                    pb as *const _,
+                    ty,
+                    ldb,
+                    al.batch_stride as i64,
+                    (&beta as *const f32).cast(),
+                    pc as *mut _,
+                    ty,
+                    ldc,
+                    (m * n) as i64,
+                    batch_,
+                    CUBLAS_COMPUTE_32F,
+                    cublasGemmAlgo_t::CUBLAS_GEMM_DEFAULT,
+                )
+            }
+            .map_err(|e| format!("cuBLAS: {dtype} gemm failed: {e}"))
         })?;
-        drop(cv);
         Ok(c)
     }
 }

@@ -13,10 +13,10 @@
 use super::blas::MatLayout;
 use super::device::{drv, CudaDevice, GpuBuffer};
 use super::guard;
-use super::native::{copy, f32_cuda, launch, In};
+use super::native::{copy, float_cuda, launch, launch_buffers, In};
 use super::tensor::{err, from_gpu};
 use crate::ops::Args;
-use crate::{DType, Result, Tensor, Value};
+use crate::{Result, Tensor, Value};
 use tsc_kernels::jit::{BinaryOp, Inst, Kernel, ReduceOp};
 
 /// A `int[2]` argument (one int means both).
@@ -30,18 +30,23 @@ fn pair(a: &Args, i: usize) -> Option<(usize, usize)> {
     Some((usize::try_from(x).ok()?, usize::try_from(y).ok()?))
 }
 
-/// `conv2d(x, w, b, stride, padding, dilation, groups=1)` on float32 CUDA
-/// tensors with integer padding; `None` for anything else.
+/// `conv2d(x, w, b, stride, padding, dilation, groups=1)` on float CUDA
+/// tensors of one dtype with integer padding; `None` for anything else. A
+/// bias is broadcast into the result buffer first and the product added to
+/// it (one rounding, as `linear`).
 pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
-    let (Some(x), Some(w)) = (f32_cuda(a.vals.first()), f32_cuda(a.vals.get(1))) else { return Ok(None) };
+    let (Some(x), Some(w)) = (float_cuda(a.vals.first()), float_cuda(a.vals.get(1))) else { return Ok(None) };
     let (Some(stride), Some(pad), Some(dil), Ok(1)) = (pair(a, 3), pair(a, 4), pair(a, 5), a.int(6)) else { return Ok(None) };
     let bias = match a.vals.get(2) {
         None | Some(Value::None) => None,
-        v => match f32_cuda(v) {
-            Some(b) => Some(b),
-            None => return Ok(None),
+        v => match float_cuda(v) {
+            Some(b) if b.dtype() == x.dtype() => Some(b),
+            _ => return Ok(None),
         },
     };
+    if w.dtype() != x.dtype() {
+        return Ok(None);
+    }
     let ([n, c, h, wd], [o, cw, kh, kw]) = (x.shape(), w.shape()) else { return Ok(None) };
     let (n, c, h, wd, o, kh, kw) = (*n, *c, *h, *wd, *o, *kh, *kw);
     if *cw != c || stride.0 == 0 || stride.1 == 0 || dil.0 == 0 || dil.1 == 0 || bias.is_some_and(|b| b.shape() != [o]) {
@@ -64,7 +69,7 @@ pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
         let padded = if pad == (0, 0) {
             x.clone()
         } else {
-            let mut buf = dev.alloc_zeros(DType::F32, n * c * hp * wp).map_err(|e| err("conv2d", e))?;
+            let mut buf = dev.alloc_zeros(x.dtype(), n * c * hp * wp).map_err(|e| err("conv2d", e))?;
             dev.copy_planes(&gx.read(), x.offset(), &mut buf, n * c, h, wd, (hp, wp), pad).map_err(|e| err("conv2d", e))?;
             from_gpu(dev.clone(), buf, &[n, c, hp, wp])?
         };
@@ -75,21 +80,25 @@ pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
     let npix = oh * ow;
     let lay_w = MatLayout::of(o, kdim, kdim, 1, w.offset(), 0).ok_or_else(|| err("conv2d", "internal: weight layout"))?;
     let lay_c = MatLayout::of(kdim, npix, npix, 1, cols.offset(), kdim * npix).ok_or_else(|| err("conv2d", "internal: column layout"))?;
+    let acc = match bias {
+        Some(b) => {
+            let bv = b.as_strided(&[1, o, 1, 1], &[0, b.strides()[0], 0, 0], b.offset())?;
+            let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
+            launch_buffers(&k, &[n, o, oh, ow], &[In::T(&bv)], b.dtype())?.1.pop()
+        }
+        None => None,
+    };
     let out = {
         let (bw, bc) = (gw.read(), gc.read());
-        dev.matmul(n, o, kdim, npix, (&bw, lay_w), (&bc, lay_c)).map_err(|e| err("conv2d", e))?
+        dev.matmul(n, o, kdim, npix, (&bw, lay_w), (&bc, lay_c), acc).map_err(|e| err("conv2d", e))?
     };
-    let y = from_gpu(dev, out, &[n, o, oh, ow])?;
-    let Some(b) = bias else { return Ok(Some(y)) };
-    let bv = b.as_strided(&[1, o, 1, 1], &[0, b.strides()[0], 0, 0], b.offset())?;
-    let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1)], outputs: vec![2] };
-    launch(&k, y.shape(), &[In::T(&y), In::T(&bv)])?.pop().map(Some).ok_or_else(|| err("conv2d", "internal: no output"))
+    from_gpu(dev, out, &[n, o, oh, ow]).map(Some)
 }
 
-/// `adaptive_avg_pool2d(x, [1, 1])` of a float32 CUDA tensor: the mean of
+/// `adaptive_avg_pool2d(x, [1, 1])` of a float CUDA tensor: the mean of
 /// each (n, c) plane, a row kernel over `[..., H·W]`.
 pub(super) fn adaptive_avg_pool2d(a: &Args) -> Result<Option<Tensor>> {
-    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let Some(x) = float_cuda(a.vals.first()) else { return Ok(None) };
     let (Some((1, 1)), Some((&w, outer))) = (pair(a, 1), x.shape().split_last()) else { return Ok(None) };
     let Some((&h, lead)) = outer.split_last() else { return Ok(None) };
     if !(3..=4).contains(&x.ndim()) || h * w == 0 {
@@ -100,22 +109,22 @@ pub(super) fn adaptive_avg_pool2d(a: &Args) -> Result<Option<Tensor>> {
     let flat = x.as_strided(&rows, &crate::shape::contiguous_strides(&rows), x.offset())?;
     use Inst::*;
     let k = Kernel { num_params: 1, insts: vec![Param(0), Reduce(ReduceOp::Sum, 0), RowLen, Binary(BinaryOp::Div, 1, 2)], outputs: vec![3] };
-    let m = launch(&k, &rows, &[In::T(&flat)])?.pop().ok_or_else(|| err("adaptive_avg_pool2d", "internal: no output"))?;
+    let m = launch(&k, &rows, &[In::T(&flat)], x.dtype())?.pop().ok_or_else(|| err("adaptive_avg_pool2d", "internal: no output"))?;
     let shape: Vec<usize> = lead.iter().copied().chain([1, 1]).collect();
     m.as_strided(&shape, &crate::shape::contiguous_strides(&shape), 0).map(Some)
 }
 
 impl CudaDevice {
-    /// Copies `planes` planes of `rows × cols` float32s, contiguous in
+    /// Copies `planes` planes of `rows × cols` elements, contiguous in
     /// `src` from `so`, into `dst` whose planes are `dims = (rows', cols')`
     /// with the copy starting at row `at.0`, column `at.1` of each plane
     /// (zero padding around it stays as `dst` had it). One 3-d copy.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn copy_planes(&self, src: &GpuBuffer, so: usize, dst: &mut GpuBuffer, planes: usize, rows: usize, cols: usize, dims: (usize, usize), at: (usize, usize)) -> std::result::Result<(), String> {
         use cudarc::driver::sys::{self, CUmemorytype};
-        let f = std::mem::size_of::<f32>();
+        let f = src.dtype().size();
         let (drows, dcols) = dims;
-        if src.dtype() != DType::F32 || dst.dtype() != DType::F32 || at.0 + rows > drows || at.1 + cols > dcols || so + planes * rows * cols > src.len() || planes * drows * dcols > dst.len() {
+        if src.dtype() != dst.dtype() || at.0 + rows > drows || at.1 + cols > dcols || so + planes * rows * cols > src.len() || planes * drows * dcols > dst.len() {
             return Err("cuda: plane copy out of bounds".into());
         }
         if planes * rows * cols == 0 {

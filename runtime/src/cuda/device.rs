@@ -71,23 +71,25 @@ impl GpuBuffer {
         self.dtype
     }
 
-    /// The elements from `offset` on as float32 (`Err` for another dtype).
-    pub(super) fn f32_view(&self, offset: usize) -> Result<CudaView<'_, f32>, String> {
-        if self.dtype != DType::F32 || offset > self.len {
-            return Err(format!("cuda: a float32 view at {offset} of a {} buffer of {}", self.dtype, self.len));
+    /// The elements from `offset` on as `T`, which must have the dtype's
+    /// size (a float16/bfloat16 buffer as `u16` bits, a bool one as `u8`).
+    pub(super) fn view<T: cudarc::driver::DeviceRepr>(&self, offset: usize) -> Result<CudaView<'_, T>, String> {
+        if std::mem::size_of::<T>() != self.dtype.size() || offset > self.len {
+            return Err(format!("cuda: a {}-byte view at {offset} of a {} buffer of {}", std::mem::size_of::<T>(), self.dtype, self.len));
         }
-        // SAFETY: the allocation holds `len` float32s (4-byte aligned: the
-        // driver aligns allocations to 256 bytes).
-        let all = unsafe { self.data.transmute::<f32>(self.len) }.ok_or("cuda: buffer smaller than its length")?;
+        // SAFETY: the allocation holds `len` elements of `T`'s size
+        // (aligned: the driver aligns allocations to 256 bytes).
+        let all = unsafe { self.data.transmute::<T>(self.len) }.ok_or("cuda: buffer smaller than its length")?;
         Ok(all.slice(offset..))
     }
 
-    /// The elements from `offset` on of a one-byte buffer (`bool`, `uint8`).
-    pub(super) fn byte_view(&self, offset: usize) -> Result<CudaView<'_, u8>, String> {
-        if self.dtype.size() != 1 || offset > self.len {
-            return Err(format!("cuda: a byte view at {offset} of a {} buffer of {}", self.dtype, self.len));
+    /// All elements as mutable `T` (of the dtype's size, as [`Self::view`]).
+    pub(super) fn view_mut<T: cudarc::driver::DeviceRepr>(&mut self) -> Result<CudaViewMut<'_, T>, String> {
+        if std::mem::size_of::<T>() != self.dtype.size() {
+            return Err(format!("cuda: a {}-byte output view of a {} buffer", std::mem::size_of::<T>(), self.dtype));
         }
-        Ok(self.data.slice(offset..self.len.max(offset)))
+        // SAFETY: as in `view`.
+        unsafe { self.data.transmute_mut::<T>(self.len) }.ok_or_else(|| "cuda: buffer smaller than its length".into())
     }
 
     /// The raw device address of element 0 (for driver calls cudarc does
@@ -96,15 +98,6 @@ impl GpuBuffer {
         use cudarc::driver::DevicePtr;
         // Event tracking is off (`open`), so the guard orders nothing.
         self.data.device_ptr(stream).0
-    }
-
-    /// All elements as mutable float32 (`Err` for another dtype).
-    pub(super) fn f32_view_mut(&mut self) -> Result<CudaViewMut<'_, f32>, String> {
-        if self.dtype != DType::F32 {
-            return Err(format!("cuda: a float32 output of dtype {}", self.dtype));
-        }
-        // SAFETY: as in `f32_view`.
-        unsafe { self.data.transmute_mut::<f32>(self.len) }.ok_or_else(|| "cuda: buffer smaller than its length".into())
     }
 }
 

@@ -48,7 +48,18 @@ pub fn dispatch(ov: &Overload, args: &Args) -> Result<Value> {
         return Ok(v);
     }
     log_fallback(args);
+    HOST_RUNS.with(|n| n.set(n.get() + 1));
     on_host(ov, args, device)
+}
+
+thread_local! {
+    static HOST_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many ops with CUDA arguments this thread has run through the host
+/// (module doc, 3): tests use it to check that an op ran on the device.
+pub fn host_runs() -> usize {
+    HOST_RUNS.with(|n| n.get())
 }
 
 /// With `TSC_CUDA_LOG_FALLBACK=1`: prints each op (with its argument

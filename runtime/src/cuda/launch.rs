@@ -12,7 +12,7 @@ use super::device::{drv, CudaDevice, GpuBuffer};
 use super::guard;
 use crate::DType;
 use cudarc::driver::{CudaView, CudaViewMut, DeviceRepr, LaunchConfig, PushKernelArg};
-use tsc_kernels::jit::cuda::{cuda_source, CudaOperand, MAX_RANK, MAX_TENSOR_OPERANDS, ROW_BLOCK};
+use tsc_kernels::jit::cuda::{cuda_source_typed, CudaOperand, CudaOutput, MAX_RANK, MAX_TENSOR_OPERANDS, ROW_BLOCK};
 use tsc_kernels::jit::Kernel;
 
 /// The name of every generated kernel (its source differs, not its name).
@@ -22,7 +22,8 @@ const BLOCK: u32 = 256;
 /// One operand of a launch.
 #[derive(Copy, Clone)]
 pub enum GpuOperand<'a> {
-    /// Elements of `buf` (float32, or `bool`/`uint8` read as float32): the
+    /// Elements of `buf` (float32, float16, bfloat16, or `bool`/`uint8`;
+    /// all read as float32): the
     /// one at index `ix` of the iteration shape is
     /// `buf[offset + sum(ix[d] * strides[d])]`; `strides` has one entry per
     /// dim, 0 where the operand is broadcast.
@@ -47,33 +48,67 @@ unsafe impl DeviceRepr for IndexArg {}
 /// A kernel argument kept alive (at a fixed address) while the launch is built.
 enum Arg<'a> {
     View(CudaView<'a, f32>),
+    Bits(CudaView<'a, u16>),
     Bytes(CudaView<'a, u8>),
     Scalar(f32),
 }
 
-/// How the emitter reads a tensor of `buf`'s dtype.
-fn kind(buf: &GpuBuffer) -> CudaOperand {
-    if buf.dtype() == DType::F32 {
-        CudaOperand::Tensor
-    } else {
-        CudaOperand::Bytes
-    }
+/// An output argument, by element size.
+enum Out<'a> {
+    F32(CudaViewMut<'a, f32>),
+    Bits(CudaViewMut<'a, u16>),
+    Bytes(CudaViewMut<'a, u8>),
+}
+
+/// How the emitter reads a tensor of `dtype` (`None`: it cannot).
+fn kind(dtype: DType) -> Option<CudaOperand> {
+    Some(match dtype {
+        DType::F32 => CudaOperand::Tensor,
+        DType::F16 => CudaOperand::Half,
+        DType::BF16 => CudaOperand::BFloat16,
+        DType::Bool | DType::U8 => CudaOperand::Bytes,
+        _ => return None,
+    })
+}
+
+/// How the emitter stores an output of `dtype` (`None`: it cannot).
+fn out_kind(dtype: DType) -> Option<CudaOutput> {
+    Some(match dtype {
+        DType::F32 => CudaOutput::F32,
+        DType::F16 => CudaOutput::F16,
+        DType::BF16 => CudaOutput::BF16,
+        DType::Bool => CudaOutput::Bool,
+        _ => return None,
+    })
+}
+
+/// Whether kernels can store results of `dtype`.
+pub fn can_store(dtype: DType) -> bool {
+    out_kind(dtype).is_some()
 }
 
 impl CudaDevice {
-    /// Runs `kernel` over `shape` and returns its outputs (contiguous, one
-    /// per kernel output). See [`CudaDevice::launch_elementwise_into`].
+    /// Runs `kernel` over `shape` and returns its float32 outputs
+    /// (contiguous, one per kernel output). See
+    /// [`CudaDevice::launch_elementwise_into`].
     pub fn launch_elementwise(&self, kernel: &Kernel, shape: &[usize], operands: &[GpuOperand]) -> Result<Vec<GpuBuffer>, String> {
+        self.launch_as(kernel, shape, operands, DType::F32)
+    }
+
+    /// [`CudaDevice::launch_elementwise`] with every output of `dtype`
+    /// (float32, float16, bfloat16 or bool).
+    pub fn launch_as(&self, kernel: &Kernel, shape: &[usize], operands: &[GpuOperand], dtype: DType) -> Result<Vec<GpuBuffer>, String> {
         let sizes = output_sizes(kernel, shape)?;
         // SAFETY: the kernel writes every element of every output.
-        let mut outs = sizes.iter().map(|&n| unsafe { self.alloc_uninit(DType::F32, n) }).collect::<Result<Vec<_>, _>>()?;
+        let mut outs = sizes.iter().map(|&n| unsafe { self.alloc_uninit(dtype, n) }).collect::<Result<Vec<_>, _>>()?;
         self.launch_elementwise_into(kernel, shape, operands, &mut outs)?;
         Ok(outs)
     }
 
     /// Runs `kernel` over `shape` (rank at most 8) with `operands`, writing
     /// `outputs`: each `numel(shape)` long, or for a row kernel's per-row
-    /// output (`Kernel::per_row_outputs`) one element per row. Compiles the
+    /// output (`Kernel::per_row_outputs`) one element per row; each float32,
+    /// float16, bfloat16 or bool (stored as its dtype). Compiles the
     /// kernel's source on first use. Asynchronous: [`CudaDevice::download`]
     /// waits for it.
     pub fn launch_elementwise_into(
@@ -88,11 +123,12 @@ impl CudaDevice {
         let kinds: Vec<CudaOperand> = operands
             .iter()
             .map(|o| match o {
-                GpuOperand::Tensor { buf, .. } => kind(buf),
+                GpuOperand::Tensor { buf, .. } => kind(buf.dtype()).unwrap_or(CudaOperand::Bytes),
                 GpuOperand::Scalar(_) => CudaOperand::Scalar,
             })
             .collect();
-        let loaded = self.load(&cuda_source(kernel, KERNEL_NAME, &kinds)?, KERNEL_NAME)?;
+        let out_kinds: Vec<CudaOutput> = outputs.iter().map(|o| out_kind(o.dtype()).unwrap_or(CudaOutput::F32)).collect();
+        let loaded = self.load(&cuda_source_typed(kernel, KERNEL_NAME, &kinds, &out_kinds)?, KERNEL_NAME)?;
         let row = kernel.is_row();
         let (rows, row_len) = match shape.split_last() {
             Some((&last, outer)) if row => (numel(outer)?, last),
@@ -109,12 +145,22 @@ impl CudaDevice {
         let args: Vec<Arg> = operands
             .iter()
             .map(|o| match *o {
-                GpuOperand::Tensor { buf, offset, .. } if kind(buf) == CudaOperand::Bytes => buf.byte_view(offset).map(Arg::Bytes),
-                GpuOperand::Tensor { buf, offset, .. } => buf.f32_view(offset).map(Arg::View),
+                GpuOperand::Tensor { buf, offset, .. } => match buf.dtype().size() {
+                    4 => buf.view(offset).map(Arg::View),
+                    2 => buf.view(offset).map(Arg::Bits),
+                    _ => buf.view(offset).map(Arg::Bytes),
+                },
                 GpuOperand::Scalar(x) => Ok(Arg::Scalar(x)),
             })
             .collect::<Result<_, _>>()?;
-        let mut outs: Vec<CudaViewMut<f32>> = outputs.iter_mut().map(|o| o.f32_view_mut()).collect::<Result<_, _>>()?;
+        let mut outs: Vec<Out> = outputs
+            .iter_mut()
+            .map(|o| match o.dtype().size() {
+                4 => o.view_mut().map(Out::F32),
+                2 => o.view_mut().map(Out::Bits),
+                _ => o.view_mut().map(Out::Bytes),
+            })
+            .collect::<Result<_, _>>()?;
         let cap = self.multiprocessors as u64 * 32;
         let cfg = if row {
             // Threads by row length: a warp per 32 elements up to ROW_BLOCK.
@@ -138,12 +184,17 @@ impl CudaDevice {
             for a in &args {
                 match a {
                     Arg::View(v) => b.arg(v),
+                    Arg::Bits(v) => b.arg(v),
                     Arg::Bytes(v) => b.arg(v),
                     Arg::Scalar(x) => b.arg(x),
                 };
             }
             for o in outs.iter_mut() {
-                b.arg(o);
+                match o {
+                    Out::F32(v) => b.arg(v),
+                    Out::Bits(v) => b.arg(v),
+                    Out::Bytes(v) => b.arg(v),
+                };
             }
             // SAFETY: the arguments match the generated kernel's ABI
             // (`jit/cuda.rs`), and `check_launch` proved every read and
@@ -195,16 +246,16 @@ fn check_launch(kernel: &Kernel, shape: &[usize], n: usize, operands: &[GpuOpera
         return Err(format!("cuda: kernel takes {} operands, {} given", kernel.num_params, operands.len()));
     }
     let sizes = output_sizes(kernel, shape)?;
-    if outputs.len() != sizes.len() || outputs.iter().zip(&sizes).any(|(o, &s)| o.len() != s || o.dtype() != DType::F32) {
-        return Err(format!("cuda: need {} float32 outputs of {sizes:?} elements", sizes.len()));
+    if outputs.len() != sizes.len() || outputs.iter().zip(&sizes).any(|(o, &s)| o.len() != s || !can_store(o.dtype())) {
+        return Err(format!("cuda: need {} outputs (float32, float16, bfloat16 or bool) of {sizes:?} elements", sizes.len()));
     }
     for (k, o) in operands.iter().enumerate() {
         let GpuOperand::Tensor { buf, offset, strides } = *o else { continue };
         if strides.len() != shape.len() {
             return Err(format!("cuda: operand {k} has {} strides for rank {}", strides.len(), shape.len()));
         }
-        if !matches!(buf.dtype(), DType::F32 | DType::Bool | DType::U8) {
-            return Err(format!("cuda: operand {k} is {}, not float32, bool or uint8", buf.dtype()));
+        if kind(buf.dtype()).is_none() {
+            return Err(format!("cuda: operand {k} is {}, not float32, float16, bfloat16, bool or uint8", buf.dtype()));
         }
         if n == 0 {
             continue;

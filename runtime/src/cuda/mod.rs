@@ -29,9 +29,9 @@ mod tensor;
 
 pub use blas::MatLayout;
 pub use device::{CudaDevice, GpuBuffer};
-pub use dispatch::{assign, dispatch, holds_cuda, mutate_on_host};
+pub use dispatch::{assign, dispatch, holds_cuda, host_runs, mutate_on_host};
 pub use launch::GpuOperand;
-pub(crate) use native::{launch as launch_kernel, In as KernelIn};
+pub(crate) use native::{cast, launch as launch_kernel, In as KernelIn};
 pub use tensor::{device, synchronize};
 pub use nvrtc::{compile, nvrtc_version, Compiled, Image};
 

@@ -1,5 +1,6 @@
-//! Ops with device kernels, for float32 CUDA tensors: elementwise math and
-//! copies (one-instruction kernel-IR kernels through `launch.rs`), masks
+//! Ops with device kernels, for float32, float16 and bfloat16 CUDA tensors:
+//! elementwise math, comparisons (bool results), dtype casts and copies
+//! (one-instruction kernel-IR kernels through `launch.rs`), masks
 //! (`masked_fill`, `where`), softmax, log_softmax and layer_norm over the
 //! last dim (row kernels), eval `batch_norm`, `cat`/`stack` as device
 //! copies; matrix products (`products.rs`, cuBLAS) and convolution
@@ -7,12 +8,16 @@
 //! other op or argument (another dtype, an unsupported option, a
 //! layout cuBLAS cannot take), and `dispatch.rs` runs the CPU op instead.
 //!
-//! Results are fresh contiguous float32 tensors on the operands' device.
+//! Results are fresh contiguous tensors on the operands' device, of
+//! PyTorch's result dtype. Kernels compute in float32 whatever the storage
+//! (float16/bfloat16 widen exactly) and round once per stored element, as
+//! PyTorch's CUDA kernels do with their float32 "opmath".
 
 use super::device::{CudaDevice, GpuBuffer};
+use super::launch::{can_store, GpuOperand};
 use super::products::{linear, matmul};
-use super::launch::GpuOperand;
 use super::tensor::{err, from_gpu};
+use crate::dtype::promote_types;
 use crate::ops::{Args, Overload};
 use crate::shape::{broadcast_all, broadcast_strides};
 use crate::{DType, Device, Result, Tensor, Value};
@@ -21,17 +26,29 @@ use tsc_kernels::jit::{BinaryOp, CmpOp, Inst, Kernel, ReduceOp, UnaryOp};
 
 /// The op on the device, or `None` when there is no device kernel for it.
 pub fn run(ov: &Overload, a: &Args) -> Result<Option<Value>> {
-    let t = |i| f32_cuda(a.vals.get(i));
+    let t = |i| float_cuda(a.vals.get(i));
     let out = match a.op {
         "add" | "sub" | "mul" | "div" | "maximum" | "minimum" => binary(a)?,
-        "contiguous" | "clone" => match t(0) {
+        "eq" | "ne" | "not_equal" | "lt" | "less" | "le" | "less_equal" | "gt" | "greater" | "ge" | "greater_equal" => compare(a)?,
+        "contiguous" | "clone" => match copyable(a.vals.first()) {
             Some(x) if a.op == "contiguous" && x.is_contiguous() => Some(x.clone()),
             Some(x) => Some(copy(x)?),
             None => None,
         },
+        "float" | "half" | "bfloat16" | "bool" => match copyable(a.vals.first()) {
+            Some(x) if a.vals.len() == 1 => match DType::from_name(a.op) {
+                Some(d) => cast(x, d)?,
+                None => None,
+            },
+            _ => None,
+        },
+        "type_as" => match (copyable(a.vals.first()), a.vals.get(1)) {
+            (Some(x), Some(Value::Tensor(other))) => cast(x, other.dtype())?,
+            _ => None,
+        },
         "reshape" | "flatten" => return reshape(ov, a),
         "matmul" | "mm" | "bmm" => match (t(0), t(1)) {
-            (Some(x), Some(y)) if a.op == "matmul" || (x.ndim() == y.ndim() && x.ndim() == if a.op == "mm" { 2 } else { 3 }) => matmul(x, y)?,
+            (Some(x), Some(y)) if x.dtype() == y.dtype() && (a.op == "matmul" || (x.ndim() == y.ndim() && x.ndim() == if a.op == "mm" { 2 } else { 3 })) => matmul(x, y)?,
             _ => None,
         },
         "linear" => linear(a)?,
@@ -57,12 +74,41 @@ pub fn run(ov: &Overload, a: &Args) -> Result<Option<Value>> {
     Ok(out.map(Value::Tensor))
 }
 
-/// `v` when it is a float32 tensor on a CUDA device.
-pub(super) fn f32_cuda(v: Option<&Value>) -> Option<&Tensor> {
+/// Whether device kernels compute with `dtype` (in float32).
+fn is_float(dtype: DType) -> bool {
+    matches!(dtype, DType::F32 | DType::F16 | DType::BF16)
+}
+
+/// `v` when it is a float32, float16 or bfloat16 tensor on a CUDA device.
+pub(super) fn float_cuda(v: Option<&Value>) -> Option<&Tensor> {
     match v {
-        Some(Value::Tensor(t)) if t.dtype() == DType::F32 && t.device() != Device::Cpu => Some(t),
+        Some(Value::Tensor(t)) if is_float(t.dtype()) && t.device() != Device::Cpu => Some(t),
         _ => None,
     }
+}
+
+/// `v` when it is a CUDA tensor that the copy kernel reads and writes in
+/// its own dtype (a float or `bool` tensor).
+fn copyable(v: Option<&Value>) -> Option<&Tensor> {
+    match v {
+        Some(Value::Tensor(t)) if can_store(t.dtype()) && t.device() != Device::Cpu => Some(t),
+        _ => None,
+    }
+}
+
+/// PyTorch's result dtype of a float op over `ins`: the promotion of the
+/// float tensors with dims (of the 0-d ones when there are none); numbers
+/// and masks do not count. `None` without a float tensor.
+pub(super) fn float_result(ins: &[In]) -> Option<DType> {
+    let of = |zero_d: bool| {
+        ins.iter()
+            .filter_map(|i| match i {
+                In::T(t) if is_float(t.dtype()) && (t.ndim() == 0) == zero_d => Some(t.dtype()),
+                _ => None,
+            })
+            .reduce(promote_types)
+    };
+    of(false).or_else(|| of(true))
 }
 
 /// `v` when it is a `bool` tensor on a CUDA device (read by kernels as
@@ -74,12 +120,12 @@ fn bool_cuda(v: Option<&Value>) -> Option<&Tensor> {
     }
 }
 
-/// A float32 CUDA tensor or a Python number, as a launch operand.
-fn number_or_f32(v: Option<&Value>) -> Option<In<'_>> {
+/// A float CUDA tensor or a Python number, as a launch operand.
+fn number_or_float(v: Option<&Value>) -> Option<In<'_>> {
     match v {
         Some(Value::Int(i)) => Some(In::S(*i as f32)),
         Some(Value::Float(f)) => Some(In::S(*f as f32)),
-        v => f32_cuda(v).map(In::T),
+        v => float_cuda(v).map(In::T),
     }
 }
 
@@ -104,15 +150,32 @@ fn unary_op(name: &str) -> Option<UnaryOp> {
     })
 }
 
-/// An operand of a launch: a CUDA float32 tensor or a number.
+/// An operand of a launch: a CUDA tensor (of a dtype `launch.rs` reads) or
+/// a number.
+#[derive(Copy, Clone)]
 pub(crate) enum In<'a> {
     T(&'a Tensor),
     S(f32),
 }
 
-/// Runs `kernel` over `shape` on `ins` and returns its outputs, shaped
-/// `shape` (`per_row` outputs of a row kernel: `shape` with the last dim 1).
-pub(crate) fn launch(kernel: &Kernel, shape: &[usize], ins: &[In]) -> Result<Vec<Tensor>> {
+/// Runs `kernel` over `shape` on `ins` and returns its outputs, of `dtype`
+/// and shaped `shape` (`per_row` outputs of a row kernel: `shape` with the
+/// last dim 1).
+pub(crate) fn launch(kernel: &Kernel, shape: &[usize], ins: &[In], dtype: DType) -> Result<Vec<Tensor>> {
+    let (dev, outs) = launch_buffers(kernel, shape, ins, dtype)?;
+    let per_row = kernel.per_row_outputs();
+    let row_shape: Vec<usize> = match shape.split_last() {
+        Some((_, outer)) => outer.iter().copied().chain([1]).collect(),
+        None => Vec::new(),
+    };
+    outs.into_iter()
+        .enumerate()
+        .map(|(j, b)| from_gpu(dev.clone(), b, if kernel.is_row() && per_row[j] { &row_shape } else { shape }))
+        .collect()
+}
+
+/// [`launch`]'s device and output buffers.
+pub(super) fn launch_buffers(kernel: &Kernel, shape: &[usize], ins: &[In], dtype: DType) -> Result<(Arc<CudaDevice>, Vec<GpuBuffer>)> {
     let dev = device_of(ins)?;
     let guards: Vec<Option<RwLockReadGuard<GpuBuffer>>> = ins
         .iter()
@@ -136,18 +199,10 @@ pub(crate) fn launch(kernel: &Kernel, shape: &[usize], ins: &[In]) -> Result<Vec
             (In::T(_), None) => return Err(err("cuda", "internal: a CUDA tensor without device memory")),
         });
     }
-    let outs = dev.launch_elementwise(kernel, shape, &operands).map_err(|e| err("cuda", e))?;
+    let outs = dev.launch_as(kernel, shape, &operands, dtype).map_err(|e| err("cuda", e))?;
     drop(operands);
     drop(guards);
-    let per_row = kernel.per_row_outputs();
-    let row_shape: Vec<usize> = match shape.split_last() {
-        Some((_, outer)) => outer.iter().copied().chain([1]).collect(),
-        None => Vec::new(),
-    };
-    outs.into_iter()
-        .enumerate()
-        .map(|(j, b)| from_gpu(dev.clone(), b, if kernel.is_row() && per_row[j] { &row_shape } else { shape }))
-        .collect()
+    Ok((dev, outs))
 }
 
 fn device_of(ins: &[In]) -> Result<Arc<CudaDevice>> {
@@ -159,8 +214,14 @@ fn device_of(ins: &[In]) -> Result<Arc<CudaDevice>> {
         .ok_or_else(|| err("cuda", "internal: a launch without a CUDA tensor"))
 }
 
+/// The one output of `kernel`, of the float result dtype of `ins`.
 pub(super) fn one(kernel: &Kernel, shape: &[usize], ins: &[In]) -> Result<Tensor> {
-    launch(kernel, shape, ins)?.pop().ok_or_else(|| err("cuda", "internal: a kernel without outputs"))
+    one_as(kernel, shape, ins, float_result(ins).unwrap_or(DType::F32))
+}
+
+/// The one output of `kernel`, of `dtype`.
+pub(super) fn one_as(kernel: &Kernel, shape: &[usize], ins: &[In], dtype: DType) -> Result<Tensor> {
+    launch(kernel, shape, ins, dtype)?.pop().ok_or_else(|| err("cuda", "internal: a kernel without outputs"))
 }
 
 fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
@@ -168,15 +229,28 @@ fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     one(&k, x.shape(), &[In::T(x)])
 }
 
-/// A contiguous device copy of `x`.
+/// A contiguous device copy of `x` (a float or `bool` tensor).
 pub(super) fn copy(x: &Tensor) -> Result<Tensor> {
     let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
-    one(&k, x.shape(), &[In::T(x)])
+    one_as(&k, x.shape(), &[In::T(x)], x.dtype())
+}
+
+/// `x.to(dtype)` on the device, for float and `bool` tensors (`x` itself
+/// when it already has that dtype); `None` for other dtypes.
+pub(crate) fn cast(x: &Tensor, dtype: DType) -> Result<Option<Tensor>> {
+    if x.dtype() == dtype {
+        return Ok(Some(x.clone()));
+    }
+    if !can_store(x.dtype()) || !can_store(dtype) {
+        return Ok(None);
+    }
+    let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
+    one_as(&k, x.shape(), &[In::T(x)], dtype).map(Some)
 }
 
 /// `add`/`sub` (alpha 1), `mul`, `div` (no rounding mode), `maximum`,
-/// `minimum` of a float32 CUDA tensor and a float32 CUDA tensor or a
-/// Python number.
+/// `minimum` of a float CUDA tensor and a float CUDA tensor or a Python
+/// number.
 fn binary(a: &Args) -> Result<Option<Tensor>> {
     let op = match a.op {
         "add" => BinaryOp::Add,
@@ -191,18 +265,44 @@ fn binary(a: &Args) -> Result<Option<Tensor>> {
         Some(Value::Int(1)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {}
         Some(_) => return Ok(None),
     }
-    let (Some(x), Some(other)) = (f32_cuda(a.vals.first()), number_or_f32(a.vals.get(1))) else { return Ok(None) };
+    let Some((shape, ins)) = tensor_and_other(a)? else { return Ok(None) };
+    let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(op, 0, 1)], outputs: vec![2] };
+    one(&k, &shape, &ins).map(Some)
+}
+
+/// A float CUDA tensor (argument 0) and a float CUDA tensor or a number
+/// (argument 1), with their broadcast shape; `None` for other arguments.
+fn tensor_and_other<'a>(a: &'a Args) -> Result<Option<(Vec<usize>, [In<'a>; 2])>> {
+    let (Some(x), Some(other)) = (float_cuda(a.vals.first()), number_or_float(a.vals.get(1))) else { return Ok(None) };
     let shape = match &other {
         In::T(y) => broadcast_all(a.op, &[x.shape(), y.shape()])?,
         In::S(_) => x.shape().to_vec(),
     };
-    let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(op, 0, 1)], outputs: vec![2] };
-    one(&k, &shape, &[In::T(x), other]).map(Some)
+    Ok(Some((shape, [In::T(x), other])))
+}
+
+/// `eq`/`ne`/`lt`/`le`/`gt`/`ge` (and their aliases) of a float CUDA
+/// tensor and a float CUDA tensor or a Python number: a `bool` tensor.
+/// Every float dtype widens exactly to float32, so comparing there is
+/// comparing in the promoted dtype.
+fn compare(a: &Args) -> Result<Option<Tensor>> {
+    let op = match a.op {
+        "eq" => CmpOp::Eq,
+        "ne" | "not_equal" => CmpOp::Ne,
+        "lt" | "less" => CmpOp::Lt,
+        "le" | "less_equal" => CmpOp::Le,
+        "gt" | "greater" => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    };
+    let Some((shape, ins)) = tensor_and_other(a)? else { return Ok(None) };
+    use Inst::*;
+    let insts = vec![Param(0), Param(1), Compare(op, 0, 1), Const(1.0), Const(0.0), Select(2, 3, 4)];
+    one_as(&Kernel { num_params: 2, insts, outputs: vec![5] }, &shape, &ins, DType::Bool).map(Some)
 }
 
 /// `select(mask != 0, a, b)` over the broadcast shape of `ins`
-/// (mask, a, b), or `None` unless that is `want` (when given).
-fn select3(ins: [In; 3], want: Option<&[usize]>) -> Result<Option<Tensor>> {
+/// (mask, a, b), of `dtype`, or `None` unless that shape is `want` (when given).
+fn select3(ins: [In; 3], want: Option<&[usize]>, dtype: DType) -> Result<Option<Tensor>> {
     let shapes: Vec<&[usize]> = ins
         .iter()
         .filter_map(|i| match i {
@@ -211,32 +311,33 @@ fn select3(ins: [In; 3], want: Option<&[usize]>) -> Result<Option<Tensor>> {
         })
         .collect();
     let shape = broadcast_all("where", &shapes)?;
-    if want.is_some_and(|w| w != shape.as_slice()) || !ins.iter().any(|i| matches!(i, In::T(t) if t.dtype() == DType::F32)) {
+    if want.is_some_and(|w| w != shape.as_slice()) {
         return Ok(None);
     }
     use Inst::*;
     let insts = vec![Param(0), Const(0.0), Compare(CmpOp::Ne, 0, 1), Param(1), Param(2), Select(2, 3, 4)];
-    one(&Kernel { num_params: 3, insts, outputs: vec![5] }, &shape, &ins).map(Some)
+    one_as(&Kernel { num_params: 3, insts, outputs: vec![5] }, &shape, &ins, dtype).map(Some)
 }
 
-/// `masked_fill(x, mask, value)`: float32 `x`, a `bool` mask, a number
-/// (or a float32 0-d CUDA tensor).
+/// `masked_fill(x, mask, value)`: a float `x`, a `bool` mask, a number
+/// (or a float 0-d CUDA tensor); the result has `x`'s dtype.
 fn masked_fill(a: &Args) -> Result<Option<Tensor>> {
-    let (Some(x), Some(m)) = (f32_cuda(a.vals.first()), bool_cuda(a.vals.get(1))) else { return Ok(None) };
-    let value = match number_or_f32(a.vals.get(2)) {
+    let (Some(x), Some(m)) = (float_cuda(a.vals.first()), bool_cuda(a.vals.get(1))) else { return Ok(None) };
+    let value = match number_or_float(a.vals.get(2)) {
         Some(In::T(v)) if v.ndim() != 0 => return Ok(None),
         Some(v) => v,
         None => return Ok(None),
     };
-    select3([In::T(m), value, In::T(x)], Some(x.shape()))
+    select3([In::T(m), value, In::T(x)], Some(x.shape()), x.dtype())
 }
 
-/// `where(cond, a, b)`: a `bool` condition, float32 tensors or numbers
-/// (at least one float32 tensor, so the result is float32).
+/// `where(cond, a, b)`: a `bool` condition, float tensors or numbers (at
+/// least one float tensor, whose promoted dtype is the result's).
 fn where_(a: &Args) -> Result<Option<Tensor>> {
     let Some(c) = bool_cuda(a.vals.first()) else { return Ok(None) };
-    let (Some(x), Some(y)) = (number_or_f32(a.vals.get(1)), number_or_f32(a.vals.get(2))) else { return Ok(None) };
-    select3([In::T(c), x, y], None)
+    let (Some(x), Some(y)) = (number_or_float(a.vals.get(1)), number_or_float(a.vals.get(2))) else { return Ok(None) };
+    let Some(dtype) = float_result(&[x, y]) else { return Ok(None) };
+    select3([In::T(c), x, y], None, dtype)
 }
 
 /// `batch_norm` in eval mode (running statistics given, `training`
@@ -244,13 +345,13 @@ fn where_(a: &Args) -> Result<Option<Tensor>> {
 fn batch_norm(a: &Args) -> Result<Option<Tensor>> {
     // `batch_norm(input, running_mean, running_var, weight, bias, training,
     // momentum, eps)`; the 9-parameter `batch_norm.native` orders them otherwise.
-    let Some(x) = f32_cuda(a.vals.first()).filter(|_| a.vals.len() == 8) else { return Ok(None) };
+    let Some(x) = float_cuda(a.vals.first()).filter(|_| a.vals.len() == 8) else { return Ok(None) };
     let (Ok(false), Some(c)) = (a.bool(5), x.shape().get(1).copied()) else { return Ok(None) };
     // The per-channel operands as [1, C, 1, ...] views.
     let channel = |i: usize| -> Result<Option<Option<Tensor>>> {
         match a.vals.get(i) {
             None | Some(Value::None) => Ok(Some(None)),
-            v => match f32_cuda(v) {
+            v => match float_cuda(v) {
                 Some(t) if t.shape() == [c] => {
                     let mut shape = vec![1; x.ndim()];
                     let mut strides = vec![0; x.ndim()];
@@ -275,12 +376,13 @@ fn batch_norm(a: &Args) -> Result<Option<Tensor>> {
         Unary(UnaryOp::Rsqrt, 5),
         Binary(BinaryOp::Mul, 2, 6),
     ];
-    with_affine(insts, vec![In::T(x), In::T(&mean), In::T(&var)], w.as_ref(), b.as_ref(), x.shape())
+    with_affine(insts, vec![In::T(x), In::T(&mean), In::T(&var)], w.as_ref(), b.as_ref(), x)
 }
 
-/// Runs a normalization kernel whose last value is `y`, extended to
-/// `y·w + b` (each when given) with `w` and `b` as the next operands.
-fn with_affine<'a>(mut insts: Vec<Inst>, mut ins: Vec<In<'a>>, w: Option<&'a Tensor>, b: Option<&'a Tensor>, shape: &[usize]) -> Result<Option<Tensor>> {
+/// Runs a normalization kernel of `x` whose last value is `y`, extended to
+/// `y·w + b` (each when given) with `w` and `b` as the next operands; the
+/// result has `x`'s shape and dtype.
+fn with_affine<'a>(mut insts: Vec<Inst>, mut ins: Vec<In<'a>>, w: Option<&'a Tensor>, b: Option<&'a Tensor>, x: &Tensor) -> Result<Option<Tensor>> {
     for (t, op) in [(w, BinaryOp::Mul), (b, BinaryOp::Add)] {
         if let Some(t) = t {
             let y = insts.len() as u32 - 1;
@@ -290,7 +392,7 @@ fn with_affine<'a>(mut insts: Vec<Inst>, mut ins: Vec<In<'a>>, w: Option<&'a Ten
         }
     }
     let out = insts.len() as u32 - 1;
-    one(&Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] }, shape, &ins).map(Some)
+    one_as(&Kernel { num_params: ins.len() as u32, insts, outputs: vec![out] }, x.shape(), &ins, x.dtype()).map(Some)
 }
 
 /// The most device copies one `cat` makes (one per input per outer index).
@@ -356,7 +458,7 @@ fn reshape(ov: &Overload, a: &Args) -> Result<Option<Value>> {
         // Only viewed: the CPU op reads no elements.
         return (ov.run)(a).map(Some);
     }
-    if x.dtype() != DType::F32 {
+    if !can_store(x.dtype()) {
         return Ok(None);
     }
     let mut vals = a.vals.clone();
@@ -366,7 +468,7 @@ fn reshape(ov: &Overload, a: &Args) -> Result<Option<Value>> {
 
 /// The row kernel of `softmax`/`log_softmax(x, dim=-1)`.
 fn softmax(a: &Args) -> Result<Option<Tensor>> {
-    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let Some(x) = float_cuda(a.vals.first()) else { return Ok(None) };
     let last = x.ndim() as i64 - 1;
     match (a.opt_int(1)?, a.vals.get(3)) {
         (Some(d), None | Some(Value::None)) if d == last || d == -1 && x.ndim() > 0 => {}
@@ -383,12 +485,12 @@ fn softmax(a: &Args) -> Result<Option<Tensor>> {
         insts.extend([Unary(UnaryOp::Log, 4), Binary(BinaryOp::Sub, 2, 5)]);
     }
     let out = insts.len() as u32 - 1;
-    one(&Kernel { num_params: 1, insts, outputs: vec![out] }, x.shape(), &[In::T(x)]).map(Some)
+    one_as(&Kernel { num_params: 1, insts, outputs: vec![out] }, x.shape(), &[In::T(x)], x.dtype()).map(Some)
 }
 
 /// The row kernel of `layer_norm(x, [n], weight, bias, eps)` over the last dim.
 fn layer_norm(a: &Args) -> Result<Option<Tensor>> {
-    let Some(x) = f32_cuda(a.vals.first()) else { return Ok(None) };
+    let Some(x) = float_cuda(a.vals.first()) else { return Ok(None) };
     let n = match a.ints(1)?.as_slice() {
         [n] if x.shape().last().map(|&l| l as i64) == Some(*n) && *n > 0 => *n as usize,
         _ => return Ok(None),
@@ -396,8 +498,8 @@ fn layer_norm(a: &Args) -> Result<Option<Tensor>> {
     let eps = a.float(4)?;
     let affine = |i: usize| match a.vals.get(i) {
         None | Some(Value::None) => Ok(None),
-        v => match f32_cuda(v) {
-            Some(t) if t.shape() == [n] => Ok(Some(t)),
+        v => match float_cuda(v) {
+            Some(t) if t.shape() == [n] && t.dtype() == x.dtype() => Ok(Some(t)),
             _ => Err(()),
         },
     };
@@ -418,5 +520,5 @@ fn layer_norm(a: &Args) -> Result<Option<Tensor>> {
         Unary(UnaryOp::Rsqrt, 9),
         Binary(BinaryOp::Mul, 4, 10),
     ];
-    with_affine(insts, vec![In::T(x)], w, b, x.shape())
+    with_affine(insts, vec![In::T(x)], w, b, x)
 }

@@ -1,38 +1,52 @@
-//! Matrix products of float32 CUDA tensors through cuBLAS (`blas.rs`):
-//! `matmul` (batch dims broadcast), `mm`, `bmm` and `linear`.
+//! Matrix products of float32, float16 and bfloat16 CUDA tensors through
+//! cuBLAS (`blas.rs`): `matmul` (batch dims broadcast), `mm`, `bmm` and
+//! `linear`.
 
 use super::blas::MatLayout;
-use super::native::{f32_cuda, one, In};
+use super::device::GpuBuffer;
+use super::native::{float_cuda, launch_buffers, In};
 use super::tensor::{err, from_gpu};
 use crate::ops::Args;
 use crate::shape::{broadcast_all, broadcast_strides};
 use crate::{Result, Tensor, Value};
-use tsc_kernels::jit::{BinaryOp, Inst, Kernel};
+use tsc_kernels::jit::{Inst, Kernel};
 
-/// `linear(x, w, b)`: `x @ wᵀ` on cuBLAS, plus `b` by an elementwise kernel.
+/// `linear(x, w, b)`: `x @ wᵀ` on cuBLAS. A bias `[out]` is first
+/// broadcast into the result buffer, which the product is added to (one
+/// rounding, as PyTorch's `addmm`).
 pub(super) fn linear(a: &Args) -> Result<Option<Tensor>> {
-    let (Some(x), Some(w)) = (f32_cuda(a.vals.first()), f32_cuda(a.vals.get(1))) else { return Ok(None) };
-    if w.ndim() != 2 || x.ndim() < 2 {
+    let (Some(x), Some(w)) = (float_cuda(a.vals.first()), float_cuda(a.vals.get(1))) else { return Ok(None) };
+    if w.ndim() != 2 || x.ndim() < 2 || x.dtype() != w.dtype() {
         return Ok(None);
     }
     let wt = w.as_strided(&[w.shape()[1], w.shape()[0]], &[w.strides()[1], w.strides()[0]], w.offset())?;
-    let Some(y) = matmul(x, &wt)? else { return Ok(None) };
-    match a.vals.get(2) {
-        None | Some(Value::None) => Ok(Some(y)),
-        v => match f32_cuda(v) {
-            Some(b) => {
-                let shape = broadcast_all("linear", &[y.shape(), b.shape()])?;
-                let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1)], outputs: vec![2] };
-                one(&k, &shape, &[In::T(&y), In::T(b)]).map(Some)
-            }
-            None => Ok(None),
+    let bias = match a.vals.get(2) {
+        None | Some(Value::None) => None,
+        v => match float_cuda(v) {
+            Some(b) if b.dtype() == x.dtype() && b.shape() == [w.shape()[0]] => Some(b),
+            _ => return Ok(None),
         },
-    }
+    };
+    let acc = match bias {
+        Some(b) => {
+            let shape: Vec<usize> = x.shape()[..x.ndim() - 1].iter().copied().chain([w.shape()[0]]).collect();
+            let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
+            launch_buffers(&k, &shape, &[In::T(b)], b.dtype())?.1.pop()
+        }
+        None => None,
+    };
+    matmul_acc(x, &wt, acc)
 }
 
-/// `matmul` of two float32 CUDA tensors of rank ≥ 2 (batch dims
-/// broadcast), when each operand's batch dims collapse to one stride.
+/// `matmul` of two float CUDA tensors of one dtype and rank ≥ 2 (batch
+/// dims broadcast), when each operand's batch dims collapse to one stride.
 pub(super) fn matmul(x: &Tensor, y: &Tensor) -> Result<Option<Tensor>> {
+    matmul_acc(x, y, None)
+}
+
+/// [`matmul`], plus `acc` (a contiguous buffer of the result's shape and
+/// dtype) when given, which becomes the result's storage.
+fn matmul_acc(x: &Tensor, y: &Tensor, acc: Option<GpuBuffer>) -> Result<Option<Tensor>> {
     let (xr, yr) = (x.ndim(), y.ndim());
     if xr < 2 || yr < 2 {
         return Ok(None);
@@ -57,9 +71,9 @@ pub(super) fn matmul(x: &Tensor, y: &Tensor) -> Result<Option<Tensor>> {
     let (bx, by) = (gx.read(), gy.read());
     let buf = if fold {
         let xl1 = MatLayout { batch_stride: 0, ..xl };
-        gx.dev.matmul(1, batch * m, k, n, (&bx, xl1), (&by, yl))
+        gx.dev.matmul(1, batch * m, k, n, (&bx, xl1), (&by, yl), acc)
     } else {
-        gx.dev.matmul(batch, m, k, n, (&bx, xl), (&by, yl))
+        gx.dev.matmul(batch, m, k, n, (&bx, xl), (&by, yl), acc)
     }
     .map_err(|e| err("matmul", e))?;
     drop((bx, by));

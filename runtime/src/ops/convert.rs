@@ -126,7 +126,8 @@ pub fn to(t: &Tensor, dtype: DType, copy: bool) -> Tensor {
 }
 
 /// `self.to(device, dtype)`: `self` when nothing changes, else a copy on
-/// `device` (a dtype change of a CUDA tensor is computed on the host).
+/// `device` (a dtype change of a CUDA tensor runs on the device where a
+/// kernel can store the dtype, else on the host).
 pub fn to_device(t: &Tensor, device: Device, dtype: Option<DType>, copy: bool) -> Result<Tensor> {
     let dtype = dtype.unwrap_or(t.dtype());
     if t.device() == Device::Cpu && device == Device::Cpu {
@@ -134,6 +135,11 @@ pub fn to_device(t: &Tensor, device: Device, dtype: Option<DType>, copy: bool) -
     }
     if t.device() == device && dtype == t.dtype() && !copy {
         return Ok(t.clone());
+    }
+    if t.device() == device && dtype != t.dtype() {
+        if let Some(c) = crate::cuda::cast(t, dtype)? {
+            return Ok(c);
+        }
     }
     let moved = t.device() != device;
     let host = t.to_device(Device::Cpu)?;

@@ -1,5 +1,6 @@
 //! Running a fused kernel (`OpCode::Fused`): the operands are checked
-//! against what the CPU kernel JIT can run — float32 tensors on the CPU and
+//! against what the kernel JIT can run — float32 tensors on the CPU (on a
+//! CUDA device also float16 or bfloat16 ones, all of one dtype) and
 //! `int`/`float` scalars, broadcasting to one output shape that every output
 //! has (for a row kernel: the shapes `Kernel::row_shape` accepts, rows not
 //! empty) — and then the kernel writes fresh contiguous outputs.
@@ -56,8 +57,8 @@ impl Fused {
         for (i, a) in args.iter().enumerate() {
             tensors.push(match a {
                 _ if self.used >> i & 1 == 0 => None,
-                Value::Tensor(t) if t.dtype() == DType::F32 && device.is_none_or(|d| d == t.device()) => {
-                    device = Some(t.device());
+                Value::Tensor(t) if accepts(t, device) => {
+                    device = Some((t.device(), t.dtype()));
                     Some(t)
                 }
                 Value::Int(_) | Value::Float(_) => None,
@@ -87,8 +88,8 @@ impl Fused {
                 _ => return Ok(None),
             }
         }
-        if device.is_some_and(|d| d != Device::Cpu) {
-            return self.run_cuda(args, &tensors, &shape).map(Some);
+        if let Some((Device::Cuda(_), dtype)) = device {
+            return self.run_cuda(args, &tensors, &shape, dtype).map(Some);
         }
         // One read guard per storage, held while the kernel runs.
         let mut storages: Vec<&Arc<Storage>> = Vec::new();
@@ -144,7 +145,7 @@ impl Fused {
 
 impl Fused {
     /// The kernel on the CUDA device of `tensors`, through NVRTC.
-    fn run_cuda(&self, args: &[Value], tensors: &[Option<&Tensor>], shape: &[usize]) -> Result<Vec<Value>> {
+    fn run_cuda(&self, args: &[Value], tensors: &[Option<&Tensor>], shape: &[usize], dtype: DType) -> Result<Vec<Value>> {
         use crate::cuda::KernelIn;
         let ins: Vec<KernelIn> = args
             .iter()
@@ -156,9 +157,21 @@ impl Fused {
                 _ => KernelIn::S(0.0), // not read by the kernel
             })
             .collect();
-        let outs = crate::cuda::launch_kernel(self.cpu.kernel(), shape, &ins)?;
+        let outs = crate::cuda::launch_kernel(self.cpu.kernel(), shape, &ins, dtype)?;
         Ok(outs.into_iter().map(Value::Tensor).collect())
     }
+}
+
+/// Whether the kernel can take tensor operand `t` after operands on
+/// `first` (device and dtype; `None` for the first): float32 tensors on
+/// one device; on a CUDA device float16 or bfloat16 ones too, all of one
+/// dtype (computed in float32, stored in that dtype).
+fn accepts(t: &Tensor, first: Option<(Device, DType)>) -> bool {
+    let ok = match t.device() {
+        Device::Cpu => t.dtype() == DType::F32,
+        Device::Cuda(_) => matches!(t.dtype(), DType::F32 | DType::F16 | DType::BF16),
+    };
+    ok && first.is_none_or(|f| f == (t.device(), t.dtype()))
 }
 
 /// Whether the furthest element of `t` lies inside a storage of `len`.
