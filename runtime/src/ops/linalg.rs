@@ -394,6 +394,21 @@ mod tests {
         base.as_strided(shape, &st, 0).unwrap()
     }
 
+    /// float16/bfloat16 operands widen to float32 (`linear`'s transposed
+    /// weight view, also at a storage offset, is cast in memory order with
+    /// its strides kept): the product is the float32 one, rounded once.
+    #[test]
+    fn narrow_products_widen_views() {
+        for d in [crate::DType::F16, crate::DType::BF16] {
+            let x = ints_view(&[2, 3, 4], true, 1);
+            let stack = ints_view(&[3, 5, 4], false, 2);
+            let second = |t: &Tensor| t.as_strided(&[5, 4], &[4, 1], 20).unwrap();
+            let want = linear(&x, &second(&stack), None).unwrap().to_dtype(d);
+            let got = linear(&x.to_dtype(d), &second(&stack.to_dtype(d)), None).unwrap();
+            assert_eq!((got.dtype(), got.to_vec::<f64>()), (d, want.to_vec::<f64>()));
+        }
+    }
+
     proptest::proptest! {
         /// Batched, broadcast and transposed products agree with a naive loop.
         #[test]

@@ -10,6 +10,10 @@
 //! A [`POp::LoopLinear`] (`loop_linear.rs`) computes its rows with the
 //! packed weight the same way.
 //!
+//! A float16/bfloat16 weight is widened to float32 once, when packed; calls
+//! with operands of its dtype widen `x` and the bias, multiply in float32
+//! and round the result once (as the registry's `linear` computes it).
+//!
 //! A weight is packed only when every use of its constant, in every block,
 //! is the weight operand of a `linear` (or a `LoopLinear`): then no op can see the tensor, let
 //! alone write to it, so the packed copy never goes stale.
@@ -92,14 +96,19 @@ pub(super) type LazyPacked = Arc<OnceLock<Option<PackedB>>>;
 
 /// Whether `w` is a weight [`pack`] takes (and the CPU runs the kernel).
 fn can_pack(w: &Tensor) -> bool {
-    tsc_kernels::simd::has_avx2_fma() && w.device() == Device::Cpu && w.dtype() == DType::F32 && w.ndim() == 2
+    tsc_kernels::simd::has_avx2_fma() && w.device() == Device::Cpu && is_packable_dtype(w.dtype()) && w.ndim() == 2
 }
 
-/// A CPU float32 `[n, k]` weight as `Wᵀ` (k×n) packed.
+fn is_packable_dtype(d: DType) -> bool {
+    matches!(d, DType::F32 | DType::F16 | DType::BF16)
+}
+
+/// A CPU `[n, k]` weight as `Wᵀ` (k×n) packed, in float32.
 fn pack(w: &Tensor) -> Option<PackedB> {
     if !can_pack(w) {
         return None;
     }
+    let w = &w.to_dtype(DType::F32);
     let (n, k) = (w.shape()[0], w.shape()[1]);
     let (sn, sk) = (w.strides()[0], w.strides()[1]);
     let storage = w.storage().read();
@@ -112,16 +121,17 @@ fn pack(w: &Tensor) -> Option<PackedB> {
 /// shapes, too few rows): the caller then runs the registry's `linear`.
 pub(super) fn linear(args: &[Value], packed: &OnceLock<Option<PackedB>>) -> Option<Result<Value>> {
     let (Some(Value::Tensor(x)), Some(Value::Tensor(weight))) = (args.first(), args.get(1)) else { return None };
-    let cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.dtype() == DType::F32;
+    let dtype = weight.dtype();
+    let cpu = |t: &Tensor| t.device() == Device::Cpu && t.dtype() == dtype;
     let k = *weight.shape().last()?;
-    if args.len() > 3 || !cpu_f32(x) || !cpu_f32(weight) || x.ndim() < 2 || x.shape().last() != Some(&k) || x.numel() / k.max(1) < MIN_ROWS {
+    if args.len() > 3 || !is_packable_dtype(dtype) || !cpu(x) || !cpu(weight) || x.ndim() < 2 || x.shape().last() != Some(&k) || x.numel() / k.max(1) < MIN_ROWS {
         return None;
     }
     let w = packed.get_or_init(|| pack(weight)).as_ref().filter(|w| w.k() == k)?;
     let n = w.n();
     let bias = match args.get(2) {
         None | Some(Value::None) => None,
-        Some(Value::Tensor(b)) if cpu_f32(b) && b.shape() == [n] => Some(b),
+        Some(Value::Tensor(b)) if cpu(b) && b.shape() == [n] => Some(b),
         Some(_) => return None,
     };
     let m = x.numel() / k.max(1);
@@ -130,10 +140,11 @@ pub(super) fn linear(args: &[Value], packed: &OnceLock<Option<PackedB>>) -> Opti
         None => unsafe { crate::alloc::uninit_vec::<f32>(m * n) },
         Some(b) => b.to_vec::<f32>().repeat(m),
     };
+    let x = x.to_dtype(DType::F32);
     x.with_slice::<f32, _>(|a| gemm_packed(m, MatRef { data: a, offset: 0, rs: k, cs: 1 }, w, &mut out, bias.is_some()));
     let mut shape = x.shape().to_vec();
     if let Some(last) = shape.last_mut() {
         *last = n;
     }
-    Some(Tensor::from_vec(out, &shape).map(Value::Tensor))
+    Some(Tensor::from_vec(out, &shape).map(|y| Value::Tensor(y.to_dtype(dtype))))
 }

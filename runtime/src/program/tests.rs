@@ -345,6 +345,33 @@ fn linear_weights_used_only_by_linear_are_packed() {
     assert!(matches!(plan.blocks[0].nodes[1].op, POp::Call { .. }), "a weight that escapes is not packed");
 }
 
+/// A float16/bfloat16 weight constant is packed too (widened once): the
+/// result has the operands' dtype and is the registry's `linear` on them
+/// to within one rounding of the narrow type (the float32 sums differ in
+/// order only).
+#[test]
+fn narrow_linear_weights_are_packed_in_float32() {
+    let (n, k, m) = (19usize, 37usize, 12usize);
+    let vals = |len: usize, seed: usize| -> Vec<f32> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f32 / 1001.0) - 1.0).collect() };
+    for (d, ulp) in [(DType::F16, 2f64.powi(-10)), (DType::BF16, 2f64.powi(-7))] {
+        let w = Tensor::from_vec(vals(n * k, 1), &[n, k]).unwrap().to_dtype(d);
+        let b = Tensor::from_vec(vals(n, 2), &[n]).unwrap().to_dtype(d);
+        let entry = block(&[], vec![node(OpCode::Const(0), &[], &[2]), call("linear", &[0, 2, 1], &[3])], &[3]);
+        let io = vec![input("x", IoKind::Tensor, 0), input("b", IoKind::Tensor, 1)];
+        let def = program(io, vec![entry], vec![ConstDef::Tensor { table_index: 0 }], 4);
+        let plan = Plan::with_tensors(&def, std::slice::from_ref(&w)).unwrap();
+        assert_eq!(matches!(plan.blocks[0].nodes[1].op, POp::Linear { .. }), tsc_kernels::simd::has_avx2_fma());
+        let x = Tensor::from_vec(vals(m * k, 3), &[m, k]).unwrap().to_dtype(d);
+        let inputs = vec![("x".to_string(), Value::Tensor(x.clone())), ("b".to_string(), Value::Tensor(b.clone()))];
+        let got = plan.run(&inputs).unwrap()[0].as_tensor().unwrap().clone();
+        let want = crate::ops::linalg::linear(&x, &w, Some(&b)).unwrap();
+        assert_eq!((got.dtype(), got.shape()), (d, want.shape()));
+        for (g, e) in got.to_vec::<f64>().iter().zip(want.to_vec::<f64>()) {
+            assert!((g - e).abs() <= ulp * e.abs() + 1e-6, "{d}: {g} vs {e}");
+        }
+    }
+}
+
 /// `y = relu(conv2d(x, w, b), False)` with a `dim` read of the conv result
 /// in between (what an inlined `BatchNorm2d` leaves): one `ConvRelu` node
 /// whose `dim` reads the fused result, equal to the two ops run apart, in
