@@ -23,6 +23,19 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
+/// True when the CPU has AVX-512F (checked once; the std macro caches).
+#[inline]
+pub fn has_avx512f() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Lane-wise f32 operations the kernels need. Comparisons are ordered
 /// (false when either side is NaN).
 pub(crate) trait VecF32: Copy {

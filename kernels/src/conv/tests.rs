@@ -101,6 +101,18 @@ fn conv_case(
             };
             let mut out = vec![f32::NAN; n * c_out * oh * ow];
             conv2d_with(&p, &x, &w, bias, epi, &mut out, packed);
+            if packed {
+                // The AVX2 kernel alone gives the same bits as AVX-512's pairs.
+                let mut narrow = vec![f32::NAN; out.len()];
+                crate::gemm::narrow_only(|| conv2d_with(&p, &x, &w, bias, epi, &mut narrow, true));
+                assert!(
+                    narrow
+                        .iter()
+                        .zip(&out)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{p:?}: kernel width changed the bits"
+                );
+            }
             for (i, (&g, &r)) in out.iter().zip(&want).enumerate() {
                 let r = if residual { r + res[i] as f64 } else { r };
                 let r = if relu { r.max(0.0) } else { r };

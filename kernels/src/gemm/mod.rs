@@ -27,6 +27,8 @@ mod tests;
 pub use gemv::Elem;
 pub use packed::{gemm_packed, Epilogue, PackedA, PackedB, MR, NR};
 pub(crate) use packed::{gemm_packed_a, relu};
+#[cfg(test)]
+pub(crate) use packed::narrow_only;
 
 /// A strided matrix operand.
 #[derive(Copy, Clone, Debug)]

@@ -22,9 +22,14 @@
 //! (a convolution's per-channel bias) and apply ReLU, so those cost no pass
 //! over the output.
 //!
+//! With AVX-512F, two adjacent `B` micro-panels run as one 6×32 tile (12
+//! zmm accumulators, one 512-bit load of each micro-panel per k-step); the
+//! layout is the same, and a lone last micro-panel runs the AVX2 kernel.
+//!
 //! Each output is a sum over k in order, in the same blocks whatever the
-//! thread count (FMA per step), so results do not depend on it. Without
-//! AVX2+FMA the constructors return `None` and callers use the `gemm` crate.
+//! thread count or kernel width (FMA per step), so results do not depend on
+//! them. Without AVX2+FMA the constructors return `None` and callers use
+//! the `gemm` crate.
 
 use super::{MatRef, SendPtr};
 
@@ -150,8 +155,15 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
     let panels = n.div_ceil(NR);
     let threads = rayon::current_num_threads();
     let out = SendPtr(c.as_mut_ptr());
+    let wide = wide_tiles();
     let run = |j0: usize, j1: usize| {
-        let g = Geometry { m, n, k, ldc: n };
+        let g = Geometry {
+            m,
+            n,
+            k,
+            ldc: n,
+            wide,
+        };
         // SAFETY: `c` holds m·n floats (asserted); panel ranges are disjoint
         // per caller, so no output is written twice at once.
         unsafe {
@@ -170,7 +182,8 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
     if threads <= 1 || (m * n).saturating_mul(k) < super::PARALLEL_MIN_MACS || panels < 2 {
         return run(0, panels);
     }
-    let per = panels.div_ceil(threads);
+    // Whole pairs per thread on the AVX-512 path.
+    let per = panels.div_ceil(threads).next_multiple_of(1 + wide as usize);
     rayon::broadcast(|ctx| {
         let j0 = (ctx.index() * per).min(panels);
         run(j0, (j0 + per).min(panels));
@@ -218,7 +231,13 @@ pub(crate) unsafe fn gemm_packed_a(
     // SAFETY: forwarded from the caller; the operands were checked above.
     unsafe {
         panels_range(
-            Geometry { m, n, k, ldc },
+            Geometry {
+                m,
+                n,
+                k,
+                ldc,
+                wide: wide_tiles(),
+            },
             &a.data,
             bp,
             c,
@@ -295,6 +314,28 @@ struct Geometry {
     n: usize,
     k: usize,
     ldc: usize,
+    /// Pairs of `B` micro-panels run the AVX-512 kernel ([`wide_tiles`]).
+    wide: bool,
+}
+
+thread_local! {
+    /// Tests turn the AVX-512 kernel off on their thread to compare paths.
+    static NARROW_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether products started on this thread use the 6×32 AVX-512 tiles.
+fn wide_tiles() -> bool {
+    crate::simd::has_avx512f() && !NARROW_ONLY.with(|n| n.get())
+}
+
+/// Runs `f` with the AVX2 kernel only, for products started on this
+/// thread (tests: the two paths must give the same bits).
+#[cfg(test)]
+pub(crate) fn narrow_only<R>(f: impl FnOnce() -> R) -> R {
+    NARROW_ONLY.with(|n| n.set(true));
+    let r = f();
+    NARROW_ONLY.with(|n| n.set(false));
+    r
 }
 
 /// The panels `j0..j1` of `c`, in column groups of [`GROUP_C_FLOATS`]: per
@@ -318,16 +359,26 @@ unsafe fn panels_range(
     j0: usize,
     j1: usize,
 ) {
-    let Geometry { m, n, k, ldc } = g;
+    let Geometry { m, n, k, ldc, wide } = g;
     let kc_len = k.div_ceil(k.div_ceil(KC));
     let group = (GROUP_C_FLOATS / (m * NR)).max(1);
+    // An even group keeps the micro-panels of a thread's range paired.
+    let group = if wide {
+        group.next_multiple_of(2)
+    } else {
+        group
+    };
     for g0 in (j0..j1).step_by(group) {
         let mut p0 = 0;
         while p0 < k {
             let kc = kc_len.min(k - p0);
             let g1 = (g0 + group).min(j1);
-            for jp in g0..g1 {
-                let nr = NR.min(n - jp * NR);
+            let mut jp = g0;
+            while jp < g1 {
+                // `span` micro-panels from `jp`: a pair on the AVX-512 path.
+                let span = if wide && jp + 1 < g1 { 2 } else { 1 };
+                let last_jp = jp + span - 1;
+                let nr = NR.min(n - last_jp * NR);
                 for ip in 0..m.div_ceil(MR) {
                     let (r0, mr) = panel_rows(m, ip);
                     let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
@@ -337,8 +388,8 @@ unsafe fn panels_range(
                     // next: each is read once per call, from memory.
                     let next_b = if ip > 0 {
                         None
-                    } else if jp + 1 < g1 {
-                        Some(&bp[((jp + 1) * k + p0) * NR..][..kc * NR])
+                    } else if last_jp + 1 < g1 {
+                        Some(&bp[((last_jp + 1) * k + p0) * NR..][..kc * NR])
                     } else if p0 + kc < k {
                         let kn = kc_len.min(k - p0 - kc);
                         Some(&bp[(g0 * k + p0 + kc) * NR..][..kn * NR])
@@ -362,12 +413,19 @@ unsafe fn panels_range(
                             .map(|r| &r[r0 * ldc + jp * NR..]),
                         relu: epi.relu && last,
                     };
-                    // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
+                    let c = c.add(r0 * ldc + jp * NR);
                     #[cfg(target_arch = "x86_64")]
-                    unsafe {
-                        avx2::tile(a, b, c.add(r0 * ldc + jp * NR), ldc, store, mr, nr)
-                    };
+                    if span == 2 {
+                        let b1 = &bp[(last_jp * k + p0) * NR..(last_jp * k + p0 + kc) * NR];
+                        // SAFETY: the tile (mr rows, NR + nr columns at row
+                        // stride ldc) is inside c; AVX-512F is present (`wide`).
+                        unsafe { avx512::tile(a, b, b1, c, ldc, store, mr, nr) };
+                    } else {
+                        // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
+                        unsafe { avx2::tile(a, b, c, ldc, store, mr, nr) };
+                    }
                 }
+                jp += span;
             }
             p0 += kc;
         }
@@ -496,6 +554,114 @@ mod avx2 {
                 if !full {
                     std::ptr::copy_nonoverlapping(dst, cp, nr);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{Store, MR, NR};
+    use std::arch::x86_64::*;
+
+    /// One tile of `mr` rows (<= 6) and `NR + nr` columns (`1 <= nr <= NR`)
+    /// of `c` (row stride `ldc`): columns `0..NR` from micro-panel `b0`,
+    /// the rest from `b1`; `c (+)= a·b` over `a.len() / MR` k-steps, then
+    /// the store's bias, residual and ReLU, as `avx2::tile`.
+    ///
+    /// # Safety
+    /// AVX-512F is present; the tile is writable (and `st.residual` readable
+    /// over it); `b0.len() == b1.len()`, `b0.len() / NR == a.len() / MR`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn tile(
+        a: &[f32],
+        b0: &[f32],
+        b1: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: forwarded; each kernel reads the first `R` rows of a panel.
+        unsafe {
+            match mr {
+                6 => rows::<6>(a, b0, b1, c, ldc, st, nr),
+                5 => rows::<5>(a, b0, b1, c, ldc, st, nr),
+                4 => rows::<4>(a, b0, b1, c, ldc, st, nr),
+                3 => rows::<3>(a, b0, b1, c, ldc, st, nr),
+                2 => rows::<2>(a, b0, b1, c, ldc, st, nr),
+                _ => rows::<1>(a, b0, b1, c, ldc, st, nr),
+            }
+        }
+    }
+
+    /// `x > 0 || x is NaN ? x : 0` (-0 becomes 0, NaN stays).
+    #[target_feature(enable = "avx512f")]
+    fn relu(x: __m512) -> __m512 {
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
+        _mm512_mask_blend_ps(nan, _mm512_max_ps(x, _mm512_setzero_ps()), x)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn rows<const R: usize>(
+        a: &[f32],
+        b0: &[f32],
+        b1: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        nr: usize,
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        let (pf, pf_lines) = st.next_b.map_or((b0, 0), |n| (n, n.len() / NR));
+        let steps = a
+            .chunks_exact(MR)
+            .zip(b0.chunks_exact(NR).zip(b1.chunks_exact(NR)));
+        for (p, (av, (v0, v1))) in steps.enumerate() {
+            if p < pf_lines {
+                // SAFETY: line `p` of `pf` is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.as_ptr().add(p * NR).cast()) };
+            }
+            // SAFETY: `v0` and `v1` hold NR = 16 floats each.
+            let (x0, x1) = unsafe { (_mm512_loadu_ps(v0.as_ptr()), _mm512_loadu_ps(v1.as_ptr())) };
+            for (row, &x) in acc.iter_mut().zip(av) {
+                let x = _mm512_set1_ps(x);
+                row[0] = _mm512_fmadd_ps(x, x0, row[0]);
+                row[1] = _mm512_fmadd_ps(x, x1, row[1]);
+            }
+        }
+        if let Some(bias) = st.bias {
+            for (row, &v) in acc.iter_mut().zip(bias) {
+                let v = _mm512_set1_ps(v);
+                row[0] = _mm512_add_ps(row[0], v);
+                row[1] = _mm512_add_ps(row[1], v);
+            }
+        }
+        // The second half's columns: `nr` of NR.
+        let m1: __mmask16 = if nr >= NR { 0xffff } else { (1u16 << nr) - 1 };
+        for (i, row) in acc.iter().enumerate() {
+            // SAFETY: row i of the tile is writable for NR + nr floats (the
+            // caller's contract); the masked accesses touch only those.
+            unsafe {
+                let cp = c.add(i * ldc);
+                let (mut c0, mut c1) = (row[0], row[1]);
+                if st.add {
+                    c0 = _mm512_add_ps(c0, _mm512_loadu_ps(cp));
+                    c1 = _mm512_add_ps(c1, _mm512_maskz_loadu_ps(m1, cp.add(NR)));
+                }
+                if let Some(res) = st.residual {
+                    let rp = res.as_ptr().add(i * ldc);
+                    c0 = _mm512_add_ps(c0, _mm512_loadu_ps(rp));
+                    c1 = _mm512_add_ps(c1, _mm512_maskz_loadu_ps(m1, rp.add(NR)));
+                }
+                if st.relu {
+                    c0 = relu(c0);
+                    c1 = relu(c1);
+                }
+                _mm512_storeu_ps(cp, c0);
+                _mm512_mask_storeu_ps(cp.add(NR), m1, c1);
             }
         }
     }

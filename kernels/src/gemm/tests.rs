@@ -281,7 +281,7 @@ fn reference(m: usize, n: usize, k: usize, a: &MatRef<f32>, b: &MatRef<f32>) -> 
 /// and on the pool (the same bits).
 #[test]
 fn packed_gemm_matches_reference() {
-    let cases = [(1, 1, 1), (5, 17, 3), (6, 16, 256), (13, 33, 257), (64, 100, 600), (130, 70, 40), (64, 300, 700)];
+    let cases = [(1, 1, 1), (5, 17, 3), (6, 16, 256), (13, 33, 257), (64, 100, 600), (130, 70, 40), (64, 300, 700), (7, 48, 5), (3, 31, 9)];
     for (m, n, k) in cases {
         let a_data = fill(m * k * 2 + 3, 3);
         let a = MatRef { data: &a_data, offset: 3, rs: 2 * k, cs: 2 };
@@ -303,6 +303,10 @@ fn packed_gemm_matches_reference() {
             let mut one = vec![0.0f32; m * n];
             pool.install(|| gemm_packed(m, a, &packed, &mut one, false));
             assert_eq!(one, c, "{m}x{n}x{k}: thread count changed the bits");
+            // The AVX2 kernel alone (where AVX-512 pairs micro-panels).
+            let mut narrow = vec![0.0f32; m * n];
+            super::narrow_only(|| gemm_packed(m, a, &packed, &mut narrow, false));
+            assert_eq!(narrow, c, "{m}x{n}x{k}: the kernel width changed the bits");
         }
     }
     let empty = PackedB::new(0, 3, MatRef { data: &[], offset: 0, rs: 3, cs: 1 });
