@@ -114,6 +114,46 @@ fn script_mode_without_entry_runs_main_block() {
     assert_eq!(out, "script 3\n");
 }
 
+/// Int `<<`, `>>`, `&`, `|`, `^` compile (script mode) and give Python's
+/// values, as eager mode does; a negative shift count is Python's error.
+#[test]
+fn int_bit_ops_compile() {
+    let d = Dir::new("bits");
+    let src = d.path("bits.py");
+    std::fs::write(&src, BITS).expect("write program");
+    let inp = d.path("in.safetensors");
+    io::save(&inp, &[("n".to_string(), Tensor::scalar(Scalar::Int(5), DType::I64))]).expect("save inputs");
+    let tsg = d.path("bits.tsg");
+    let (ok, _, err) = tsc(&["compile", &src, "--entry", "bits", "-o", &tsg]);
+    assert!(ok, "{err}");
+    // (1 << 4) - 1, 5 >> 1, -5 >> 1 (floor), 5 & 6, 5 | 8, 5 ^ 5, 5 >> 70
+    let want = [15i64, 2, -3, 4, 13, 0, 0];
+    for (mode, args) in [("script", vec!["exec", &tsg]), ("eager", vec!["run", &src, "--entry", "bits"])] {
+        let out = d.path(&format!("{mode}.safetensors"));
+        let mut args = args.clone();
+        args.extend(["--inputs", &inp, "--output", &out]);
+        let (ok, _, err) = tsc(&args);
+        assert!(ok, "{mode}: {err}");
+        let outs = io::load(&out).expect("outputs");
+        for (i, w) in want.iter().enumerate() {
+            let t = &outs.iter().find(|(k, _)| *k == format!("output.{i}")).expect("output").1;
+            assert_eq!(t.item().expect("item").to_i64(), *w, "{mode}: output.{i}");
+        }
+    }
+    let bad = d.path("bad.safetensors");
+    io::save(&bad, &[("n".to_string(), Tensor::scalar(Scalar::Int(-1), DType::I64))]).expect("save inputs");
+    let (ok, _, err) = tsc(&["exec", &tsg, "--inputs", &bad, "--output", &d.path("o.safetensors")]);
+    assert!(!ok && err.contains("negative shift count"), "{err}");
+}
+
+const BITS: &str = r#"import torch
+from typing import Tuple
+
+
+def bits(n: int) -> Tuple[int, int, int, int, int, int, int]:
+    return (1 << (n - 1)) - 1, n >> 1, -n >> 1, n & 6, n | 8, n ^ 5, n >> 70
+"#;
+
 /// `model.half()`, `.to(dtype)`, `.to(device, dtype=)`, `.to(tensor)`,
 /// `.float()`, `.double()`: floating-point parameters and buffers change
 /// dtype in place (integer buffers stay), the module is returned, and a

@@ -31,14 +31,20 @@ pub enum ScalarOp {
     IntCast,
     FloatCast,
     BoolCast,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
 }
 
 use ScalarOp as S;
 
 impl ScalarOp {
-    pub const ALL: [ScalarOp; 20] = [
+    pub const ALL: [ScalarOp; 25] = [
         S::Add, S::Sub, S::Mul, S::TrueDiv, S::FloorDiv, S::Mod, S::Pow, S::Neg, S::Eq, S::Ne, S::Lt, S::Le, S::Gt,
-        S::Ge, S::And, S::Or, S::Not, S::IntCast, S::FloatCast, S::BoolCast,
+        S::Ge, S::And, S::Or, S::Not, S::IntCast, S::FloatCast, S::BoolCast, S::BitAnd, S::BitOr, S::BitXor, S::Shl,
+        S::Shr,
     ];
 
     /// The name after `scalar.` in the text form.
@@ -64,6 +70,11 @@ impl ScalarOp {
             S::IntCast => "int_cast",
             S::FloatCast => "float_cast",
             S::BoolCast => "bool_cast",
+            S::BitAnd => "bitand",
+            S::BitOr => "bitor",
+            S::BitXor => "bitxor",
+            S::Shl => "lshift",
+            S::Shr => "rshift",
         }
     }
 
@@ -105,6 +116,7 @@ impl ScalarOp {
                 _ => bad(),
             },
             S::And | S::Or if *ins[0] == Type::Bool && *ins[1] == Type::Bool => Ok(Type::Bool),
+            S::BitAnd | S::BitOr | S::BitXor | S::Shl | S::Shr if int_like(ins[0]) && int_like(ins[1]) => Ok(Type::Int),
             S::Not if *ins[0] == Type::Bool => Ok(Type::Bool),
             S::IntCast if ins[0].is_number() => Ok(Type::Int),
             S::FloatCast if ins[0].is_number() => Ok(Type::Float),
@@ -248,6 +260,10 @@ fn int_binary(op: ScalarOp, a: i64, b: i64) -> Result<Literal, String> {
             Scalar::Int(i) => L::Int(i),
             s => L::Float(s.to_f64()),
         },
+        S::BitAnd => L::Int(a & b),
+        S::BitOr => L::Int(a | b),
+        S::BitXor => L::Int(a ^ b),
+        S::Shl | S::Shr => L::Int(prim::py_shift(a, b, op == S::Shl).map_err(|e| e.to_string())?),
         _ => return Err(format!("scalar.{} is not arithmetic", op.name())),
     })
 }
@@ -268,6 +284,14 @@ mod tests {
         assert!(S::FloorDiv.eval(&[L::Int(1), L::Int(0)]).is_err());
         assert_eq!(S::Lt.eval(&[L::Int(1), L::Float(1.5)]), Ok(L::Bool(true)));
         assert_eq!(S::IntCast.eval(&[L::Float(-2.7)]), Ok(L::Int(-2)));
+        assert_eq!(S::Shl.eval(&[L::Int(1), L::Int(7)]), Ok(L::Int(128)));
+        assert_eq!(S::Shl.eval(&[L::Int(3), L::Int(64)]), Ok(L::Int(0)), "the low 64 bits, as `*` wraps");
+        assert_eq!(S::Shr.eval(&[L::Int(-5), L::Int(1)]), Ok(L::Int(-3)), "floors, as Python");
+        assert_eq!(S::Shr.eval(&[L::Int(-5), L::Int(99)]), Ok(L::Int(-1)));
+        assert!(S::Shl.eval(&[L::Int(1), L::Int(-1)]).unwrap_err().contains("negative shift count"));
+        assert_eq!(S::BitXor.eval(&[L::Int(5), L::Bool(true)]), Ok(L::Int(4)));
+        assert_eq!(S::BitAnd.result_type(&[&Type::Int, &Type::Bool]), Ok(Type::Int));
+        assert!(S::BitOr.result_type(&[&Type::Float, &Type::Int]).is_err());
         assert!(S::IntCast.eval(&[L::Float(f64::NAN)]).is_err());
         // Python raises where C would give a special value.
         assert!(S::Pow.eval(&[L::Int(0), L::Int(-1)]).is_err());

@@ -76,8 +76,10 @@ fn int_binary(op: BinOp, a: i64, b: i64) -> R<Value> {
         BinOp::BitAnd => Value::Int(a & b),
         BinOp::BitOr => Value::Int(a | b),
         BinOp::BitXor => Value::Int(a ^ b),
-        BinOp::LShift => Value::Int(a.wrapping_shl(u32::try_from(b).unwrap_or(64))),
-        BinOp::RShift => Value::Int(a.wrapping_shr(u32::try_from(b).unwrap_or(63).min(63))),
+        BinOp::LShift | BinOp::RShift => match tsc_runtime::ops::prim::py_shift(a, b, op == BinOp::LShift) {
+            Ok(v) => Value::Int(v),
+            Err(e) => return err(e.to_string()),
+        },
         BinOp::MatMul => return err("unsupported operand type(s) for @: 'int' and 'int'"),
     })
 }

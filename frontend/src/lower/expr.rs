@@ -351,6 +351,11 @@ impl Lower<'_> {
             BinOp::Pow => ScalarOp::Pow,
             BinOp::BitAnd if ta == Some(Type::Bool) && tb == Some(Type::Bool) => ScalarOp::And,
             BinOp::BitOr if ta == Some(Type::Bool) && tb == Some(Type::Bool) => ScalarOp::Or,
+            BinOp::BitAnd => ScalarOp::BitAnd,
+            BinOp::BitOr => ScalarOp::BitOr,
+            BinOp::BitXor => ScalarOp::BitXor,
+            BinOp::LShift => ScalarOp::Shl,
+            BinOp::RShift => ScalarOp::Shr,
             _ => return self.fail(format!("`{}` on these operands cannot be compiled", op.symbol())),
         };
         self.scalar(sop, vec![a, b])

@@ -40,6 +40,11 @@ pub(crate) const OPS: &[OpDef] = &[
     OpDef { schema: "remainder.int(int a, int b) -> int", run: remainder_int },
     OpDef { schema: "remainder.float(float a, float b) -> float", run: remainder_float },
     OpDef { schema: "pow.int(int a, int b) -> Scalar", run: pow_int },
+    OpDef { schema: "bitand.int(int a, int b) -> int", run: |a| int2(a, |x, y| x & y) },
+    OpDef { schema: "bitor.int(int a, int b) -> int", run: |a| int2(a, |x, y| x | y) },
+    OpDef { schema: "bitxor.int(int a, int b) -> int", run: |a| int2(a, |x, y| x ^ y) },
+    OpDef { schema: "lshift.int(int a, int b) -> int", run: |a| Ok(Value::Int(py_shift(a.int(0)?, a.int(1)?, true)?)) },
+    OpDef { schema: "rshift.int(int a, int b) -> int", run: |a| Ok(Value::Int(py_shift(a.int(0)?, a.int(1)?, false)?)) },
     OpDef { schema: "pow.float(float a, float b) -> float", run: pow_float },
     OpDef { schema: "neg.int(int a) -> int", run: |a| Ok(Value::Int(a.int(0)?.wrapping_neg())) },
     OpDef { schema: "neg.float(float a) -> float", run: |a| Ok(Value::Float(-a.float(0)?)) },
@@ -232,6 +237,22 @@ pub fn py_pow_int(a: i64, b: i64) -> Result<Scalar> {
         e >>= 1;
     }
     Ok(Scalar::Int(acc))
+}
+
+/// `a << b` (`left`) or `a >> b` on ints: a negative count is Python's
+/// `ValueError`; a left shift keeps the low 64 bits (wrapping, as `*`
+/// does), so 64 or more gives 0; a right shift floors (`>> 64` or more
+/// gives 0 or -1), as Python's.
+pub fn py_shift(a: i64, b: i64, left: bool) -> Result<i64> {
+    if b < 0 {
+        bail!(if left { "lshift" } else { "rshift" }, "ValueError: negative shift count");
+    }
+    Ok(match (left, u32::try_from(b)) {
+        (true, Ok(n)) if n < 64 => a.wrapping_shl(n),
+        (true, _) => 0,
+        (false, Ok(n)) if n < 64 => a >> n,
+        (false, _) => a >> 63,
+    })
 }
 
 fn pow_int(a: &Args) -> Result<Value> {
