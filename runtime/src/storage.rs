@@ -323,37 +323,52 @@ float_element!(bf16, BF16, |x: bf16| x.to_f64(), bf16::from_f64);
 
 /// Converts a whole buffer to another dtype.
 pub fn cast_buffer(b: &Buffer, to: DType) -> Buffer {
-    fn go<U: Element>(src: &[U], to: DType) -> Buffer {
-        macro_rules! conv {
-            ($t:ty) => {
-                <$t>::into_buffer(src.iter().map(|&u| <$t>::cast_from(u)).collect())
-            };
-        }
-        match to {
-            DType::Bool => conv!(bool),
-            DType::U8 => conv!(u8),
-            DType::I8 => conv!(i8),
-            DType::I16 => conv!(i16),
-            DType::I32 => conv!(i32),
-            DType::I64 => conv!(i64),
-            DType::F16 => conv!(f16),
-            DType::BF16 => conv!(bf16),
-            DType::F32 => {
-                if U::DTYPE == DType::F32 {
-                    return b_clone(src);
-                }
-                conv!(f32)
-            }
-            DType::F64 => conv!(f64),
-        }
-    }
-    fn b_clone<U: Element>(src: &[U]) -> Buffer {
-        U::into_buffer(src.to_vec())
-    }
     if b.dtype() == to {
         return b.clone();
     }
-    with_buffer!(b, v => go(v, to))
+    with_buffer!(b, v => cast_slice(v, to))
+}
+
+/// `src` as a buffer of dtype `to`, with PyTorch's cast rules;
+/// float16/bfloat16 to float32 is vectorized.
+pub fn cast_slice<U: Element>(src: &[U], to: DType) -> Buffer {
+    macro_rules! conv {
+        ($t:ty) => {
+            <$t>::into_buffer(src.iter().map(|&u| <$t>::cast_from(u)).collect())
+        };
+    }
+    match to {
+        DType::Bool => conv!(bool),
+        DType::U8 => conv!(u8),
+        DType::I8 => conv!(i8),
+        DType::I16 => conv!(i16),
+        DType::I32 => conv!(i32),
+        DType::I64 => conv!(i64),
+        DType::F16 => conv!(f16),
+        DType::BF16 => conv!(bf16),
+        DType::F32 => match U::DTYPE {
+            DType::F32 => U::into_buffer(src.to_vec()),
+            DType::F16 | DType::BF16 => widen(src),
+            _ => conv!(f32),
+        },
+        DType::F64 => conv!(f64),
+    }
+}
+
+/// float16 or bfloat16 elements as float32 (exact), with `half`'s
+/// vectorized slice conversion.
+fn widen<U: Element>(src: &[U]) -> Buffer {
+    use half::slice::HalfFloatSliceExt;
+    // SAFETY: `convert_to_f32_slice` writes every element.
+    let mut out: Vec<f32> = unsafe { crate::alloc::uninit_vec(src.len()) };
+    let (ptr, len) = (src.as_ptr(), src.len());
+    // SAFETY: an element type's DTYPE names it, so `U` is `f16` (`bf16`)
+    // exactly when its DTYPE is F16 (BF16).
+    match U::DTYPE {
+        DType::F16 => unsafe { std::slice::from_raw_parts(ptr.cast::<f16>(), len) }.convert_to_f32_slice(&mut out),
+        _ => unsafe { std::slice::from_raw_parts(ptr.cast::<bf16>(), len) }.convert_to_f32_slice(&mut out),
+    }
+    f32::into_buffer(out)
 }
 
 /// Memory shared by a tensor and all its views: a host [`Buffer`], or

@@ -359,7 +359,7 @@ fn conversion(name: &str, args: &[Value], kwargs: &[(String, Value)]) -> R<(Opti
                 match (key, v) {
                     (None | Some("dtype"), Value::DType(d)) => dtype = Some(*d),
                     (None | Some("tensor"), Value::Tensor(t)) => (device, dtype) = (Some(t.device()), Some(t.dtype())),
-                    (None | Some("device"), Value::Bool(_)) if key.is_none() => {}
+                    (None, Value::Bool(_)) => {} // a positional `non_blocking`
                     (None | Some("device"), v) => device = device_of(v)?,
                     (Some(k), _) => return err(format!("to() got an unexpected keyword argument '{k}'")),
                 }

@@ -13,7 +13,7 @@
 use super::blas::MatLayout;
 use super::device::{drv, CudaDevice, GpuBuffer};
 use super::guard;
-use super::native::{copy, float_cuda, launch, launch_buffers, In};
+use super::native::{broadcast_buffer, copy, float_cuda, launch, In};
 use super::tensor::{err, from_gpu};
 use crate::ops::Args;
 use crate::{Result, Tensor, Value};
@@ -83,8 +83,7 @@ pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
     let acc = match bias {
         Some(b) => {
             let bv = b.as_strided(&[1, o, 1, 1], &[0, b.strides()[0], 0, 0], b.offset())?;
-            let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
-            launch_buffers(&k, &[n, o, oh, ow], &[In::T(&bv)], b.dtype())?.1.pop()
+            Some(broadcast_buffer(&bv, &[n, o, oh, ow])?)
         }
         None => None,
     };

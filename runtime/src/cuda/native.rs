@@ -175,7 +175,7 @@ pub(crate) fn launch(kernel: &Kernel, shape: &[usize], ins: &[In], dtype: DType)
 }
 
 /// [`launch`]'s device and output buffers.
-pub(super) fn launch_buffers(kernel: &Kernel, shape: &[usize], ins: &[In], dtype: DType) -> Result<(Arc<CudaDevice>, Vec<GpuBuffer>)> {
+fn launch_buffers(kernel: &Kernel, shape: &[usize], ins: &[In], dtype: DType) -> Result<(Arc<CudaDevice>, Vec<GpuBuffer>)> {
     let dev = device_of(ins)?;
     let guards: Vec<Option<RwLockReadGuard<GpuBuffer>>> = ins
         .iter()
@@ -229,10 +229,21 @@ fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     one(&k, x.shape(), &[In::T(x)])
 }
 
+/// The kernel that stores its one operand: by the launch's shape and
+/// output dtype, a copy, a broadcast or a cast.
+fn identity() -> Kernel {
+    Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] }
+}
+
 /// A contiguous device copy of `x` (a float or `bool` tensor).
 pub(super) fn copy(x: &Tensor) -> Result<Tensor> {
-    let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
-    one_as(&k, x.shape(), &[In::T(x)], x.dtype())
+    one_as(&identity(), x.shape(), &[In::T(x)], x.dtype())
+}
+
+/// `t` broadcast to `shape` in a fresh contiguous buffer of its dtype: the
+/// accumulator a product with a bias adds to.
+pub(super) fn broadcast_buffer(t: &Tensor, shape: &[usize]) -> Result<GpuBuffer> {
+    launch_buffers(&identity(), shape, &[In::T(t)], t.dtype())?.1.pop().ok_or_else(|| err("cuda", "internal: a kernel without outputs"))
 }
 
 /// `x.to(dtype)` on the device, for float and `bool` tensors (`x` itself
@@ -244,8 +255,7 @@ pub(crate) fn cast(x: &Tensor, dtype: DType) -> Result<Option<Tensor>> {
     if !can_store(x.dtype()) || !can_store(dtype) {
         return Ok(None);
     }
-    let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
-    one_as(&k, x.shape(), &[In::T(x)], dtype).map(Some)
+    one_as(&identity(), x.shape(), &[In::T(x)], dtype).map(Some)
 }
 
 /// `add`/`sub` (alpha 1), `mul`, `div` (no rounding mode), `maximum`,

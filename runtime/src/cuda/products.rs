@@ -4,12 +4,11 @@
 
 use super::blas::MatLayout;
 use super::device::GpuBuffer;
-use super::native::{float_cuda, launch_buffers, In};
+use super::native::{broadcast_buffer, float_cuda};
 use super::tensor::{err, from_gpu};
 use crate::ops::Args;
 use crate::shape::{broadcast_all, broadcast_strides};
 use crate::{Result, Tensor, Value};
-use tsc_kernels::jit::{Inst, Kernel};
 
 /// `linear(x, w, b)`: `x @ wᵀ` on cuBLAS. A bias `[out]` is first
 /// broadcast into the result buffer, which the product is added to (one
@@ -30,8 +29,7 @@ pub(super) fn linear(a: &Args) -> Result<Option<Tensor>> {
     let acc = match bias {
         Some(b) => {
             let shape: Vec<usize> = x.shape()[..x.ndim() - 1].iter().copied().chain([w.shape()[0]]).collect();
-            let k = Kernel { num_params: 1, insts: vec![Inst::Param(0)], outputs: vec![0] };
-            launch_buffers(&k, &shape, &[In::T(b)], b.dtype())?.1.pop()
+            Some(broadcast_buffer(b, &shape)?)
         }
         None => None,
     };

@@ -150,39 +150,17 @@ pub(crate) fn as_compute<E: Element>(t: &Tensor) -> Tensor {
 /// storage window densely in some dim order (a transpose or permutation of
 /// a contiguous block, such as `linear`'s weight view): the window is cast
 /// in memory order, not gathered in logical order (which strides through
-/// memory). float16/bfloat16 to float32 is vectorized.
+/// memory).
 fn dense_cast<E: Element>(t: &Tensor) -> Option<Tensor> {
     if t.device() != crate::Device::Cpu || t.numel() == 0 || !crate::ops::creation::is_non_overlapping_and_dense(t.shape(), t.strides()) {
         return None;
     }
     let (lo, n) = (t.offset(), t.numel());
     let g = t.storage().read();
-    let buf = match (t.dtype(), E::DTYPE) {
-        (crate::DType::F16, crate::DType::F32) => widen(g.slice::<half::f16>()?.get(lo..lo + n)?),
-        (crate::DType::BF16, crate::DType::F32) => widen(g.slice::<half::bf16>()?.get(lo..lo + n)?),
-        _ => {
-            fn go<U: Element, E: Element>(v: &[U], lo: usize, n: usize) -> Option<crate::storage::Buffer> {
-                Some(E::into_buffer(v.get(lo..lo + n)?.iter().map(|&u| E::cast_from(u)).collect()))
-            }
-            crate::with_buffer!(&*g, v => go::<_, E>(v, lo, n))?
-        }
-    };
+    let buf = crate::with_buffer!(&*g, v => crate::storage::cast_slice(v.get(lo..lo + n)?, E::DTYPE));
     drop(g);
     Tensor::from_storage(std::sync::Arc::new(crate::storage::Storage::new(buf)), t.shape(), t.strides(), 0).ok()
 }
-
-/// float16/bfloat16 elements as a float32 buffer (exact).
-fn widen<H>(src: &[H]) -> crate::storage::Buffer
-where
-    [H]: half::slice::HalfFloatSliceExt,
-{
-    use half::slice::HalfFloatSliceExt;
-    // SAFETY: `convert_to_f32_slice` writes every element.
-    let mut out: Vec<f32> = unsafe { crate::alloc::uninit_vec(src.len()) };
-    src.convert_to_f32_slice(&mut out);
-    <f32 as Element>::into_buffer(out)
-}
-
 
 /// How the batch of products is combined.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
