@@ -190,13 +190,17 @@ impl Emit<'_, '_> {
             self.map3(m.0, a, b, |b, m, x, y| b.ins().select(m, x, y))
         }
     }
-    /// Clamps into `[lo, hi]`; NaN stays NaN.
+    /// Clamps into `[lo, hi]`; NaN stays NaN. Both selects have the
+    /// shapes `x < lo ? lo : x` and `hi < x ? hi : x` that Cranelift's x64
+    /// backend lowers to one `maxps` / `minps` each (a NaN `x` is their
+    /// second operand, which they return); `x > hi` would cost a compare
+    /// and a blend.
     fn clamp(&mut self, x: V, lo: f32, hi: f32) -> V {
         let m = self.cmpc(FloatCC::LessThan, x, lo);
         let l = self.c(lo);
         let x = self.select(m, l, x);
-        let m = self.cmpc(FloatCC::GreaterThan, x, hi);
         let h = self.c(hi);
+        let m = self.cmp(FloatCC::LessThan, h, x);
         self.select(m, h, x)
     }
     /// The magnitude of `x` with the sign of `s`.
