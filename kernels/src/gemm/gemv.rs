@@ -375,18 +375,37 @@ fn axpy_cols_generic<T: Elem, V: Lanes<T>>(x: &[T], w: &[T], ld: usize, j0: usiz
     }
 }
 
-/// Matrix elements below which a GEMV stays on the calling thread. Waking
+/// Matrix elements from which a GEMV is split over the rayon pool. Waking
 /// the pool costs more than it saves below ~2 MiB of f32 weights: 256×1024
 /// (`lstm_loop`'s weights) took 22.6 µs on one thread against 27–34 µs on
 /// two; 512×1024 is even (`examples`-style probe, 2 cores, 2026-11-27).
 const PARALLEL_MIN_ELEMS: usize = 1 << 19;
+/// Matrix elements from which a dot-form GEMV smaller than that is split in
+/// two with [`crate::parallel::hot::pair`] instead (64K floats, 256 KiB:
+/// ~3 µs of work per half against ~0.1 µs to hand one to a spinning thread).
+const HOT_MIN_ELEMS: usize = 1 << 16;
 
 /// `y[j] = Σ_p x[p]·w[j·ld + p]`, split over rows when big.
 pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parallel: bool) {
     let (n, k) = (y.len(), x.len());
     let threads = rayon::current_num_threads();
-    if !parallel || threads <= 1 || n * k < PARALLEL_MIN_ELEMS || n < 8 {
+    if !parallel || threads <= 1 || n * k < HOT_MIN_ELEMS || n < 8 {
         return T::dot_rows(x, w, ld, y);
+    }
+    if n * k < PARALLEL_MIN_ELEMS {
+        // Two halves of whole groups of four rows, always split the same
+        // way (each half of a loop's weights stays in one core's cache).
+        let half = n.div_ceil(2).next_multiple_of(4).min(n);
+        let out = SendPtr(y.as_mut_ptr());
+        return crate::parallel::hot::pair(&|h| {
+            let (start, len) = if h == 0 { (0, half) } else { (half, n - half) };
+            if len > 0 {
+                // SAFETY: the halves `0..half` and `half..n` are disjoint
+                // and inside `y`, which outlives the call.
+                let yc = unsafe { std::slice::from_raw_parts_mut(out.get().add(start), len) };
+                T::dot_rows(x, &w[start * ld..], ld, yc)
+            }
+        });
     }
     // One block of whole groups of four rows per thread, thread i always
     // taking block i: a matrix used call after call (a loop's weights)

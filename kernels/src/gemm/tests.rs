@@ -159,6 +159,10 @@ fn gemv_large_shapes_parallel_paths() {
     check(1031, 1, 517, true, false, 1, 1.0, 0.5); // n = 1, A column-major: axpy form
     check(1, 300, 300, true, true, 2, 1.0, 0.0); // strided x (gathered)
     check(129, 257, 131, true, true, 0, 1.0, 0.0); // gemm crate, parallel
+    // Below the pool's size, above the hot pair's: two halves, the second
+    // one ending in a partial group of four rows.
+    check(1, 1027, 255, false, true, 0, 1.0, 0.0);
+    check(301, 1, 257, false, false, 1, 1.0, 0.5);
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Splitting loops across the rayon pool once the work is big enough to pay
 //! for the hand-off (a few µs); small inputs stay on the calling thread.
-//! Also each thread's reusable float buffer ([`with_scratch`]).
+//! Also each thread's reusable float buffer ([`with_scratch`]), and a
+//! helper thread kept hot for jobs too small for the pool ([`hot`]).
+
+pub mod hot;
 
 /// Runs `f` with this thread's reusable float buffer (conv's im2col
 /// columns, the JIT's row scratch), so such buffers are allocated (and
