@@ -379,25 +379,31 @@ unsafe fn panels_range(
                 let span = if wide && jp + 1 < g1 { 2 } else { 1 };
                 let last_jp = jp + span - 1;
                 let nr = NR.min(n - last_jp * NR);
-                for ip in 0..m.div_ceil(MR) {
+                // The micro-panel `d` places after this tile's last one, in
+                // the order tiles run.
+                let ahead = |d: usize| -> Option<&[f32]> {
+                    let j = last_jp + d;
+                    if j < g1 {
+                        return Some(&bp[(j * k + p0) * NR..][..kc * NR]);
+                    }
+                    if p0 + kc < k {
+                        let j = g0 + (j - g1);
+                        let kn = kc_len.min(k - p0 - kc);
+                        return (j < g1).then(|| &bp[(j * k + p0 + kc) * NR..][..kn * NR]);
+                    }
+                    // The next group starts at g1.
+                    (j < j1.min(g1 + group)).then(|| &bp[j * k * NR..][..kc_len * NR])
+                };
+                // The next tile's micro-panels: each is read once per call,
+                // from memory, so the row panels of this one pull them in.
+                let next = [ahead(1), ahead(2).filter(|_| span == 2)];
+                let np = m.div_ceil(MR);
+                for ip in 0..np {
                     let (r0, mr) = panel_rows(m, ip);
                     let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
                     let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
                     let first = p0 == 0;
-                    // The first row panel pulls in the B micro-panel that runs
-                    // next: each is read once per call, from memory.
-                    let next_b = if ip > 0 {
-                        None
-                    } else if last_jp + 1 < g1 {
-                        Some(&bp[((last_jp + 1) * k + p0) * NR..][..kc * NR])
-                    } else if p0 + kc < k {
-                        let kn = kc_len.min(k - p0 - kc);
-                        Some(&bp[(g0 * k + p0 + kc) * NR..][..kn * NR])
-                    } else if g1 < j1 {
-                        Some(&bp[g1 * k * NR..][..kc_len * NR])
-                    } else {
-                        None
-                    };
+                    let next_b = prefetch_share(&next, ip, np);
                     let last = p0 + kc == k;
                     let store = Store {
                         next_b,
@@ -430,6 +436,27 @@ unsafe fn panels_range(
             p0 += kc;
         }
     }
+}
+
+/// Row panel `ip`'s share (of `np`) of the lines of the `next` micro-panels
+/// to prefetch: consecutive row panels take consecutive runs of lines, so
+/// the next tile's `B` arrives spread over this tile's whole row of tiles
+/// rather than in one burst.
+fn prefetch_share<'a>(next: &[Option<&'a [f32]>; 2], ip: usize, np: usize) -> Option<&'a [f32]> {
+    let (panels, count) = match *next {
+        [Some(a), Some(b)] => ([a, b], 2.min(np)),
+        [Some(a), None] | [None, Some(a)] => ([a, a], 1),
+        [None, None] => return None,
+    };
+    let q = ip * count / np;
+    // Row panels lo..hi prefetch panel q.
+    let (lo, hi) = ((q * np).div_ceil(count), ((q + 1) * np).div_ceil(count));
+    let lines = panels[q].len() / NR;
+    let (s, e) = (
+        (ip - lo) * lines / (hi - lo),
+        (ip - lo + 1) * lines / (hi - lo),
+    );
+    Some(&panels[q][s * NR..e * NR])
 }
 
 /// How one k block's tile is written: `c = acc` or `c += acc`, plus a

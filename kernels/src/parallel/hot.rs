@@ -88,7 +88,9 @@ pub fn pair(f: &(dyn Fn(usize) + Sync)) {
     // SAFETY: the lifetime is erased only for the slot, which the helper
     // reads until it stores `done`; `Wait` below keeps this frame (and `f`)
     // alive until then, also when `f(0)` unwinds.
-    let job: Job = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(f) };
+    let job: Job = unsafe {
+        std::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(f)
+    };
     // SAFETY: we own the slot (`busy`); the helper reads `job` only after
     // the `seq` store below.
     unsafe { *SLOT.job.get() = Some(job) };
@@ -264,7 +266,10 @@ mod tests {
                 })
             }));
             assert!(r.is_err());
-            assert!(other_done.load(Ordering::Relaxed), "returned before the other half finished");
+            assert!(
+                other_done.load(Ordering::Relaxed),
+                "returned before the other half finished"
+            );
         }
         // The helper still works afterwards.
         let n = AtomicUsize::new(0);
