@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 
 use super::{Conv2dParams, ConvEpilogue};
-use crate::gemm::{gemm_packed_a, Epilogue, MatRef, PackedA, NR};
+use crate::gemm::{gemm_indirect, gemm_packed_a, Epilogue, MatRef, PackedA, NR};
 use crate::parallel;
 
 /// Floats of packed columns per tile (640 KiB), the im2col path's tile.
@@ -121,13 +121,20 @@ unsafe fn tile(
     scratch.resize(cig * g.rows * g.wp + panels_len, 0.0);
     let (padded, panels) = scratch.split_at_mut(cig * g.rows * g.wp);
     let (pos, taps) = (g.positions(p), g.taps(p));
+    // With stride 1 and whole micro-panels per output row, each panel's
+    // positions are consecutive: the product reads the padded input in
+    // place (implicit GEMM) where the AVX-512 tile is available.
+    let starts: Vec<usize> = if p.stride == (1, 1) && ow % NR == 0 {
+        pos.iter().step_by(NR).copied().collect()
+    } else {
+        Vec::new()
+    };
     for (gi, a) in groups.iter().enumerate() {
         g.pad(
             p,
             &input[(img * p.c_in + gi * cig) * hw..][..cig * hw],
             padded,
         );
-        fill_panels(padded, &pos, &taps, panels);
         let cog = a.m();
         let at = (img * p.c_out + gi * cog) * ohw + oy0 * ow;
         let tile_epi = Epilogue {
@@ -135,8 +142,14 @@ unsafe fn tile(
             residual: epi.residual.map(|r| &r[at..]),
             relu: epi.relu,
         };
-        // SAFETY: rows oy0..oy1 of the group's planes, at row stride ohw,
-        // are this item's (the caller's contract).
+        // SAFETY (both products): rows oy0..oy1 of the group's planes, at
+        // row stride ohw, are this item's (the caller's contract).
+        if !starts.is_empty()
+            && unsafe { gemm_indirect(a, padded, &starts, &taps, out.add(at), ohw, tile_epi) }
+        {
+            continue;
+        }
+        fill_panels(padded, &pos, &taps, panels);
         unsafe { gemm_packed_a(a, g.tn, panels, out.add(at), ohw, tile_epi) };
     }
 }

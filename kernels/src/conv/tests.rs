@@ -218,6 +218,69 @@ fn relu_and_residual_epilogues_match_the_ops_run_apart() {
 }
 
 #[test]
+fn implicit_gemm_geometries() {
+    // Stride 1 with whole 16-wide micro-panels per output row: the product
+    // reads the padded input in place on AVX-512 (`gemm/indirect.rs`),
+    // against the naive sum and the AVX2 kernel's bits (`conv_case`).
+    // k = 360: two k blocks; 5 output rows in tiles of 2, 2, 1: a last
+    // single micro-panel.
+    conv_case(
+        1,
+        40,
+        (5, 16),
+        13,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        1,
+        true,
+    );
+    // Dilation 2, a 5×5 window reaching both paddings.
+    conv_case(
+        2,
+        3,
+        (6, 16),
+        7,
+        (3, 3),
+        (1, 1),
+        (2, 2),
+        (2, 2),
+        (2, 2),
+        1,
+        false,
+    );
+    // Groups, two micro-panels per row, 1×1.
+    conv_case(
+        2,
+        8,
+        (3, 32),
+        8,
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        (1, 1),
+        2,
+        true,
+    );
+    conv_case(
+        1,
+        6,
+        (2, 48),
+        5,
+        (1, 1),
+        (1, 1),
+        (0, 0),
+        (0, 0),
+        (1, 1),
+        1,
+        true,
+    );
+}
+
+#[test]
 fn conv2d_geometries() {
     // CNN stem and a 64→64 block conv (small batch), stride-2 and 1×1 shortcut.
     conv_case(

@@ -20,12 +20,14 @@
 //! callers, and it costs nothing next to a product.
 
 mod gemv;
+mod indirect;
 mod packed;
 #[cfg(test)]
 mod tests;
 
 pub use gemv::Elem;
 pub use packed::{gemm_packed, Epilogue, PackedA, PackedB, MR, NR};
+pub(crate) use indirect::gemm_indirect;
 pub(crate) use packed::{gemm_packed_a, relu};
 #[cfg(test)]
 pub(crate) use packed::narrow_only;

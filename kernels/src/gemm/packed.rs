@@ -110,6 +110,10 @@ impl PackedA {
     pub fn k(&self) -> usize {
         self.k
     }
+    /// The packed row panels: panel `ip`, k-step `p` at `(ip·k + p)·MR`.
+    pub(super) fn panels(&self) -> &[f32] {
+        &self.data
+    }
 }
 
 /// Writes row `p` of a `k`-row matrix into `B` panels (`panels` holds
@@ -266,7 +270,7 @@ unsafe fn epilogue_only(m: usize, n: usize, c: *mut f32, ldc: usize, epi: Epilog
 /// `m.div_ceil(MR)` panels split the rows evenly (32 rows are 6+5+5+6+5+5,
 /// not 5×6 + 2, so no panel runs a kernel of one or two rows at a fraction
 /// of the FMA throughput).
-fn panel_rows(m: usize, i: usize) -> (usize, usize) {
+pub(super) fn panel_rows(m: usize, i: usize) -> (usize, usize) {
     let np = m.div_ceil(MR).max(1);
     let (r0, r1) = (i * m / np, (i + 1) * m / np);
     (r0, r1 - r0)
@@ -324,7 +328,7 @@ thread_local! {
 }
 
 /// Whether products started on this thread use the 6×32 AVX-512 tiles.
-fn wide_tiles() -> bool {
+pub(super) fn wide_tiles() -> bool {
     crate::simd::has_avx512f() && !NARROW_ONLY.with(|n| n.get())
 }
 
@@ -462,14 +466,14 @@ fn prefetch_share<'a>(next: &[Option<&'a [f32]>; 2], ip: usize, np: usize) -> Op
 /// How one k block's tile is written: `c = acc` or `c += acc`, plus a
 /// per-row bias, then the residual, then ReLU.
 #[derive(Clone, Copy)]
-struct Store<'a> {
+pub(super) struct Store<'a> {
     /// Prefetched into cache while the tile runs.
-    next_b: Option<&'a [f32]>,
-    add: bool,
-    bias: Option<&'a [f32]>,
+    pub(super) next_b: Option<&'a [f32]>,
+    pub(super) add: bool,
+    pub(super) bias: Option<&'a [f32]>,
     /// The tile's first element of the residual (row stride `ldc`).
-    residual: Option<&'a [f32]>,
-    relu: bool,
+    pub(super) residual: Option<&'a [f32]>,
+    pub(super) relu: bool,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -587,11 +591,11 @@ mod avx2 {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
+pub(super) mod avx512 {
     use super::{Store, MR, NR};
     use std::arch::x86_64::*;
 
-    /// One tile of `mr` rows (<= 6) and `NR + nr` columns (`1 <= nr <= NR`)
+    /// One tile of `mr` rows (<= 6) and `NR + nr` columns (`0 <= nr <= NR`)
     /// of `c` (row stride `ldc`): columns `0..NR` from micro-panel `b0`,
     /// the rest from `b1`; `c (+)= a·b` over `a.len() / MR` k-steps, then
     /// the store's bias, residual and ReLU, as `avx2::tile`.
@@ -610,15 +614,41 @@ mod avx512 {
         mr: usize,
         nr: usize,
     ) {
+        assert!(b0.len() == b1.len() && b0.len() / NR == a.len() / MR);
+        // SAFETY: forwarded; k-step p's rows are at p·NR in b0 and b1
+        // (asserted above).
+        unsafe { tile_at(a, b0.as_ptr(), b1.as_ptr(), None, c, ldc, st, mr, nr) }
+    }
+
+    /// As [`tile`], with the two micro-panels' rows of k-step `p` read at
+    /// `b0 + offs[p]` and `b1 + offs[p]` (an implicit-GEMM convolution's
+    /// taps into its padded input), or at `p·NR` when `offs` is `None`.
+    ///
+    /// # Safety
+    /// AVX-512F is present; the tile is writable (and `st.residual`
+    /// readable over it); for every k-step `p < a.len() / MR`, `NR` floats
+    /// at each of those addresses are readable (`offs` has that many).
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::gemm) unsafe fn tile_at(
+        a: &[f32],
+        b0: *const f32,
+        b1: *const f32,
+        offs: Option<&[usize]>,
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        mr: usize,
+        nr: usize,
+    ) {
         // SAFETY: forwarded; each kernel reads the first `R` rows of a panel.
         unsafe {
             match mr {
-                6 => rows::<6>(a, b0, b1, c, ldc, st, nr),
-                5 => rows::<5>(a, b0, b1, c, ldc, st, nr),
-                4 => rows::<4>(a, b0, b1, c, ldc, st, nr),
-                3 => rows::<3>(a, b0, b1, c, ldc, st, nr),
-                2 => rows::<2>(a, b0, b1, c, ldc, st, nr),
-                _ => rows::<1>(a, b0, b1, c, ldc, st, nr),
+                6 => rows::<6>(a, b0, b1, offs, c, ldc, st, nr),
+                5 => rows::<5>(a, b0, b1, offs, c, ldc, st, nr),
+                4 => rows::<4>(a, b0, b1, offs, c, ldc, st, nr),
+                3 => rows::<3>(a, b0, b1, offs, c, ldc, st, nr),
+                2 => rows::<2>(a, b0, b1, offs, c, ldc, st, nr),
+                _ => rows::<1>(a, b0, b1, offs, c, ldc, st, nr),
             }
         }
     }
@@ -634,25 +664,28 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     unsafe fn rows<const R: usize>(
         a: &[f32],
-        b0: &[f32],
-        b1: &[f32],
+        b0: *const f32,
+        b1: *const f32,
+        offs: Option<&[usize]>,
         c: *mut f32,
         ldc: usize,
         st: Store,
         nr: usize,
     ) {
         let mut acc = [[_mm512_setzero_ps(); 2]; R];
-        let (pf, pf_lines) = st.next_b.map_or((b0, 0), |n| (n, n.len() / NR));
-        let steps = a
-            .chunks_exact(MR)
-            .zip(b0.chunks_exact(NR).zip(b1.chunks_exact(NR)));
-        for (p, (av, (v0, v1))) in steps.enumerate() {
+        let (pf, pf_lines) = st.next_b.map_or((b0, 0), |n| (n.as_ptr(), n.len() / NR));
+        for (p, av) in a.chunks_exact(MR).enumerate() {
             if p < pf_lines {
                 // SAFETY: line `p` of `pf` is in bounds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.as_ptr().add(p * NR).cast()) };
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.add(p * NR).cast()) };
             }
-            // SAFETY: `v0` and `v1` hold NR = 16 floats each.
-            let (x0, x1) = unsafe { (_mm512_loadu_ps(v0.as_ptr()), _mm512_loadu_ps(v1.as_ptr())) };
+            let off = match offs {
+                // SAFETY: `offs` has an entry per k-step (the contract).
+                Some(o) => unsafe { *o.get_unchecked(p) },
+                None => p * NR,
+            };
+            // SAFETY: NR floats at `off` from each panel are readable.
+            let (x0, x1) = unsafe { (_mm512_loadu_ps(b0.add(off)), _mm512_loadu_ps(b1.add(off))) };
             for (row, &x) in acc.iter_mut().zip(av) {
                 let x = _mm512_set1_ps(x);
                 row[0] = _mm512_fmadd_ps(x, x0, row[0]);
