@@ -52,11 +52,36 @@ pub fn layer_norm_rows_f32(
     run_rows(x, out, cols, 4, Kind::LayerNorm { weight, bias, eps });
 }
 
+/// `softmax(layer_norm(row))` of each row, the normalized row kept in a
+/// scratch row (in L1) between the two: the same bits as
+/// [`layer_norm_rows_f32`] then [`softmax_rows_f32`], with `x` read from
+/// memory once and `out` written once.
+pub fn layer_norm_softmax_rows_f32(
+    x: &[f32],
+    out: &mut [f32],
+    cols: usize,
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    eps: f32,
+) {
+    for (name, p) in [("weight", weight), ("bias", bias)] {
+        if let Some(p) = p {
+            assert!(p.len() >= cols, "layer_norm: {name} has {} < {cols} elements", p.len());
+        }
+    }
+    run_rows(x, out, cols, 7, Kind::LayerNormSoftmax { weight, bias, eps });
+}
+
 #[derive(Copy, Clone)]
 enum Kind<'a> {
     Softmax,
     LogSoftmax,
     LayerNorm {
+        weight: Option<&'a [f32]>,
+        bias: Option<&'a [f32]>,
+        eps: f32,
+    },
+    LayerNormSoftmax {
         weight: Option<&'a [f32]>,
         bias: Option<&'a [f32]>,
         eps: f32,
@@ -74,6 +99,12 @@ fn run_rows(x: &[f32], out: &mut [f32], cols: usize, cost: usize, kind: Kind) {
     parallel::map_rows_mut(&mut out[..n], cols, cost, |r0, o| {
         let xs = &x[r0 * cols..r0 * cols + o.len()];
         #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx512f() && crate::simd::has_avx2_fma() {
+            // SAFETY: the CPU has AVX-512F (checked above).
+            unsafe { rows_avx512(xs, o, cols, kind) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
         if crate::simd::has_avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (checked above).
             unsafe { rows_avx2(xs, o, cols, kind) };
@@ -84,6 +115,12 @@ fn run_rows(x: &[f32], out: &mut [f32], cols: usize, cost: usize, kind: Kind) {
 }
 
 #[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn rows_avx512(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) {
+    rows_generic::<crate::simd::F32x16>(x, out, cols, kind)
+}
+
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn rows_avx2(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) {
     rows_generic::<crate::simd::F32x8>(x, out, cols, kind)
@@ -91,6 +128,10 @@ unsafe fn rows_avx2(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) {
 
 #[inline(always)]
 fn rows_generic<V: VecF32>(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) {
+    let mut scratch = match kind {
+        Kind::LayerNormSoftmax { .. } => vec![0.0; cols],
+        _ => Vec::new(),
+    };
     for (r, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
         // The next row (possibly past this chunk: prefetching never faults)
         // is prefetched while this one is computed in cache, so memory and
@@ -101,6 +142,10 @@ fn rows_generic<V: VecF32>(x: &[f32], out: &mut [f32], cols: usize, kind: Kind) 
             Kind::LogSoftmax => log_softmax_row::<V>(r, o, next),
             Kind::LayerNorm { weight, bias, eps } => {
                 layer_norm_row::<V>(r, o, weight, bias, eps, next)
+            }
+            Kind::LayerNormSoftmax { weight, bias, eps } => {
+                layer_norm_row::<V>(r, &mut scratch, weight, bias, eps, next);
+                softmax_row::<V>(&scratch, o, next);
             }
         }
     }

@@ -197,6 +197,8 @@ impl VecF32 for f32 {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use avx2::F32x8;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx512::F32x16;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
@@ -374,6 +376,147 @@ mod avx2 {
                     _mm256_set1_epi32(0x3f80_0000),
                 );
                 (F32x8(_mm256_cvtepi32_ps(e)), F32x8(_mm256_castsi256_ps(m)))
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::VecF32;
+    use std::arch::x86_64::*;
+
+    /// Sixteen f32 lanes in an AVX-512 register; the contract of
+    /// [`super::F32x8`] with `avx512f` (checked by [`super::has_avx512f`])
+    /// in place of AVX2.
+    #[derive(Copy, Clone)]
+    pub(crate) struct F32x16(pub __m512);
+
+    // SAFETY (every method below): the intrinsics need AVX-512F, which the
+    // type's contract guarantees at every use site; only `load`/`store`
+    // touch memory, under their callers' contracts.
+    impl VecF32 for F32x16 {
+        type Mask = __mmask16;
+        const LANES: usize = 16;
+        #[inline(always)]
+        fn splat(v: f32) -> Self {
+            F32x16(unsafe { _mm512_set1_ps(v) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_add_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_sub_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_mul_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_div_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul_add(self, b: Self, c: Self) -> Self {
+            F32x16(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            F32x16(unsafe { _mm512_abs_ps(self.0) })
+        }
+        #[inline(always)]
+        fn copysign(self, sign: Self) -> Self {
+            unsafe {
+                let mag = _mm512_set1_epi32(0x7fff_ffff);
+                let b = _mm512_or_si512(
+                    _mm512_and_si512(_mm512_castps_si512(self.0), mag),
+                    _mm512_andnot_si512(mag, _mm512_castps_si512(sign.0)),
+                );
+                F32x16(_mm512_castsi512_ps(b))
+            }
+        }
+        #[inline(always)]
+        fn clamp(self, lo: f32, hi: f32) -> Self {
+            // As F32x8: `self` second lets NaN through.
+            unsafe {
+                F32x16(_mm512_min_ps(
+                    _mm512_set1_ps(hi),
+                    _mm512_max_ps(_mm512_set1_ps(lo), self.0),
+                ))
+            }
+        }
+        #[inline(always)]
+        fn max_fast(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_max_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn round(self) -> Self {
+            F32x16(unsafe {
+                _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+            })
+        }
+        #[inline(always)]
+        fn lt(self, o: Self) -> __mmask16 {
+            unsafe { _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn ge(self, o: Self) -> __mmask16 {
+            unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn eq(self, o: Self) -> __mmask16 {
+            unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn select(m: __mmask16, a: Self, b: Self) -> Self {
+            F32x16(unsafe { _mm512_mask_blend_ps(m, b.0, a.0) })
+        }
+        #[inline(always)]
+        fn pow2i(self) -> Self {
+            unsafe {
+                let n = _mm512_cvtps_epi32(self.0);
+                let b = _mm512_slli_epi32::<23>(_mm512_add_epi32(n, _mm512_set1_epi32(127)));
+                F32x16(_mm512_castsi512_ps(b))
+            }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller guarantees 16 readable floats.
+            F32x16(unsafe { _mm512_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: the caller guarantees 16 writable floats.
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        fn reduce_add(self) -> f32 {
+            unsafe { _mm512_reduce_add_ps(self.0) }
+        }
+        #[inline(always)]
+        fn reduce_max(self) -> f32 {
+            unsafe { _mm512_reduce_max_ps(self.0) }
+        }
+        #[inline(always)]
+        fn prefetch(p: *const f32) {
+            // A hint only: no architectural memory access, never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
+        }
+        #[inline(always)]
+        fn split_exp(self) -> (Self, Self) {
+            unsafe {
+                let b = _mm512_castps_si512(self.0);
+                let e = _mm512_sub_epi32(_mm512_srli_epi32::<23>(b), _mm512_set1_epi32(127));
+                let m = _mm512_or_si512(
+                    _mm512_and_si512(b, _mm512_set1_epi32(0x007f_ffff)),
+                    _mm512_set1_epi32(0x3f80_0000),
+                );
+                (
+                    F32x16(_mm512_cvtepi32_ps(e)),
+                    F32x16(_mm512_castsi512_ps(m)),
+                )
             }
         }
     }

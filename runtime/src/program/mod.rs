@@ -28,6 +28,7 @@ mod loop_linear;
 mod packed;
 pub mod plan;
 pub mod profile;
+mod row_chain;
 pub mod schema;
 mod verify;
 

@@ -72,6 +72,10 @@ pub(super) enum POp {
     /// and `linear`.
     /// `packed`: the weight, when `packed.rs` packs it.
     LoopLinear { cache: u32, packed: Option<super::packed::LazyPacked>, getitem: &'static [Overload], linear: &'static [Overload] },
+    /// `softmax(layer_norm(..), -1)` as one node (`program/row_chain.rs`):
+    /// the first `split` inputs are the `layer_norm`'s, the rest the
+    /// `softmax`'s after its input; the overloads of both.
+    NormSoftmax { layer_norm: &'static [Overload], softmax: &'static [Overload], split: usize },
     Const(usize),
     If,
     Loop,
@@ -145,6 +149,7 @@ impl Plan {
         }
         super::epilogue::fuse_conv_relu(&mut blocks);
         super::epilogue::fuse_conv_residual(&mut blocks, &consts);
+        super::row_chain::fuse_norm_softmax(&mut blocks);
         let mut num_slots = def.num_slots as usize;
         super::loop_linear::hoist_loop_linears(&mut blocks, &mut num_slots);
         super::packed::pack_linear_weights(&mut blocks, &consts);

@@ -414,6 +414,63 @@ fn relu_of_a_conv_fuses_into_it() {
     }
 }
 
+/// `softmax(layer_norm(x, [C], w, b), dim)` with constants in between (as
+/// lowered from `nn.LayerNorm` then `torch.softmax`): one `NormSoftmax`
+/// node, bit-equal to the two ops run apart in float32 over the last dim
+/// (the row kernel), and through the fallback over another dim, in
+/// float64, with a non-contiguous input and with no weight; not fused when
+/// the normalized tensor is also returned.
+#[test]
+fn softmax_of_a_layer_norm_fuses_into_one_node() {
+    let vals = |len: usize, seed: usize| -> Vec<f32> { (0..len).map(|i| ((((i * 7919 + seed * 104729) % 2003) as f32) / 400.0) - 2.5).collect() };
+    let (rows, c) = (37, 67);
+    let x = Tensor::from_vec(vals(rows * c, 1), &[rows, c]).unwrap();
+    let w = Tensor::from_vec(vals(c, 2), &[c]).unwrap();
+    let b = Tensor::from_vec(vals(c, 3), &[c]).unwrap();
+    let def = |dim: i64, bias: bool, results: &[u32]| {
+        let nodes = vec![
+            node(OpCode::Const(4), &[], &[11]),
+            node(OpCode::Const(0), &[], &[3]),
+            node(OpCode::TupleConstruct, &[3], &[4]),
+            node(OpCode::Const(1), &[], &[5]),
+            node(OpCode::Const(2), &[], &[6]),
+            call("layer_norm", &[0, 4, 1, if bias { 2 } else { 11 }, 5, 6], &[7]),
+            node(OpCode::Const(3), &[], &[8]),
+            node(OpCode::Const(4), &[], &[9]),
+            call("softmax", &[7, 8, 9], &[10]),
+        ];
+        let io = vec![input("x", IoKind::Tensor, 0), input("w", IoKind::Tensor, 1), input("b", IoKind::Tensor, 2)];
+        let consts = vec![ConstDef::Int(c as i64), ConstDef::Float(1e-5), ConstDef::Bool(true), ConstDef::Int(dim), ConstDef::None];
+        program(io, vec![block(&[], nodes, results)], consts, 12)
+    };
+    let apart = |x: &Tensor, w: &Tensor, b: Option<&Tensor>, dim: i64| {
+        let y = crate::ops::norm::layer_norm(x, &[c as i64], Some(w), b, 1e-5).unwrap();
+        crate::ops::nn::softmax(&y, dim, None).unwrap()
+    };
+    let xt = crate::ops::shape::transpose(&Tensor::from_vec(vals(rows * c, 4), &[c, rows]).unwrap(), 0, 1).unwrap();
+    for (dim, bias) in [(-1, true), (1, true), (0, true), (-1, false)] {
+        let plan = Plan::new(&def(dim, bias, &[10])).unwrap();
+        let fused = plan.blocks[0].nodes.iter().filter(|n| matches!(n.op, POp::NormSoftmax { .. })).count();
+        assert_eq!((fused, plan.blocks[0].nodes.len()), (1, 8), "dim {dim}: the layer_norm node is gone");
+        for (x, dt) in [(&x, DType::F32), (&x, DType::F64), (&xt, DType::F32)] {
+            let (x, w, b) = (x.to_dtype(dt), w.to_dtype(dt), b.to_dtype(dt));
+            let named = [("x", &x), ("w", &w), ("b", &b)].map(|(n, t)| (n.to_string(), Value::Tensor(t.clone())));
+            let mut frame = Frame::new(&plan);
+            let out = plan.run_in(&mut frame, &named).unwrap();
+            assert!(frame.slots.iter().all(Option::is_none), "every slot is freed by the end of a run");
+            let want = apart(&x, &w, bias.then_some(&b), dim);
+            let got = out[0].as_tensor().unwrap();
+            assert_eq!((got.shape(), got.dtype()), (want.shape(), dt));
+            let same = got.to_vec::<f64>().iter().zip(want.to_vec::<f64>()).all(|(g, e)| g.to_bits() == e.to_bits());
+            assert!(same, "dim {dim}, {dt:?}, bias {bias}: the bits of the ops run apart");
+        }
+    }
+    let plan = Plan::new(&def(-1, true, &[10, 7])).unwrap();
+    assert!(plan.blocks[0].nodes.iter().all(|n| !matches!(n.op, POp::NormSoftmax { .. })), "the normalized tensor escapes");
+    let named = [("x", &x), ("w", &w), ("b", &b)].map(|(n, t)| (n.to_string(), Value::Tensor(t.clone())));
+    assert_eq!(plan.run(&named).unwrap().len(), 2);
+}
+
 /// `relu(conv2d(x, w, b) + y)` with the add and relu fused into one
 /// kernel node and a `dim` read of the conv result in between (a residual
 /// block after `passes::fuse`): one `ConvResidualRelu` node whatever the
