@@ -35,21 +35,21 @@ pub fn layer_norm_rows_f32(
     bias: Option<&[f32]>,
     eps: f32,
 ) {
-    if let Some(w) = weight {
-        assert!(
-            w.len() >= cols,
-            "layer_norm: weight has {} < {cols} elements",
-            w.len()
-        );
-    }
-    if let Some(b) = bias {
-        assert!(
-            b.len() >= cols,
-            "layer_norm: bias has {} < {cols} elements",
-            b.len()
-        );
-    }
+    check_params(cols, weight, bias);
     run_rows(x, out, cols, 4, Kind::LayerNorm { weight, bias, eps });
+}
+
+/// Panics unless `weight` and `bias` (when given) cover a row of `cols`.
+fn check_params(cols: usize, weight: Option<&[f32]>, bias: Option<&[f32]>) {
+    for (name, p) in [("weight", weight), ("bias", bias)] {
+        if let Some(p) = p {
+            assert!(
+                p.len() >= cols,
+                "layer_norm: {name} has {} < {cols} elements",
+                p.len()
+            );
+        }
+    }
 }
 
 /// `softmax(layer_norm(row))` of each row, the normalized row kept in a
@@ -64,11 +64,7 @@ pub fn layer_norm_softmax_rows_f32(
     bias: Option<&[f32]>,
     eps: f32,
 ) {
-    for (name, p) in [("weight", weight), ("bias", bias)] {
-        if let Some(p) = p {
-            assert!(p.len() >= cols, "layer_norm: {name} has {} < {cols} elements", p.len());
-        }
-    }
+    check_params(cols, weight, bias);
     run_rows(x, out, cols, 7, Kind::LayerNormSoftmax { weight, bias, eps });
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - General and grouped convs with AVX2+FMA: the packed GEMM
 //!   (`packed.rs`): im2col straight into the microkernel's panels per tile
-//!   of output rows; bias, a residual add and ReLU in the tile store
+//!   of output rows (stride 1 on AVX-512: read in place, implicit GEMM);
+//!   bias, a residual add and ReLU in the tile store
 //!   ([`ConvEpilogue`]; the other paths apply them after the product).
 //! - Otherwise: per image and group, im2col into a `[c_in/g·kh·kw, oh·ow]`
 //!   buffer and one GEMM (the `gemm` crate) with the group's weights
