@@ -277,9 +277,13 @@ struct Ptrs<'a> {
 unsafe impl Send for Ptrs<'_> {}
 unsafe impl Sync for Ptrs<'_> {}
 
-/// Elements (weighted by kernel cost) below which a call stays on the
-/// calling thread.
+/// Elements (weighted by kernel cost) below which a call stays off the
+/// rayon pool.
 const MIN_PARALLEL_WORK: usize = 1 << 16;
+/// Weighted elements from which a call below [`MIN_PARALLEL_WORK`] is
+/// split in two with [`crate::parallel::hot::pair`] (an LSTM step's gates:
+/// 256 elements of three sigmoids and two tanh, ~2 µs).
+const HOT_PAIR_WORK: usize = 1 << 12;
 
 /// Runs `f` over every element of `layout`.
 ///
@@ -299,20 +303,25 @@ pub(super) unsafe fn run(
     // Chunks of whole 64-element groups (vector loops stay aligned).
     let chunk = |threads: usize| numel.div_ceil(threads * 4).next_multiple_of(64);
     // SAFETY: forwarded from the caller; the ranges are disjoint.
-    in_pieces(numel, numel.saturating_mul(cost.max(1)), chunk, |start, end| unsafe {
+    in_pieces(numel, numel.saturating_mul(cost.max(1)), 64, chunk, |start, end| unsafe {
         run_range(f, layout, ptrs, scalars, start, end)
     });
 }
 
 /// Calls `f(start, end)` over pieces of `0..total`: once for all of it when
 /// the `work` is small (such calls never touch the rayon pool), there is one
-/// thread or one item; else in pieces of `chunk(threads)` items spread over
-/// the pool.
-fn in_pieces(total: usize, work: usize, chunk: impl FnOnce(usize) -> usize, f: impl Fn(usize, usize) + Sync) {
-    let threads = if work < MIN_PARALLEL_WORK || total < 2 { 1 } else { rayon::current_num_threads() };
+/// thread or one item; in two halves (the first a multiple of `align`) on
+/// the hot pair when it is mid-sized;
+/// else in pieces of `chunk(threads)` items spread over the pool.
+fn in_pieces(total: usize, work: usize, align: usize, chunk: impl FnOnce(usize) -> usize, f: impl Fn(usize, usize) + Sync) {
+    let threads = if work < HOT_PAIR_WORK || total < 2 { 1 } else { rayon::current_num_threads() };
     if threads <= 1 {
         f(0, total);
         return;
+    }
+    if work < MIN_PARALLEL_WORK {
+        let half = total.div_ceil(2).next_multiple_of(align.max(1)).min(total);
+        return crate::parallel::hot::pair(&|h| if h == 0 { f(0, half) } else if half < total { f(half, total) });
     }
     let chunk = chunk(threads).max(1);
     let f = &f;
@@ -477,7 +486,7 @@ pub(super) unsafe fn run_rows(
     let ptrs = Ptrs { ins, outs };
     let work = rows.saturating_mul(n.max(1)).saturating_mul(cost.max(1));
     // SAFETY: forwarded from the caller; the row ranges are disjoint.
-    in_pieces(rows, work, |threads| rows.div_ceil(threads * 4), |start, end| {
+    in_pieces(rows, work, 1, |threads| rows.div_ceil(threads * 4), |start, end| {
         with_scratch(scratch, |s| unsafe {
             run_row_range(f, layout, ptrs, scalars, per_row, s, start, end)
         })
