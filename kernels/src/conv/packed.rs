@@ -24,8 +24,9 @@ use crate::gemm::{gemm_indirect, gemm_packed_a, Epilogue, MatRef, PackedA, NR};
 use crate::parallel;
 
 /// Floats of packed columns per tile (640 KiB), the im2col path's tile.
-/// This VM's L2 is 512 KiB per core (`lscpu`), so a smaller tile may do
-/// better on the 32×32 convs; not measured yet.
+/// L2 per core differs between the machines this ran on (512 KiB to
+/// 2 MiB, `lscpu`), so a smaller tile may do better on the 32×32 convs
+/// on some; not measured yet. The implicit-GEMM path writes no panels.
 const COL_TILE_FLOATS: usize = 160 << 10;
 
 /// `out = epi(conv(input, weight) + bias)`; `None` (nothing written)
