@@ -13,7 +13,7 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::packed::avx512;
-use super::packed::{panel_rows, wide_tiles, Epilogue, PackedA, Store, KC, MR, NR};
+use super::packed::{k_block_len, panel_rows, wide_tiles, Epilogue, PackedA, Store, MR, NR};
 
 /// `c = epi(a · B)` for the `m × starts.len()·NR` block of `c` at row
 /// stride `ldc`, `B` as in the module doc; `false` (nothing written)
@@ -42,22 +42,14 @@ pub(crate) unsafe fn gemm_indirect(
         starts.iter().all(|&s| s + reach <= base.len()),
         "gemm_indirect: a panel reads past its input"
     );
-    assert!(
-        epi.row_bias.is_none_or(|b| b.len() >= m),
-        "gemm_indirect: bias too short"
-    );
-    assert!(
-        epi.residual
-            .is_none_or(|r| m == 0 || r.len() >= (m - 1) * ldc + n),
-        "gemm_indirect: residual too short"
-    );
+    epi.check("gemm_indirect", m, n, ldc);
     if m == 0 || n == 0 || k == 0 {
         // `gemm_packed_a` has the k = 0 store; nothing to gain here.
         return false;
     }
     #[cfg(not(target_arch = "x86_64"))]
     return false;
-    let kc_len = k.div_ceil(k.div_ceil(KC));
+    let kc_len = k_block_len(k);
     #[cfg(target_arch = "x86_64")]
     for jp in (0..starts.len()).step_by(2) {
         // A pair of micro-panels; a last single one runs with no columns
@@ -72,19 +64,10 @@ pub(crate) unsafe fn gemm_indirect(
         let mut p0 = 0;
         while p0 < k {
             let kc = kc_len.min(k - p0);
-            let (first, last) = (p0 == 0, p0 + kc == k);
+            let blocks = (p0 == 0, p0 + kc == k);
             for ip in 0..m.div_ceil(MR) {
                 let (r0, mr) = panel_rows(m, ip);
-                let store = Store {
-                    next_b: None,
-                    add: !first,
-                    bias: epi.row_bias.filter(|_| first).map(|b| &b[r0..r0 + mr]),
-                    residual: epi
-                        .residual
-                        .filter(|_| last)
-                        .map(|r| &r[r0 * ldc + jp * NR..]),
-                    relu: epi.relu && last,
-                };
+                let store = Store::for_tile(epi, blocks, (r0, mr), ldc, jp * NR);
                 let panel = &a.panels()[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
                 // SAFETY: AVX-512F is present (`wide_tiles`); every k-step's
                 // row lies inside `base` (asserted); the tile (mr rows,

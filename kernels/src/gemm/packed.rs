@@ -136,6 +136,29 @@ pub struct Epilogue<'a> {
     pub relu: bool,
 }
 
+impl Epilogue<'_> {
+    /// Panics (naming `who`) unless the bias covers `m` rows and the
+    /// residual an `m×n` block at row stride `ldc`.
+    pub(super) fn check(&self, who: &str, m: usize, n: usize, ldc: usize) {
+        assert!(
+            self.row_bias.is_none_or(|b| b.len() >= m),
+            "{who}: bias too short"
+        );
+        assert!(
+            self.residual
+                .is_none_or(|r| m == 0 || r.len() >= (m - 1) * ldc + n),
+            "{who}: residual too short"
+        );
+    }
+}
+
+/// The length of each of the equal k blocks a depth-`k` product is split
+/// into (at most [`KC`]): every path computes an output over the same
+/// blocks, so they give the same bits.
+pub(super) fn k_block_len(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(KC))
+}
+
 /// `c = a·b` (or `c += a·b` when `accumulate`), `c` row-major `m×n`, `a`
 /// `m×k` with any strides.
 pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumulate: bool) {
@@ -215,15 +238,7 @@ pub(crate) unsafe fn gemm_packed_a(
         bp.len() >= panels * k * NR,
         "gemm_packed_a: packed b too short"
     );
-    assert!(
-        epi.row_bias.is_none_or(|b| b.len() >= m),
-        "gemm_packed_a: bias too short"
-    );
-    assert!(
-        epi.residual
-            .is_none_or(|r| m == 0 || r.len() >= (m - 1) * ldc + n),
-        "gemm_packed_a: residual too short"
-    );
+    epi.check("gemm_packed_a", m, n, ldc);
     if m == 0 || n == 0 {
         return;
     }
@@ -364,7 +379,7 @@ unsafe fn panels_range(
     j1: usize,
 ) {
     let Geometry { m, n, k, ldc, wide } = g;
-    let kc_len = k.div_ceil(k.div_ceil(KC));
+    let kc_len = k_block_len(k);
     let group = (GROUP_C_FLOATS / (m * NR)).max(1);
     // An even group keeps the micro-panels of a thread's range paired.
     let group = if wide {
@@ -406,23 +421,10 @@ unsafe fn panels_range(
                     let (r0, mr) = panel_rows(m, ip);
                     let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
                     let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
-                    let first = p0 == 0;
-                    let next_b = prefetch_share(&next, ip, np);
-                    let last = p0 + kc == k;
-                    let store = Store {
-                        next_b,
-                        add: accumulate || !first,
-                        bias: if first {
-                            epi.row_bias.map(|b| &b[r0..r0 + mr])
-                        } else {
-                            None
-                        },
-                        residual: epi
-                            .residual
-                            .filter(|_| last)
-                            .map(|r| &r[r0 * ldc + jp * NR..]),
-                        relu: epi.relu && last,
-                    };
+                    let mut store =
+                        Store::for_tile(epi, (p0 == 0, p0 + kc == k), (r0, mr), ldc, jp * NR);
+                    store.add |= accumulate;
+                    store.next_b = prefetch_share(&next, ip, np);
                     let c = c.add(r0 * ldc + jp * NR);
                     #[cfg(target_arch = "x86_64")]
                     if span == 2 {
@@ -474,6 +476,28 @@ pub(super) struct Store<'a> {
     /// The tile's first element of the residual (row stride `ldc`).
     pub(super) residual: Option<&'a [f32]>,
     pub(super) relu: bool,
+}
+
+impl<'a> Store<'a> {
+    /// The store of the tile at rows `r0..r0 + mr`, column `col`, for the
+    /// k block that is the (`first`, `last`) of its product: the first
+    /// writes `c` and adds the bias, later ones add to `c`, the last adds
+    /// the residual and applies ReLU. No prefetch.
+    pub(super) fn for_tile(
+        epi: Epilogue<'a>,
+        (first, last): (bool, bool),
+        (r0, mr): (usize, usize),
+        ldc: usize,
+        col: usize,
+    ) -> Store<'a> {
+        Store {
+            next_b: None,
+            add: !first,
+            bias: epi.row_bias.filter(|_| first).map(|b| &b[r0..r0 + mr]),
+            residual: epi.residual.filter(|_| last).map(|r| &r[r0 * ldc + col..]),
+            relu: epi.relu && last,
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

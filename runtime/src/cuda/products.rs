@@ -3,7 +3,6 @@
 //! `linear`.
 
 use super::blas::MatLayout;
-use super::device::GpuBuffer;
 use super::native::{broadcast_buffer, float_cuda};
 use super::tensor::{err, from_gpu};
 use crate::ops::Args;
@@ -26,25 +25,18 @@ pub(super) fn linear(a: &Args) -> Result<Option<Tensor>> {
             _ => return Ok(None),
         },
     };
-    let acc = match bias {
-        Some(b) => {
-            let shape: Vec<usize> = x.shape()[..x.ndim() - 1].iter().copied().chain([w.shape()[0]]).collect();
-            Some(broadcast_buffer(b, &shape)?)
-        }
-        None => None,
-    };
-    matmul_acc(x, &wt, acc)
+    matmul_bias(x, &wt, bias)
 }
 
 /// `matmul` of two float CUDA tensors of one dtype and rank ≥ 2 (batch
 /// dims broadcast), when each operand's batch dims collapse to one stride.
 pub(super) fn matmul(x: &Tensor, y: &Tensor) -> Result<Option<Tensor>> {
-    matmul_acc(x, y, None)
+    matmul_bias(x, y, None)
 }
 
-/// [`matmul`], plus `acc` (a contiguous buffer of the result's shape and
-/// dtype) when given, which becomes the result's storage.
-fn matmul_acc(x: &Tensor, y: &Tensor, acc: Option<GpuBuffer>) -> Result<Option<Tensor>> {
+/// [`matmul`], plus `bias` (of the result's dtype, broadcast to its shape)
+/// when given: broadcast into the result buffer, which the product is added to.
+fn matmul_bias(x: &Tensor, y: &Tensor, bias: Option<&Tensor>) -> Result<Option<Tensor>> {
     let (xr, yr) = (x.ndim(), y.ndim());
     if xr < 2 || yr < 2 {
         return Ok(None);
@@ -66,6 +58,8 @@ fn matmul_acc(x: &Tensor, y: &Tensor, acc: Option<GpuBuffer>) -> Result<Option<T
     let (gx, gy) = (x.gpu(), y.gpu());
     let (Some(gx), Some(gy)) = (gx, gy) else { return Ok(None) };
     let fold = yr == 2 && xl.row_major && xl.ld == k && xl.batch_stride == m * k && batch > 1;
+    let shape: Vec<usize> = batch_shape.iter().copied().chain([m, n]).collect();
+    let acc = bias.map(|b| broadcast_buffer(b, &shape)).transpose()?;
     let (bx, by) = (gx.read(), gy.read());
     let buf = if fold {
         let xl1 = MatLayout { batch_stride: 0, ..xl };
@@ -75,7 +69,6 @@ fn matmul_acc(x: &Tensor, y: &Tensor, acc: Option<GpuBuffer>) -> Result<Option<T
     }
     .map_err(|e| err("matmul", e))?;
     drop((bx, by));
-    let shape: Vec<usize> = batch_shape.iter().copied().chain([m, n]).collect();
     from_gpu(gx.dev.clone(), buf, &shape).map(Some)
 }
 
