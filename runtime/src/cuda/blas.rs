@@ -66,20 +66,22 @@ impl CudaDevice {
 
     /// `C[b] = A[b] · B[b]` for `b < batch`: `A` is `m×k`, `B` is `k×n`;
     /// returns the contiguous `batch×m×n` result, of the operands' dtype
-    /// (float32, float16 or bfloat16; float32 accumulation). With `acc`,
-    /// the product is added to it (`C = A·B + acc`, rounded once) and `acc`
-    /// is the result. Asynchronous.
+    /// (float32, float16 or bfloat16; float32 accumulation). With `acc`
+    /// (of that dtype, or float32 for a float16/bfloat16 product), the
+    /// product is added to it (`C = A·B + acc`) and `acc` is the result.
+    /// Asynchronous.
     #[allow(clippy::too_many_arguments)]
     pub fn matmul(&self, batch: usize, m: usize, k: usize, n: usize, a: (&GpuBuffer, MatLayout), b: (&GpuBuffer, MatLayout), acc: Option<GpuBuffer>) -> Result<GpuBuffer, String> {
         use cudarc::cublas::sys::{cublasComputeType_t::CUBLAS_COMPUTE_32F, cublasGemmAlgo_t, cudaDataType_t};
         let total = batch.checked_mul(m).and_then(|x| x.checked_mul(n)).ok_or("cuda: matmul result too large")?;
         let dtype = a.0.dtype();
-        let ty = match dtype {
-            DType::F32 => cudaDataType_t::CUDA_R_32F,
-            DType::F16 => cudaDataType_t::CUDA_R_16F,
-            DType::BF16 => cudaDataType_t::CUDA_R_16BF,
-            d => return Err(format!("cuda: matmul of {d}, not float32, float16 or bfloat16")),
+        let ty_of = |d: DType| match d {
+            DType::F32 => Ok(cudaDataType_t::CUDA_R_32F),
+            DType::F16 => Ok(cudaDataType_t::CUDA_R_16F),
+            DType::BF16 => Ok(cudaDataType_t::CUDA_R_16BF),
+            d => Err(format!("cuda: matmul of {d}, not float32, float16 or bfloat16")),
         };
+        let ty = ty_of(dtype)?;
         for (name, (buf, lay), r, c) in [("A", a, m, k), ("B", b, k, n)] {
             if buf.dtype() != dtype {
                 return Err(format!("cuda: matmul operand {name} is {}, not {dtype}", buf.dtype()));
@@ -88,9 +90,11 @@ impl CudaDevice {
                 return Err(format!("cuda: matmul operand {name} reaches past its buffer"));
             }
         }
+        // A float16/bfloat16 product may add to a float32 accumulator.
+        let c_dtype = acc.as_ref().map_or(dtype, GpuBuffer::dtype);
         if let Some(acc) = &acc {
-            if acc.dtype() != dtype || acc.len() != total {
-                return Err(format!("cuda: matmul accumulator is {acc:?}, not {total} elements of {dtype}"));
+            if (c_dtype != dtype && c_dtype != DType::F32) || acc.len() != total {
+                return Err(format!("cuda: matmul accumulator is {acc:?}, not {total} elements of {dtype} or float32"));
             }
         }
         let as_int = |x: usize| i32::try_from(x).map_err(|_| format!("cuda: matmul dimension {x} is over cuBLAS's int range"));
@@ -105,6 +109,7 @@ impl CudaDevice {
             Some(acc) => acc,
             None => unsafe { self.alloc_uninit(dtype, total) }?,
         };
+        let c_ty = ty_of(c_dtype)?;
         let (ab, al) = a;
         let (bb, bl) = b;
         let op = |row_major: bool| if row_major { CUBLAS_OP_N } else { CUBLAS_OP_T };
@@ -138,7 +143,7 @@ impl CudaDevice {
                     al.batch_stride as i64,
                     (&beta as *const f32).cast(),
                     pc as *mut _,
-                    ty,
+                    c_ty,
                     ldc,
                     (m * n) as i64,
                     batch_,

@@ -13,7 +13,7 @@
 use super::blas::MatLayout;
 use super::device::{drv, CudaDevice, GpuBuffer};
 use super::guard;
-use super::native::{broadcast_buffer, copy, float_cuda, launch, In};
+use super::native::{bias_accumulator, copy, float_cuda, launch, narrowed, In};
 use super::tensor::{err, from_gpu};
 use crate::ops::Args;
 use crate::{Result, Tensor, Value};
@@ -32,8 +32,8 @@ fn pair(a: &Args, i: usize) -> Option<(usize, usize)> {
 
 /// `conv2d(x, w, b, stride, padding, dilation, groups=1)` on float CUDA
 /// tensors of one dtype with integer padding; `None` for anything else. A
-/// bias is broadcast into the result buffer first and the product added to
-/// it (one rounding, as `linear`).
+/// bias is broadcast into an accumulator first and the product added to it
+/// (one rounding, as `linear`).
 pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
     let (Some(x), Some(w)) = (float_cuda(a.vals.first()), float_cuda(a.vals.get(1))) else { return Ok(None) };
     let (Some(stride), Some(pad), Some(dil), Ok(1)) = (pair(a, 3), pair(a, 4), pair(a, 5), a.int(6)) else { return Ok(None) };
@@ -83,7 +83,7 @@ pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
     let acc = match bias {
         Some(b) => {
             let bv = b.as_strided(&[1, o, 1, 1], &[0, b.strides()[0], 0, 0], b.offset())?;
-            Some(broadcast_buffer(&bv, &[n, o, oh, ow])?)
+            Some(bias_accumulator(&bv, &[n, o, oh, ow])?)
         }
         None => None,
     };
@@ -91,7 +91,7 @@ pub(super) fn conv2d(a: &Args) -> Result<Option<Tensor>> {
         let (bw, bc) = (gw.read(), gc.read());
         dev.matmul(n, o, kdim, npix, (&bw, lay_w), (&bc, lay_c), acc).map_err(|e| err("conv2d", e))?
     };
-    from_gpu(dev, out, &[n, o, oh, ow]).map(Some)
+    narrowed(dev, out, &[n, o, oh, ow], x.dtype()).map(Some)
 }
 
 /// `adaptive_avg_pool2d(x, [1, 1])` of a float CUDA tensor: the mean of

@@ -240,10 +240,22 @@ pub(super) fn copy(x: &Tensor) -> Result<Tensor> {
     one_as(&identity(), x.shape(), &[In::T(x)], x.dtype())
 }
 
-/// `t` broadcast to `shape` in a fresh contiguous buffer of its dtype: the
-/// accumulator a product with a bias adds to.
-pub(super) fn broadcast_buffer(t: &Tensor, shape: &[usize]) -> Result<GpuBuffer> {
-    launch_buffers(&identity(), shape, &[In::T(t)], t.dtype())?.1.pop().ok_or_else(|| err("cuda", "internal: a kernel without outputs"))
+/// The accumulator a product with bias `t` adds to: `t` broadcast to
+/// `shape` in a fresh contiguous buffer, float32 for a float16/bfloat16 `t`.
+/// cuBLAS then adds the product to it in float32 and [`narrowed`] rounds
+/// the sum once: with a narrow accumulator cuBLAS may round the product
+/// before adding the bias (an H100 gave 0 for a bfloat16 `linear` whose
+/// bias cancels the product to 1.2e-3).
+pub(super) fn bias_accumulator(t: &Tensor, shape: &[usize]) -> Result<GpuBuffer> {
+    let dtype = if matches!(t.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { t.dtype() };
+    launch_buffers(&identity(), shape, &[In::T(t)], dtype)?.1.pop().ok_or_else(|| err("cuda", "internal: a kernel without outputs"))
+}
+
+/// A product's buffer as a tensor of `dtype`: a float32 [`bias_accumulator`]
+/// rounded to the operands' float16/bfloat16.
+pub(super) fn narrowed(dev: Arc<CudaDevice>, buf: GpuBuffer, shape: &[usize], dtype: DType) -> Result<Tensor> {
+    let t = from_gpu(dev, buf, shape)?;
+    cast(&t, dtype)?.ok_or_else(|| err("cuda", format!("internal: no device cast from {} to {dtype}", t.dtype())))
 }
 
 /// `x.to(dtype)` on the device, for float and `bool` tensors (`x` itself

@@ -3,14 +3,14 @@
 //! `linear`.
 
 use super::blas::MatLayout;
-use super::native::{broadcast_buffer, float_cuda};
-use super::tensor::{err, from_gpu};
+use super::native::{bias_accumulator, float_cuda, narrowed};
+use super::tensor::err;
 use crate::ops::Args;
 use crate::shape::{broadcast_all, broadcast_strides};
 use crate::{Result, Tensor, Value};
 
 /// `linear(x, w, b)`: `x @ wᵀ` on cuBLAS. A bias `[out]` is first
-/// broadcast into the result buffer, which the product is added to (one
+/// broadcast into an accumulator, which the product is added to (one
 /// rounding, as PyTorch's `addmm`).
 pub(super) fn linear(a: &Args) -> Result<Option<Tensor>> {
     let (Some(x), Some(w)) = (float_cuda(a.vals.first()), float_cuda(a.vals.get(1))) else { return Ok(None) };
@@ -35,7 +35,8 @@ pub(super) fn matmul(x: &Tensor, y: &Tensor) -> Result<Option<Tensor>> {
 }
 
 /// [`matmul`], plus `bias` (of the result's dtype, broadcast to its shape)
-/// when given: broadcast into the result buffer, which the product is added to.
+/// when given: broadcast into an accumulator ([`bias_accumulator`]), which
+/// the product is added to.
 fn matmul_bias(x: &Tensor, y: &Tensor, bias: Option<&Tensor>) -> Result<Option<Tensor>> {
     let (xr, yr) = (x.ndim(), y.ndim());
     if xr < 2 || yr < 2 {
@@ -59,7 +60,7 @@ fn matmul_bias(x: &Tensor, y: &Tensor, bias: Option<&Tensor>) -> Result<Option<T
     let (Some(gx), Some(gy)) = (gx, gy) else { return Ok(None) };
     let fold = yr == 2 && xl.row_major && xl.ld == k && xl.batch_stride == m * k && batch > 1;
     let shape: Vec<usize> = batch_shape.iter().copied().chain([m, n]).collect();
-    let acc = bias.map(|b| broadcast_buffer(b, &shape)).transpose()?;
+    let acc = bias.map(|b| bias_accumulator(b, &shape)).transpose()?;
     let (bx, by) = (gx.read(), gy.read());
     let buf = if fold {
         let xl1 = MatLayout { batch_stride: 0, ..xl };
@@ -69,7 +70,7 @@ fn matmul_bias(x: &Tensor, y: &Tensor, bias: Option<&Tensor>) -> Result<Option<T
     }
     .map_err(|e| err("matmul", e))?;
     drop((bx, by));
-    from_gpu(gx.dev.clone(), buf, &shape).map(Some)
+    narrowed(gx.dev.clone(), buf, &shape, x.dtype()).map(Some)
 }
 
 /// The one element stride between consecutive matrices of a tensor whose
