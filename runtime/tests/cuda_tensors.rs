@@ -1,7 +1,7 @@
 //! CUDA tensors through the op registry: each op on `cuda:0` against the
 //! same op on the CPU — the ops with device kernels (elementwise math,
 //! masks, softmax/log_softmax/layer_norm rows, batch_norm, cuBLAS products,
-//! im2col convolution, pooling, joins and copies) and ops
+//! im2col convolution, pooling, triu/tril, fills, joins and copies) and ops
 //! that run through host mirrors (reductions, indexing, in-place writes,
 //! views that alias) — plus device moves of every dtype and PyTorch's
 //! mixed-device error.
@@ -174,6 +174,74 @@ fn masks_norms_and_joins_on_the_device() {
     same("stack", &[Value::List(vec![t(&a), t(&a)]), Value::Int(2)], &[], 0.0);
     let bools = call("lt", &[t(&a), Value::Float(0.0)], &[]).unwrap();
     same("cat", &[Value::List(vec![bools.clone(), bools]), Value::Int(0)], &[], 0.0);
+}
+
+#[test]
+fn triangles_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    let before = tsc_runtime::cuda::host_runs();
+    let x = rand(&[2, 4, 6], 95);
+    let xt = call("transpose", &[t(&rand(&[6, 4], 96)), Value::Int(0), Value::Int(1)], &[]).unwrap();
+    let ones = call("gt", &[t(&rand(&[5, 5], 97)), Value::Float(-9.0)], &[]).unwrap();
+    for k in [-7, -2, 0, 1, 3, 9] {
+        for op in ["triu", "tril"] {
+            same(op, &[t(&x), Value::Int(k)], &[], 0.0);
+            same(op, &[xt.clone(), Value::Int(k)], &[], 0.0);
+            same(op, &[ones.clone(), Value::Int(k)], &[], 0.0);
+        }
+    }
+    same("triu", &[t(&rand(&[1, 5], 98)), Value::Int(1)], &[], 0.0);
+    same("tril", &[t(&rand(&[3, 0], 99)), Value::Int(0)], &[], 0.0);
+    assert_eq!(tsc_runtime::cuda::host_runs(), before, "triu/tril ran through the host");
+}
+
+#[test]
+fn fills_on_the_device() {
+    if !device_or_skip() {
+        return;
+    }
+    let ints = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
+    let on = |op: &str, args: &[Value], kw: &[(&str, Value)]| {
+        let Value::Tensor(t) = call(op, args, kw).unwrap_or_else(|e| panic!("{op}: {e}")) else { panic!("{op}: not a tensor") };
+        t
+    };
+    let check = |what: &str, got: &Tensor, want: &Tensor| {
+        assert_eq!((got.device(), got.dtype(), got.shape()), (GPU, want.dtype(), want.shape()), "{what}");
+        assert_eq!(got.to_device(Device::Cpu).unwrap().to_vec::<f64>(), want.to_vec::<f64>(), "{what}");
+    };
+    let size = ints(&[3, 5]);
+    // Factories with device=cuda: every element width, and a float64 whose
+    // halves differ (no memset writes it: made on the host and moved).
+    for d in [DType::F32, DType::F16, DType::BF16, DType::Bool, DType::U8, DType::I32, DType::I64, DType::F64] {
+        for (op, args) in [("zeros", vec![size.clone()]), ("ones", vec![size.clone()]), ("full", vec![size.clone(), Value::Float(0.1)])] {
+            let kw = [("dtype", Value::DType(d))];
+            let want = on(op, &args, &kw);
+            let got = on(op, &args, &[("dtype", Value::DType(d)), ("device", Value::Device(GPU))]);
+            check(&format!("{op} {d}"), &got, &want);
+        }
+    }
+    let empty = on("zeros", &[ints(&[0, 4])], &[("device", Value::Device(GPU))]);
+    assert_eq!((empty.device(), empty.shape()), (GPU, &[0usize, 4][..]));
+    // `*_like` and `new_*` of a CUDA tensor run on the device.
+    let x = rand(&[2, 3], 100);
+    let g = x.to_device(GPU).unwrap();
+    let before = tsc_runtime::cuda::host_runs();
+    for (op, extra) in [
+        ("zeros_like", vec![]),
+        ("ones_like", vec![]),
+        ("full_like", vec![Value::Float(-2.5)]),
+        ("new_zeros", vec![ints(&[4])]),
+        ("new_ones", vec![ints(&[2, 2])]),
+        ("new_full", vec![ints(&[3]), Value::Int(7)]),
+    ] {
+        let args = |t: &Tensor| [vec![Value::Tensor(t.clone())], extra.clone()].concat();
+        check(op, &on(op, &args(&g), &[]), &on(op, &args(&x), &[]));
+        let kw = [("dtype", Value::DType(DType::F16))];
+        check(op, &on(op, &args(&g), &kw), &on(op, &args(&x), &kw));
+    }
+    assert_eq!(tsc_runtime::cuda::host_runs(), before, "fills ran through the host");
 }
 
 #[test]
@@ -355,3 +423,57 @@ fn half_and_bfloat16_on_the_device() {
         same_narrow(dev, "where", &[mask, b.clone(), a.clone()], &[], 0.0, 0.0);
     }
 }
+
+/// Host time per call of the pieces of a device op (the launches are
+/// asynchronous, so on a host-bound workload this is the op's cost),
+/// printed as `timing:` lines for the GPU check; the results are checked.
+#[test]
+fn host_cost_of_device_calls() {
+    if !device_or_skip() {
+        return;
+    }
+    let dev = tsc_runtime::cuda::device(0).unwrap();
+    let (a, b) = (rand(&[128, 768], 110).to_device(GPU).unwrap(), rand(&[128, 768], 111).to_device(GPU).unwrap());
+    let n = a.numel();
+    let per_call_us = |iters: u32, f: &mut dyn FnMut()| {
+        f();
+        dev.synchronize().unwrap();
+        let t0 = std::time::Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        let host = t0.elapsed().as_secs_f64() * 1e6 / f64::from(iters);
+        dev.synchronize().unwrap();
+        host
+    };
+    let alloc = per_call_us(2000, &mut || drop(dev.alloc_zeros(DType::F32, n).unwrap()));
+    let fill = per_call_us(2000, &mut || drop(dev.filled(DType::F32, n, &1.5f32.to_ne_bytes()).unwrap()));
+    use tsc_kernels::jit::{BinaryOp, Inst, Kernel};
+    let k = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1)], outputs: vec![2] };
+    let (ga, gb) = (a.gpu().unwrap().read(), b.gpu().unwrap().read());
+    let strides = [768i64, 1];
+    let ops = [&*ga, &*gb].map(|buf| tsc_runtime::cuda::GpuOperand::Tensor { buf, offset: 0, strides: &strides });
+    let mut out = vec![dev.alloc_zeros(DType::F32, n).unwrap()];
+    let launch = per_call_us(2000, &mut || dev.launch_elementwise_into(&k, &[128, 768], &ops, &mut out).unwrap());
+    let launch_alloc = per_call_us(2000, &mut || drop(dev.launch_as(&k, &[128, 768], &ops, DType::F32).unwrap()));
+    drop((ga, gb));
+    let mut sum = None;
+    let add = per_call_us(2000, &mut || sum = Some(call("add", &[t(&a), t(&b)], &[]).unwrap()));
+    let w = rand(&[768, 768], 112).to_device(GPU).unwrap();
+    let bias = rand(&[768], 113).to_device(GPU).unwrap();
+    let linear = per_call_us(500, &mut || drop(call("linear", &[t(&a), t(&w), t(&bias)], &[]).unwrap()));
+    let mut tri = None;
+    let triu = per_call_us(500, &mut || tri = Some(call("triu", &[t(&a), Value::Int(1)], &[]).unwrap()));
+    println!(
+        "timing: host µs per call: alloc+free {alloc:.2}, memset fill {fill:.2}, launch {launch:.2}, launch+alloc {launch_alloc:.2}, add op {add:.2}, linear op 128x768x768 {linear:.2}, triu op {triu:.2}"
+    );
+    // The timed calls computed the right things.
+    compare("add", &sum.unwrap(), &call("add", &[t(&rand(&[128, 768], 110)), t(&rand(&[128, 768], 111))], &[]).unwrap(), 1e-5);
+    compare("triu", &tri.unwrap(), &call("triu", &[t(&rand(&[128, 768], 110)), Value::Int(1)], &[]).unwrap(), 0.0);
+    let host_out = out.pop().unwrap();
+    let got = dev.download(&host_out).unwrap();
+    let want = call("add", &[t(&rand(&[128, 768], 110)), t(&rand(&[128, 768], 111))], &[]).unwrap();
+    let Value::Tensor(want) = want else { panic!("add: not a tensor") };
+    assert_eq!(got, want.to_vec::<f32>());
+}
+

@@ -27,6 +27,8 @@ pub struct CudaDevice {
     pub(super) multiprocessors: u32,
     /// Loaded kernels by (generated source, kernel name).
     kernels: Mutex<HashMap<(String, String), Arc<Loaded>>>,
+    /// Loaded kernel-IR kernels by specialization (`launch.rs`).
+    pub(super) launches: super::kernel_cache::LaunchCache,
     /// The cuBLAS handle, made on first use (`blas.rs`).
     pub(super) blas: std::sync::OnceLock<Result<cudarc::cublas::CudaBlas, String>>,
 }
@@ -135,6 +137,7 @@ impl CudaDevice {
                 name,
                 multiprocessors: sms.max(1) as u32,
                 kernels: Mutex::new(HashMap::new()),
+                launches: Default::default(),
                 blas: std::sync::OnceLock::new(),
             })
         })
@@ -204,6 +207,51 @@ impl CudaDevice {
             // SAFETY: the caller's contract.
             let data = drv("allocation", unsafe { self.stream.alloc::<u8>(bytes.max(1)) })?;
             Ok(GpuBuffer { data, len, dtype })
+        })
+    }
+
+    /// A new buffer of `len` elements of `dtype`, each the bytes `elem`
+    /// (see [`CudaDevice::fill`]); `None` when no memset writes `elem`.
+    pub fn filled(&self, dtype: DType, len: usize, elem: &[u8]) -> Result<Option<GpuBuffer>, String> {
+        if memset_period(elem).is_none() {
+            return Ok(None);
+        }
+        // SAFETY: `fill` writes every element.
+        let mut buf = unsafe { self.alloc_uninit(dtype, len) }?;
+        self.fill(&mut buf, 0..len, elem)?;
+        Ok(Some(buf))
+    }
+
+    /// Sets elements `range` of `buf` to the bytes `elem` (one element's,
+    /// `buf.dtype().size()` of them) by one stream-ordered memset. `elem`
+    /// must repeat with a period of 1, 2 or 4 bytes (not an 8-byte value
+    /// whose halves differ).
+    pub fn fill(&self, buf: &mut GpuBuffer, range: std::ops::Range<usize>, elem: &[u8]) -> Result<(), String> {
+        let size = buf.dtype.size();
+        if elem.len() != size {
+            return Err(format!("cuda: a {} fill value of {} bytes", buf.dtype, elem.len()));
+        }
+        if range.start > range.end || range.end > buf.len {
+            return Err(format!("cuda: fill of elements {range:?} of a buffer of {}", buf.len));
+        }
+        let period = memset_period(elem).ok_or_else(|| format!("cuda: no memset writes the {}-byte value {elem:?}", elem.len()))?;
+        let bytes = range.len() * size;
+        if bytes == 0 {
+            return Ok(());
+        }
+        let (ptr, stream) = (buf.raw_ptr(&self.stream) + (range.start * size) as u64, self.stream.cu_stream());
+        guard("cuda: fill", || {
+            use cudarc::driver::sys;
+            // SAFETY: `ptr` starts `bytes` inside `buf`, which outlives the
+            // stream-ordered write (buffers are freed on this stream).
+            let r = unsafe {
+                match period {
+                    1 => sys::cuMemsetD8Async(ptr, elem[0], bytes, stream),
+                    2 => sys::cuMemsetD16Async(ptr, u16::from_ne_bytes([elem[0], elem[1]]), bytes / 2, stream),
+                    _ => sys::cuMemsetD32Async(ptr, u32::from_ne_bytes([elem[0], elem[1], elem[2], elem[3]]), bytes / 4, stream),
+                }
+            };
+            drv("memset", r.result())
         })
     }
 
@@ -311,6 +359,11 @@ impl CudaDevice {
         self.kernels.lock().map_err(|_| "cuda: kernel cache poisoned")?.insert(key, loaded.clone());
         Ok(loaded)
     }
+}
+
+/// The shortest period (1, 2 or 4 bytes) with which `elem` repeats.
+fn memset_period(elem: &[u8]) -> Option<usize> {
+    [1, 2, 4].into_iter().find(|&p| p <= elem.len() && elem.len() % p == 0 && elem.chunks(p).all(|c| c == &elem[..p]))
 }
 
 /// Raises the release threshold of `ordinal`'s default memory pool so

@@ -3,8 +3,9 @@
 //! (one-instruction kernel-IR kernels through `launch.rs`), masks
 //! (`masked_fill`, `where`), softmax, log_softmax and layer_norm over the
 //! last dim (row kernels), eval `batch_norm`, `cat`/`stack` as device
-//! copies; matrix products (`products.rs`, cuBLAS) and convolution
-//! (`conv.rs`). [`run`] returns `None` for any
+//! copies; matrix products (`products.rs`, cuBLAS), convolution
+//! (`conv.rs`), `triu`/`tril` (`triangle.rs`) and `*_like`/`new_*`
+//! fills (`fill.rs`). [`run`] returns `None` for any
 //! other op or argument (another dtype, an unsupported option, a
 //! layout cuBLAS cannot take), and `dispatch.rs` runs the CPU op instead.
 //!
@@ -58,6 +59,8 @@ pub fn run(ov: &Overload, a: &Args) -> Result<Option<Value>> {
         "cat" | "stack" => cat(a)?,
         "conv2d" => super::conv::conv2d(a)?,
         "adaptive_avg_pool2d" => super::conv::adaptive_avg_pool2d(a)?,
+        "triu" | "tril" => super::triangle::triangle(a, a.op == "triu")?,
+        "zeros_like" | "ones_like" | "empty_like" | "full_like" | "new_zeros" | "new_ones" | "new_empty" | "new_full" => super::fill::like(a)?,
         "softmax" | "log_softmax" => softmax(a)?,
         "layer_norm" => layer_norm(a)?,
         "gelu" => match (t(0), a.str(1)) {

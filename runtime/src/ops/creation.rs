@@ -286,21 +286,40 @@ fn dtype_or(a: &Args, i: usize, default: DType) -> Result<DType> {
     Ok(a.opt_dtype(i)?.unwrap_or(default))
 }
 
+/// [`full`] on `dev`. On a CUDA device the value, converted and
+/// range-checked as `full` does, is written by one memset: no host buffer
+/// and no host-to-device copy in the middle of a forward.
+fn full_on(dev: Device, size: &[usize], value: Scalar, dtype: Option<DType>) -> Result<Tensor> {
+    if dev != Device::Cpu {
+        let one = full(&[], value, dtype)?;
+        checked_numel("full", size)?;
+        if let Some(t) = crate::cuda::filled(dev, &one, size)? {
+            return Ok(t);
+        }
+    }
+    full(size, value, dtype)?.to_device(dev)
+}
+
+/// [`new_full`] on `dev` (see [`full_on`]).
+fn new_full_on(dev: Device, t: &Tensor, size: &[usize], value: Scalar, dtype: Option<DType>) -> Result<Tensor> {
+    full_on(dev, size, value, Some(dtype.unwrap_or(t.dtype())))
+}
+
 fn run_zeros(a: &Args) -> Result<Value> {
     let dev = device_arg("zeros", a, 2)?;
-    zeros(&size_arg("zeros", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    full_on(dev, &size_arg("zeros", &a.ints(0)?)?, Scalar::Int(0), Some(dtype_or(a, 1, DType::F32)?)).map(Value::Tensor)
 }
 fn run_ones(a: &Args) -> Result<Value> {
     let dev = device_arg("ones", a, 2)?;
-    ones(&size_arg("ones", &a.ints(0)?)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    full_on(dev, &size_arg("ones", &a.ints(0)?)?, Scalar::Int(1), Some(dtype_or(a, 1, DType::F32)?)).map(Value::Tensor)
 }
 fn run_full(a: &Args) -> Result<Value> {
     let dev = device_arg("full", a, 3)?;
-    full(&size_arg("full", &a.ints(0)?)?, a.scalar(1)?, a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    full_on(dev, &size_arg("full", &a.ints(0)?)?, a.scalar(1)?, a.opt_dtype(2)?).map(Value::Tensor)
 }
 fn run_scalar_tensor(a: &Args) -> Result<Value> {
     let dev = device_arg("scalar_tensor", a, 2)?;
-    scalar_tensor(a.scalar(0)?, dtype_or(a, 1, DType::F32)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    full_on(dev, &[], a.scalar(0)?, Some(dtype_or(a, 1, DType::F32)?)).map(Value::Tensor)
 }
 fn run_eye(a: &Args) -> Result<Value> {
     let dev = device_arg("eye", a, 2)?;
@@ -324,15 +343,15 @@ fn run_full_like(a: &Args) -> Result<Value> {
 }
 fn run_new_zeros(a: &Args) -> Result<Value> {
     let dev = device_arg("new_zeros", a, 3)?;
-    new_full(a.tensor(0)?, &size_arg("new_zeros", &a.ints(1)?)?, Scalar::Int(0), a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    new_full_on(dev, a.tensor(0)?, &size_arg("new_zeros", &a.ints(1)?)?, Scalar::Int(0), a.opt_dtype(2)?).map(Value::Tensor)
 }
 fn run_new_ones(a: &Args) -> Result<Value> {
     let dev = device_arg("new_ones", a, 3)?;
-    new_full(a.tensor(0)?, &size_arg("new_ones", &a.ints(1)?)?, Scalar::Int(1), a.opt_dtype(2)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    new_full_on(dev, a.tensor(0)?, &size_arg("new_ones", &a.ints(1)?)?, Scalar::Int(1), a.opt_dtype(2)?).map(Value::Tensor)
 }
 fn run_new_full(a: &Args) -> Result<Value> {
     let dev = device_arg("new_full", a, 4)?;
-    new_full(a.tensor(0)?, &size_arg("new_full", &a.ints(1)?)?, a.scalar(2)?, a.opt_dtype(3)?).and_then(|t| t.to_device(dev)).map(Value::Tensor)
+    new_full_on(dev, a.tensor(0)?, &size_arg("new_full", &a.ints(1)?)?, a.scalar(2)?, a.opt_dtype(3)?).map(Value::Tensor)
 }
 fn run_tensor(a: &Args) -> Result<Value> {
     let dev = device_arg("tensor", a, 2)?;
