@@ -138,6 +138,11 @@ run() {
   step "examples on cuda" 60 env PYTHONPATH="$shim" python3 scripts/gpu_examples.py gpu-bin/tsc "$out/examples"
   step "workloads" 120 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' float32 > '$out/workloads.md'"
   step "workloads float16/bfloat16" 100 sh -c "python3 scripts/gpu_bench.py gpu-bin/bench gpu-bin/tsc '$out/bench' narrow > '$out/workloads-narrow.md'"
+  # Host time per op of one host-bound workload (the launches are
+  # asynchronous: this is what the executor and the launches cost).
+  local g="gpu-bin/bench/models/gpt_block.py" gw="$out/bench/gpt_block.weights.safetensors" gi="$out/bench/gpt_block.inputs.safetensors"
+  step "profile gpt_block on cuda" 30 sh -c "gpu-bin/tsc compile '$g' --entry 'GPTBlock(768, 12, 4)' --weights '$gw' -o '$out/gpt_block.tsg' &&
+    gpu-bin/tsc exec '$out/gpt_block.tsg' --inputs '$gi' --output '$out/gpt_block.out.safetensors' --device cuda --profile --runs 50 2> '$out/profile-gpt_block.txt'; rc=\$?; rm -f '$out/gpt_block.tsg'; exit \$rc"
   # Conformance on the GPU: the same CLI calls with TSC_DEVICE=cuda.
   step "conformance cuda ($modes)" 120 env TSC_DEVICE=cuda PYTHONPATH="$shim" python3 gpu-bin/conformance/run.py \
     --tsc gpu-bin/tsc --modes "$modes" --jobs 12 --timeout 60 --json "$out/conformance-cuda.json"
@@ -187,6 +192,11 @@ run() {
     echo
     echo "## Workloads (cuda)"
     cat "$out/workloads.md" 2>/dev/null || echo "(none)"
+    echo
+    echo "## Profile of gpt_block on cuda (host time per op, 50 calls)"
+    echo '```'
+    head -40 "$out/profile-gpt_block.txt" 2>/dev/null || echo "(none)"
+    echo '```'
     echo
     echo "## Workloads in float16 and bfloat16 (cuda)"
     cat "$out/workloads-narrow.md" 2>/dev/null || echo "(none)"

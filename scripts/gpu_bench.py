@@ -1,7 +1,8 @@
 """The benchmark workloads of shared/bench on the GPU, for scripts/gpu-check.sh:
-PyTorch eager on CUDA (CUDA events, median of 20 after 3 warm-ups) next to
-`tsc bench --mode script --device cuda` (median of 20 after 3, each call
-ending with a device synchronize). Writes weights (torch.manual_seed(0)
+PyTorch eager on CUDA next to `tsc bench --mode script --device cuda`,
+both timed the same two ways (median of 20 calls after 3 warm-ups): between
+CUDA events recorded before and after the call, and wall clock to the end of
+a device synchronize. Writes weights (torch.manual_seed(0)
 before building the module, eval mode) and inputs (torch.randn, seed 1) as
 safetensors with a small writer of its own (no `safetensors` package
 needed), then prints one markdown table row per workload.
@@ -64,19 +65,23 @@ def save(tensors, path):
 
 
 def torch_ms(f, args):
+    """Median ms per call: between CUDA events, and wall clock to the end of
+    a synchronize."""
     with torch.no_grad():
         for _ in range(3):
             f(*args)
         torch.cuda.synchronize()
-        times = []
+        times, walls = [], []
         for _ in range(20):
             a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            t0 = time.perf_counter()
             a.record()
             f(*args)
             b.record()
             torch.cuda.synchronize()
+            walls.append((time.perf_counter() - t0) * 1e3)
             times.append(a.elapsed_time(b))
-    return sorted(times)[len(times) // 2]
+    return sorted(times)[len(times) // 2], sorted(walls)[len(walls) // 2]
 
 
 def tsc_cmd(w, wpath, ipath, mode, iters, warmup):
@@ -101,10 +106,11 @@ def tsc_ms(w, wpath, ipath, mode, timeout):
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout}s"
+        return (None, None), f"timed out after {timeout}s"
     if p.returncode != 0:
-        return None, (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1][:160]
-    return json.loads(p.stdout)["median_s"] * 1e3, f"{time.time() - t0:.1f}s wall"
+        return (None, None), (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1][:160]
+    r = json.loads(p.stdout)
+    return (r["events_median_s"] * 1e3, r["median_s"] * 1e3), f"{time.time() - t0:.1f}s wall"
 
 
 def build(w, manifest, dtype):
@@ -160,7 +166,9 @@ def narrow():
             except Exception as e:  # noqa: BLE001
                 print(f"| {w['name']} | {NAMES[dtype]} | torch: {str(e)[:80]} | | | |", flush=True)
                 continue
+            ref = ref[0]
             ms, note = tsc_ms(ww, wpath, ipath, "script", 120)
+            ms = ms[0]
             diffs = []
             src = os.path.join(BENCH, w["file"])
             for mode in ("eager", "script"):
@@ -192,20 +200,20 @@ def narrow():
 def main():
     manifest = json.load(open(os.path.join(BENCH, "workloads.json")))
     os.makedirs(OUT, exist_ok=True)
-    print("| workload | PyTorch eager (ms) | tsc script (ms) | tsc / PyTorch | note |")
-    print("|---|---|---|---|---|")
+    print("| workload | PyTorch eager (ms) | tsc script (ms) | tsc / PyTorch | wall with synchronize: PyTorch / tsc (ms) | note |")
+    print("|---|---|---|---|---|---|")
     fb = []
     for w in manifest["workloads"]:
         model, wpath, ipath, args = build(w, manifest, torch.float32)
         try:
-            ref = torch_ms(model, args)
+            ref, ref_wall = torch_ms(model, args)
         except Exception as e:  # noqa: BLE001
-            ref = None
+            ref = ref_wall = None
             print(f"<!-- torch {w['name']}: {e} -->")
-        ms, note = tsc_ms(w, wpath, ipath, "script", 120)
+        (ms, wall), note = tsc_ms(w, wpath, ipath, "script", 120)
         ratio = f"{ms / ref:.2f}" if ms and ref else "-"
         fmt = lambda x: f"{x:.3f}" if x is not None else "-"  # noqa: E731
-        print(f"| {w['name']} | {fmt(ref)} | {fmt(ms)} | {ratio} | {note} |", flush=True)
+        print(f"| {w['name']} | {fmt(ref)} | {fmt(ms)} | {ratio} | {fmt(ref_wall)} / {fmt(wall)} | {note} |", flush=True)
         fb.append((w["name"], fallbacks(w, wpath, ipath)))
     print()
     print("Ops that ran through the host (one call, script mode):")

@@ -330,14 +330,12 @@ fn run(cmd: Command) -> Result<(), String> {
             let dev = select_device(dev.as_deref())?;
             let (program, ent) = prepare(&e, need_entry(&e)?)?;
             let inputs = read_inputs(&inputs)?;
-            // Weights and inputs move to the device once, outside the timed calls;
-            // each call ends with the device idle (`sync`), as PyTorch benchmarks do.
+            // Weights and inputs move to the device once, outside the timed calls.
             let inputs = to_device(inputs, dev)?;
-            let sync = move || tsc::runtime::cuda::synchronize(dev).map_err(|e| format!("error: {e}"));
             let mut step: Box<dyn FnMut() -> Result<(), String>> = match mode {
                 Mode::Eager => {
                     program.to_device(&ent, dev)?;
-                    Box::new(|| program.run(&ent, &inputs).map(drop).and_then(|_| sync()))
+                    Box::new(|| program.run(&ent, &inputs).map(drop))
                 }
                 Mode::Script => {
                     let c = compile(&program, &ent, &TraceArgs { trace: false, strict: false, inputs: None, no_fuse }, None)?;
@@ -346,27 +344,63 @@ fn run(cmd: Command) -> Result<(), String> {
                     let mut plan = tsc::runtime::program::Plan::with_tensors(&emitted.program, &tensors).map_err(|e| format!("error: {e}"))?;
                     plan.to_device(dev).map_err(|e| format!("error: {e}"))?;
                     let args: Vec<(String, tsc::Value)> = inputs.iter().map(|(n, t)| (n.clone(), tsc::Value::Tensor(t.clone()))).collect();
-                    Box::new(move || plan.run(&args).map(drop).map_err(|e| format!("error: {e}")).and_then(|_| sync()))
+                    Box::new(move || plan.run(&args).map(drop).map_err(|e| format!("error: {e}")))
                 }
             };
-            for _ in 0..warmup {
-                step()?;
-            }
-            let mut times = Vec::with_capacity(iters.max(1));
-            for _ in 0..iters.max(1) {
-                let t0 = Instant::now();
-                step()?;
-                times.push(t0.elapsed().as_secs_f64());
-            }
-            times.sort_by(f64::total_cmp);
-            let median = times[times.len() / 2];
-            let min = times[0];
-            if json {
-                println!("{{\"median_s\": {median:e}, \"min_s\": {min:e}, \"iters\": {}}}", times.len());
-            } else {
-                println!("median {:.3} ms, min {:.3} ms over {} iterations", median * 1e3, min * 1e3, times.len());
-            }
+            bench_report(time_calls(dev, &mut *step, warmup, iters.max(1))?, json);
             Ok(())
         }
+    }
+}
+
+/// Per-call seconds of `step` after `warmup` calls: wall clock, each call
+/// ending with the device idle (as PyTorch benchmarks do); on a CUDA device
+/// also the stream time between CUDA events recorded before and after the
+/// call (as PyTorch's CUDA-event timings, which leave out the synchronize).
+fn time_calls(dev: tsc::Device, step: &mut dyn FnMut() -> Result<(), String>, warmup: usize, iters: usize) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let sync = || tsc::runtime::cuda::synchronize(dev).map_err(|e| format!("error: {e}"));
+    let cuda = match dev {
+        tsc::Device::Cuda(i) => Some(tsc::runtime::cuda::device(i).map_err(|e| format!("error: {e}"))?),
+        tsc::Device::Cpu => None,
+    };
+    for _ in 0..warmup {
+        step()?;
+        sync()?;
+    }
+    let (mut wall, mut events) = (Vec::with_capacity(iters), Vec::new());
+    for _ in 0..iters {
+        let t0 = Instant::now();
+        match &cuda {
+            Some(d) => {
+                let mut res = Ok(());
+                let ms = d.time_ms(|_| {
+                    res = step();
+                    Ok(())
+                });
+                res?;
+                events.push(f64::from(ms.map_err(|e| format!("error: {e}"))?) * 1e-3);
+            }
+            None => step()?,
+        }
+        sync()?;
+        wall.push(t0.elapsed().as_secs_f64());
+    }
+    Ok((wall, events))
+}
+
+/// Prints the medians (and the wall minimum) of [`time_calls`]'s times.
+fn bench_report((mut wall, mut events): (Vec<f64>, Vec<f64>), json: bool) {
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (med, min) = (median(&mut wall), wall[0]);
+    let ev = (!events.is_empty()).then(|| median(&mut events));
+    if json {
+        let ev = ev.map(|e| format!(", \"events_median_s\": {e:e}")).unwrap_or_default();
+        println!("{{\"median_s\": {med:e}, \"min_s\": {min:e}, \"iters\": {}{ev}}}", wall.len());
+    } else {
+        let ev = ev.map(|e| format!("; {:.3} ms between CUDA events", e * 1e3)).unwrap_or_default();
+        println!("median {:.3} ms, min {:.3} ms over {} iterations{ev}", med * 1e3, min * 1e3, wall.len());
     }
 }
