@@ -363,7 +363,7 @@ impl CudaDevice {
 
 /// The shortest period (1, 2 or 4 bytes) with which `elem` repeats.
 fn memset_period(elem: &[u8]) -> Option<usize> {
-    [1, 2, 4].into_iter().find(|&p| p <= elem.len() && elem.len() % p == 0 && elem.chunks(p).all(|c| c == &elem[..p]))
+    [1, 2, 4].into_iter().find(|&p| p <= elem.len() && elem.len().is_multiple_of(p) && elem.chunks(p).all(|c| c == &elem[..p]))
 }
 
 /// Raises the release threshold of `ordinal`'s default memory pool so

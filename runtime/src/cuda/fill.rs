@@ -15,8 +15,11 @@ use crate::{DType, Device, Result, Scalar, Tensor, Value};
 /// caller); `None` when `dev` is the CPU or no memset writes that element
 /// (an 8-byte value whose halves differ).
 pub fn filled(dev: Device, one: &Tensor, shape: &[usize]) -> Result<Option<Tensor>> {
-    let Device::Cuda(i) = dev else { return Ok(None) };
-    let cuda = device(i).map_err(|e| err("full", format!("device cuda:{i} is not available: {e}")))?;
+    let Device::Cuda(i) = dev else {
+        return Ok(None);
+    };
+    let cuda =
+        device(i).map_err(|e| err("full", format!("device cuda:{i} is not available: {e}")))?;
     let elem = {
         let one = one.contiguous();
         let g = one.storage().read();
@@ -26,7 +29,10 @@ pub fn filled(dev: Device, one: &Tensor, shape: &[usize]) -> Result<Option<Tenso
     };
     let elem = elem.ok_or_else(|| err("full", "internal: the fill value is not one element"))?;
     let n = crate::shape::checked_numel("full", shape)?;
-    match cuda.filled(one.dtype(), n, &elem).map_err(|e| err("full", e))? {
+    match cuda
+        .filled(one.dtype(), n, &elem)
+        .map_err(|e| err("full", e))?
+    {
         Some(buf) => from_gpu(cuda, buf, shape).map(Some),
         None => Ok(None),
     }
@@ -36,7 +42,9 @@ pub fn filled(dev: Device, one: &Tensor, shape: &[usize]) -> Result<Option<Tenso
 /// `new_ones`, `new_empty`, `new_full` of a CUDA tensor, on its device
 /// (unless `device=` names another); `None` otherwise.
 pub(super) fn like(a: &Args) -> Result<Option<Tensor>> {
-    let Some(Value::Tensor(x)) = a.vals.first() else { return Ok(None) };
+    let Some(Value::Tensor(x)) = a.vals.first() else {
+        return Ok(None);
+    };
     let new = a.op.starts_with("new_");
     let fill_at = usize::from(new) + 1;
     let (value, rest) = match a.op {
@@ -51,6 +59,10 @@ pub(super) fn like(a: &Args) -> Result<Option<Tensor>> {
         Some(_) => return Ok(None),
     };
     let dtype: DType = a.opt_dtype(rest)?.unwrap_or(x.dtype());
-    let shape = if new { size_arg(a.op, &a.ints(1)?)? } else { x.shape().to_vec() };
+    let shape = if new {
+        size_arg(a.op, &a.ints(1)?)?
+    } else {
+        x.shape().to_vec()
+    };
     filled(dev, &full(&[], value, Some(dtype))?, &shape)
 }

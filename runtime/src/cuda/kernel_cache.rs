@@ -22,9 +22,12 @@ struct Spec {
     outputs: Vec<CudaOutput>,
 }
 
+/// The specializations whose [`spec_hash`] is one value, with their modules.
+type Bucket = Vec<(Spec, Arc<Loaded>)>;
+
 /// Loaded kernels by specialization, bucketed by [`spec_hash`].
 #[derive(Default)]
-pub(super) struct LaunchCache(Mutex<HashMap<u64, Vec<(Spec, Arc<Loaded>)>>>);
+pub(super) struct LaunchCache(Mutex<HashMap<u64, Bucket>>);
 
 impl LaunchCache {
     /// The module of `kernel` with these operand and output kinds, from
@@ -38,7 +41,9 @@ impl LaunchCache {
         load: impl FnOnce() -> Result<Arc<Loaded>, String>,
     ) -> Result<Arc<Loaded>, String> {
         let h = spec_hash(kernel, operands, outputs);
-        let same = |s: &Spec| s.operands == operands && s.outputs == outputs && same_kernel(&s.kernel, kernel);
+        let same = |s: &Spec| {
+            s.operands == operands && s.outputs == outputs && same_kernel(&s.kernel, kernel)
+        };
         {
             let map = self.0.lock().map_err(|_| "cuda: kernel cache poisoned")?;
             if let Some((_, l)) = map.get(&h).and_then(|b| b.iter().find(|(s, _)| same(s))) {
@@ -46,7 +51,11 @@ impl LaunchCache {
             }
         }
         let loaded = load()?;
-        let spec = Spec { kernel: kernel.clone(), operands: operands.to_vec(), outputs: outputs.to_vec() };
+        let spec = Spec {
+            kernel: kernel.clone(),
+            operands: operands.to_vec(),
+            outputs: outputs.to_vec(),
+        };
         let mut map = self.0.lock().map_err(|_| "cuda: kernel cache poisoned")?;
         let bucket = map.entry(h).or_default();
         if !bucket.iter().any(|(s, _)| same(s)) {
@@ -94,7 +103,11 @@ mod tests {
     use tsc_kernels::jit::UnaryOp;
 
     fn k(c: f64) -> Kernel {
-        Kernel { num_params: 1, insts: vec![Inst::Param(0), Inst::Const(c), Inst::Unary(UnaryOp::Exp, 0)], outputs: vec![2] }
+        Kernel {
+            num_params: 1,
+            insts: vec![Inst::Param(0), Inst::Const(c), Inst::Unary(UnaryOp::Exp, 0)],
+            outputs: vec![2],
+        }
     }
 
     #[test]
@@ -102,7 +115,10 @@ mod tests {
         assert!(same_kernel(&k(1.5), &k(1.5)));
         assert!(same_kernel(&k(f64::NAN), &k(f64::NAN)));
         assert!(!same_kernel(&k(0.0), &k(-0.0)));
-        assert_ne!(spec_hash(&k(0.0), &[CudaOperand::Tensor], &[CudaOutput::F32]), spec_hash(&k(-0.0), &[CudaOperand::Tensor], &[CudaOutput::F32]));
+        assert_ne!(
+            spec_hash(&k(0.0), &[CudaOperand::Tensor], &[CudaOutput::F32]),
+            spec_hash(&k(-0.0), &[CudaOperand::Tensor], &[CudaOutput::F32])
+        );
         let mut other = k(1.5);
         other.insts[2] = Inst::Unary(UnaryOp::Tanh, 0);
         assert!(!same_kernel(&k(1.5), &other));

@@ -18,7 +18,11 @@ use tsc_kernels::jit::{CmpOp, Inst, Kernel};
 /// fewer than two dims (the CPU op reports that).
 pub(super) fn triangle(a: &Args, upper: bool) -> Result<Option<Tensor>> {
     let x = match a.vals.first() {
-        Some(Value::Tensor(x)) if x.device() != Device::Cpu && can_store(x.dtype()) && x.ndim() >= 2 => x,
+        Some(Value::Tensor(x))
+            if x.device() != Device::Cpu && can_store(x.dtype()) && x.ndim() >= 2 =>
+        {
+            x
+        }
         _ => return Ok(None),
     };
     let Ok(k) = a.int(1) else { return Ok(None) };
@@ -31,8 +35,11 @@ pub(super) fn triangle(a: &Args, upper: bool) -> Result<Option<Tensor>> {
         return from_gpu(dev, empty, shape).map(Some);
     }
     let l = m + n;
-    let mut step = dev.alloc_zeros(DType::Bool, 2 * l).map_err(|e| err(a.op, e))?;
-    dev.fill(&mut step, l..2 * l, &[1]).map_err(|e| err(a.op, e))?;
+    let mut step = dev
+        .alloc_zeros(DType::Bool, 2 * l)
+        .map_err(|e| err(a.op, e))?;
+    dev.fill(&mut step, l..2 * l, &[1])
+        .map_err(|e| err(a.op, e))?;
     let (base, dir) = step_read(m, n, k, upper);
     let rank = shape.len();
     let x_strides: Vec<i64> = x.strides().iter().map(|&s| s as i64).collect();
@@ -41,14 +48,35 @@ pub(super) fn triangle(a: &Args, upper: bool) -> Result<Option<Tensor>> {
     step_strides[rank - 1] = dir;
     use Inst::*;
     // step != 0 ? x : 0
-    let insts = vec![Param(0), Const(0.0), Compare(CmpOp::Ne, 0, 1), Param(1), Select(2, 3, 1)];
-    let kernel = Kernel { num_params: 2, insts, outputs: vec![4] };
+    let insts = vec![
+        Param(0),
+        Const(0.0),
+        Compare(CmpOp::Ne, 0, 1),
+        Param(1),
+        Select(2, 3, 1),
+    ];
+    let kernel = Kernel {
+        num_params: 2,
+        insts,
+        outputs: vec![4],
+    };
     let xb = g.read();
     let operands = [
-        GpuOperand::Tensor { buf: &step, offset: base as usize, strides: &step_strides },
-        GpuOperand::Tensor { buf: &xb, offset: x.offset(), strides: &x_strides },
+        GpuOperand::Tensor {
+            buf: &step,
+            offset: base,
+            strides: &step_strides,
+        },
+        GpuOperand::Tensor {
+            buf: &xb,
+            offset: x.offset(),
+            strides: &x_strides,
+        },
     ];
-    let out: Option<GpuBuffer> = dev.launch_as(&kernel, shape, &operands, x.dtype()).map_err(|e| err(a.op, e))?.pop();
+    let out: Option<GpuBuffer> = dev
+        .launch_as(&kernel, shape, &operands, x.dtype())
+        .map_err(|e| err(a.op, e))?
+        .pop();
     drop(xb);
     let out = out.ok_or_else(|| err(a.op, "internal: a kernel without outputs"))?;
     from_gpu(dev, out, shape).map(Some)
@@ -81,7 +109,10 @@ mod tests {
                     for i in 0..m as i64 {
                         for j in 0..n as i64 {
                             let at = base as i64 + dir * (j - i);
-                            assert!((0..2 * l).contains(&at), "{m}x{n} k={k} upper={upper}: ({i}, {j}) reads {at}");
+                            assert!(
+                                (0..2 * l).contains(&at),
+                                "{m}x{n} k={k} upper={upper}: ({i}, {j}) reads {at}"
+                            );
                             let keep = if upper { j - i >= k } else { j - i <= k };
                             assert_eq!(at >= l, keep, "{m}x{n} k={k} upper={upper}: ({i}, {j})");
                         }
