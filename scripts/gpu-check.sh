@@ -11,6 +11,10 @@
 #                                     TSC_REQUIRE_CUDA=1, writes OUTDIR/report.md
 #                                     (and OUTDIR/gpu-check.log). A few minutes.
 #
+# The device tool copies the tracked files and the carried gpu-bin/ (64 MiB
+# in all); tests/reference/data (~66 MB) does not fit beside gpu-bin, and the
+# GPU check does not read it: move it aside for the `run` call, then back.
+#
 # Exit status of `run`: 0 when every step passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,8 +49,8 @@ for line in sys.stdin:
   cp -r ../shared/conformance gpu-bin/conformance
   mkdir -p gpu-bin/bench
   cp -r ../shared/bench/models ../shared/bench/workloads.json gpu-bin/bench/
-  # Line tables are not needed there; keep the folder small.
-  strip --strip-debug gpu-bin/runtime-*-tests gpu-bin/tsc 2>/dev/null || true
+  # Symbols and line tables are not needed there; keep the folder small.
+  strip --strip-all gpu-bin/runtime-*-tests gpu-bin/tsc 2>/dev/null || true
   {
     echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
