@@ -169,6 +169,12 @@ macro_rules! with_kernel {
 /// One thread's share: the vector path when available, else scalar.
 fn map(f: Unary, x: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx512f() {
+        // SAFETY: the CPU has AVX-512F (checked above).
+        unsafe { with_kernel!(f, map_avx512, x, out) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked above).
         unsafe { with_kernel!(f, map_avx2, x, out) };
@@ -178,6 +184,12 @@ fn map(f: Unary, x: &[f32], out: &mut [f32]) {
 }
 
 fn map_inplace(f: Unary, x: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx512f() {
+        // SAFETY: the CPU has AVX-512F (checked above).
+        unsafe { with_kernel!(f, inplace_avx512, x) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked above).
@@ -231,6 +243,40 @@ unsafe fn inplace_avx2<K: Kernel>(x: &mut [f32]) {
     for v in &mut x[i..] {
         *v = K::apply(*v);
     }
+}
+
+/// [`map_avx2`] on sixteen lanes: the same function per element (the
+/// approximations are lane-wise), so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn map_avx512<K: Kernel>(x: &[f32], out: &mut [f32]) {
+    use crate::simd::{F32x16, VecF32};
+    let n = x.len().min(out.len());
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 <= n <= len of both slices.
+        unsafe { K::apply(F32x16::load(x.as_ptr().add(i))).store(out.as_mut_ptr().add(i)) };
+        i += 16;
+    }
+    // SAFETY: AVX2 and FMA come with AVX-512F.
+    unsafe { map_avx2::<K>(&x[i..n], &mut out[i..n]) }
+}
+
+/// [`inplace_avx2`] on sixteen lanes (the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn inplace_avx512<K: Kernel>(x: &mut [f32]) {
+    use crate::simd::{F32x16, VecF32};
+    let n = x.len();
+    let p = x.as_mut_ptr();
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 <= n; the load completes before the store.
+        unsafe { K::apply(F32x16::load(p.add(i))).store(p.add(i)) };
+        i += 16;
+    }
+    // SAFETY: AVX2 and FMA come with AVX-512F.
+    unsafe { inplace_avx2::<K>(&mut x[i..]) }
 }
 
 /// erf in f64: Maclaurin series for |x| < 2, a continued fraction for erfc
