@@ -212,17 +212,43 @@ fn inplace_scalar<K: Kernel>(x: &mut [f32]) {
     }
 }
 
+/// `out[i] = K(x[i])` for the whole vectors of `V` at the front of the
+/// slices; returns how many elements that covered. Inlined into callers
+/// that enable `V`'s target features.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn map_vectors<K: Kernel, V: VecF32>(x: &[f32], out: &mut [f32]) -> usize {
+    let n = x.len().min(out.len());
+    let mut i = 0;
+    while i + V::LANES <= n {
+        // SAFETY: i + LANES <= n <= len of both slices; the caller enabled
+        // V's target features.
+        unsafe { K::apply(V::load(x.as_ptr().add(i))).store(out.as_mut_ptr().add(i)) };
+        i += V::LANES;
+    }
+    i
+}
+
+/// [`map_vectors`] in place.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn inplace_vectors<K: Kernel, V: VecF32>(x: &mut [f32]) -> usize {
+    let (n, p) = (x.len(), x.as_mut_ptr());
+    let mut i = 0;
+    while i + V::LANES <= n {
+        // SAFETY: i + LANES <= n; the load completes before the store; the
+        // caller enabled V's target features.
+        unsafe { K::apply(V::load(p.add(i))).store(p.add(i)) };
+        i += V::LANES;
+    }
+    i
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn map_avx2<K: Kernel>(x: &[f32], out: &mut [f32]) {
-    use crate::simd::F32x8;
     let n = x.len().min(out.len());
-    let mut i = 0;
-    while i + 8 <= n {
-        // SAFETY: i + 8 <= n <= len of both slices.
-        unsafe { K::apply(F32x8::load(x.as_ptr().add(i))).store(out.as_mut_ptr().add(i)) };
-        i += 8;
-    }
+    let i = map_vectors::<K, crate::simd::F32x8>(x, out);
     for j in i..n {
         out[j] = K::apply(x[j]);
     }
@@ -231,15 +257,7 @@ unsafe fn map_avx2<K: Kernel>(x: &[f32], out: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn inplace_avx2<K: Kernel>(x: &mut [f32]) {
-    use crate::simd::F32x8;
-    let n = x.len();
-    let p = x.as_mut_ptr();
-    let mut i = 0;
-    while i + 8 <= n {
-        // SAFETY: i + 8 <= n; the load completes before the store.
-        unsafe { K::apply(F32x8::load(p.add(i))).store(p.add(i)) };
-        i += 8;
-    }
+    let i = inplace_vectors::<K, crate::simd::F32x8>(x);
     for v in &mut x[i..] {
         *v = K::apply(*v);
     }
@@ -250,14 +268,8 @@ unsafe fn inplace_avx2<K: Kernel>(x: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn map_avx512<K: Kernel>(x: &[f32], out: &mut [f32]) {
-    use crate::simd::{F32x16, VecF32};
     let n = x.len().min(out.len());
-    let mut i = 0;
-    while i + 16 <= n {
-        // SAFETY: i + 16 <= n <= len of both slices.
-        unsafe { K::apply(F32x16::load(x.as_ptr().add(i))).store(out.as_mut_ptr().add(i)) };
-        i += 16;
-    }
+    let i = map_vectors::<K, crate::simd::F32x16>(x, out);
     // SAFETY: AVX2 and FMA come with AVX-512F.
     unsafe { map_avx2::<K>(&x[i..n], &mut out[i..n]) }
 }
@@ -266,15 +278,7 @@ unsafe fn map_avx512<K: Kernel>(x: &[f32], out: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn inplace_avx512<K: Kernel>(x: &mut [f32]) {
-    use crate::simd::{F32x16, VecF32};
-    let n = x.len();
-    let p = x.as_mut_ptr();
-    let mut i = 0;
-    while i + 16 <= n {
-        // SAFETY: i + 16 <= n; the load completes before the store.
-        unsafe { K::apply(F32x16::load(p.add(i))).store(p.add(i)) };
-        i += 16;
-    }
+    let i = inplace_vectors::<K, crate::simd::F32x16>(x);
     // SAFETY: AVX2 and FMA come with AVX-512F.
     unsafe { inplace_avx2::<K>(&mut x[i..]) }
 }
