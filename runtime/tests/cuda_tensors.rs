@@ -433,7 +433,8 @@ fn host_cost_of_device_calls() {
         return;
     }
     let dev = tsc_runtime::cuda::device(0).unwrap();
-    let (a, b) = (rand(&[128, 768], 110).to_device(GPU).unwrap(), rand(&[128, 768], 111).to_device(GPU).unwrap());
+    let (ha, hb) = (rand(&[128, 768], 110), rand(&[128, 768], 111));
+    let (a, b) = (ha.to_device(GPU).unwrap(), hb.to_device(GPU).unwrap());
     let n = a.numel();
     let per_call_us = |iters: u32, f: &mut dyn FnMut()| {
         f();
@@ -468,12 +469,10 @@ fn host_cost_of_device_calls() {
         "timing: host µs per call: alloc+free {alloc:.2}, memset fill {fill:.2}, launch {launch:.2}, launch+alloc {launch_alloc:.2}, add op {add:.2}, linear op 128x768x768 {linear:.2}, triu op {triu:.2}"
     );
     // The timed calls computed the right things.
-    compare("add", &sum.unwrap(), &call("add", &[t(&rand(&[128, 768], 110)), t(&rand(&[128, 768], 111))], &[]).unwrap(), 1e-5);
-    compare("triu", &tri.unwrap(), &call("triu", &[t(&rand(&[128, 768], 110)), Value::Int(1)], &[]).unwrap(), 0.0);
-    let host_out = out.pop().unwrap();
-    let got = dev.download(&host_out).unwrap();
-    let want = call("add", &[t(&rand(&[128, 768], 110)), t(&rand(&[128, 768], 111))], &[]).unwrap();
+    let want = call("add", &[t(&ha), t(&hb)], &[]).unwrap();
+    compare("add", &sum.unwrap(), &want, 1e-5);
+    compare("triu", &tri.unwrap(), &call("triu", &[t(&ha), Value::Int(1)], &[]).unwrap(), 0.0);
     let Value::Tensor(want) = want else { panic!("add: not a tensor") };
-    assert_eq!(got, want.to_vec::<f32>());
+    assert_eq!(dev.download(&out[0]).unwrap(), want.to_vec::<f32>());
 }
 
