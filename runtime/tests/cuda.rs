@@ -325,6 +325,9 @@ enum Layout {
     Transposed,
     /// The last dim walked backwards.
     Flipped,
+    /// Row-major, after `(k + 1) % 2` elements of padding: operand 0 is
+    /// misaligned for the four-wide path, operand 1 is not.
+    Shifted,
 }
 
 /// One operand's host data, offset and strides.
@@ -352,6 +355,13 @@ fn host_tensor(rng: &mut Rng, shape: &[usize], k: usize, layout: Layout) -> Host
                     offset = last - 1;
                     strides[rank - 1] = -1;
                 }
+            }
+        }
+        Layout::Shifted => {
+            offset = (k + 1) % 2;
+            size = shape.iter().product::<usize>() + offset;
+            for d in (0..rank).rev() {
+                strides[d] = shape[d + 1..].iter().product::<usize>() as i64;
             }
         }
         Layout::Transposed => {
@@ -429,8 +439,11 @@ fn gpu_kernels_match_the_reference() {
     let _turn = GPU.lock().unwrap_or_else(|p| p.into_inner());
     let Some(dev) = device_or_skip() else { return };
     println!("gpu device: {} ({})", dev.name(), dev.arch());
-    let shapes: [(&[usize], Layout); 10] = [
+    let shapes: [(&[usize], Layout); 13] = [
         (&[1027], Layout::Contiguous),
+        (&[4096], Layout::Contiguous),
+        (&[2, 3], Layout::Contiguous),
+        (&[1025], Layout::Shifted),
         (&[3, 4, 5], Layout::Broadcast),
         (&[6, 7], Layout::Transposed),
         (&[5, 9], Layout::Flipped),

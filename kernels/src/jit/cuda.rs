@@ -37,7 +37,9 @@
 //!   [`CudaOutput`] says ([`cuda_source`]: all `float`).
 //! - `NAME_contig` is the fast path, valid when every tensor operand is
 //!   contiguous with exactly the output's shape: element `i` of each operand
-//!   is `p[i]`.
+//!   is `p[i]`. It loads and stores four elements at a time (`float4`,
+//!   `ushort4`, `uchar4`) when every pointer is aligned to four of its
+//!   elements, which the kernel checks itself: any pointers are valid.
 //!
 //! ## Row kernels
 //!
@@ -255,7 +257,7 @@ pub fn cuda_source_typed(
     }
     let body = emit_body(kernel, sig);
     emit_strided(&mut s, name, sig, &body);
-    emit_contig(&mut s, name, sig, &body);
+    emit_contig(&mut s, kernel, name, sig, &body);
     Ok(s)
 }
 
@@ -269,13 +271,19 @@ struct Sig<'a> {
 impl Sig<'_> {
     /// The statement storing value `v` as output `j` at index `at`.
     fn store(&self, j: usize, at: &str, v: u32) -> String {
+        self.store_to(j, &format!("out{j}[{at}]"), v)
+    }
+
+    /// The statement storing value `v`, converted to output `j`'s type, in
+    /// the lvalue `place`.
+    fn store_to(&self, j: usize, place: &str, v: u32) -> String {
         let x = match self.outputs[j] {
             CudaOutput::F32 => format!("v{v}"),
             CudaOutput::F16 => format!("tsc_to_f16(v{v})"),
             CudaOutput::BF16 => format!("tsc_to_bf16(v{v})"),
             CudaOutput::Bool => format!("(unsigned char)(v{v} != 0.0f)"),
         };
-        format!("out{j}[{at}] = {x};")
+        format!("{place} = {x};")
     }
 }
 
@@ -337,14 +345,19 @@ fn emit_body(kernel: &Kernel, sig: Sig) -> String {
 /// value (`n·v` for a sum, `v` for max/min, the identity when `n == 0`): the
 /// folds of varying values come from the passes of [`emit_rows`].
 fn stmt(b: &mut String, indent: &str, i: usize, inst: Inst, operands: &[CudaOperand]) {
+    stmt_from(b, indent, "p", i, inst, operands)
+}
+
+/// [`stmt`] reading tensor operand `k` as `{src}{k}[o{k}]`.
+fn stmt_from(b: &mut String, indent: &str, src: &str, i: usize, inst: Inst, operands: &[CudaOperand]) {
     let v = |x: u32| format!("v{x}");
     let _ = match inst {
         Inst::Param(k) => match operands[k as usize] {
-            CudaOperand::Tensor => writeln!(b, "{indent}float v{i} = p{k}[o{k}];"),
-            CudaOperand::Bytes => writeln!(b, "{indent}float v{i} = (float)p{k}[o{k}];"),
-            CudaOperand::Half => writeln!(b, "{indent}float v{i} = tsc_from_f16(p{k}[o{k}]);"),
+            CudaOperand::Tensor => writeln!(b, "{indent}float v{i} = {src}{k}[o{k}];"),
+            CudaOperand::Bytes => writeln!(b, "{indent}float v{i} = (float){src}{k}[o{k}];"),
+            CudaOperand::Half => writeln!(b, "{indent}float v{i} = tsc_from_f16({src}{k}[o{k}]);"),
             CudaOperand::BFloat16 => {
-                writeln!(b, "{indent}float v{i} = tsc_from_bf16(p{k}[o{k}]);")
+                writeln!(b, "{indent}float v{i} = tsc_from_bf16({src}{k}[o{k}]);")
             }
             CudaOperand::Scalar => writeln!(b, "{indent}float v{i} = p{k};"),
         },
@@ -401,30 +414,103 @@ fn emit_strided(s: &mut String, name: &str, sig: Sig, body: &str) {
     let _ = writeln!(s, "  }}\n}}");
 }
 
-/// The fast path: every tensor operand is read at element `i`.
-fn emit_contig(s: &mut String, name: &str, sig: Sig, body: &str) {
+/// The fast path: every tensor operand is read at element `i`. When every
+/// tensor operand and output is aligned to four of its elements (checked in
+/// the kernel, the same branch in every thread), each thread loads and
+/// stores four elements at a time (`float4`, `ushort4`, `uchar4`) and a
+/// grid-stride tail does the last `n % 4`; otherwise one at a time.
+fn emit_contig(s: &mut String, kernel: &Kernel, name: &str, sig: Sig, body: &str) {
     let mut ps = String::from("long long n");
     let rest = params(sig);
     if !rest.is_empty() {
         ps.push_str(", ");
         ps.push_str(&rest);
     }
+    let tensors: Vec<usize> = (0..sig.operands.len())
+        .filter(|&k| sig.operands[k].is_tensor())
+        .collect();
     let _ = writeln!(s, "\nextern \"C\" __global__ void {name}_contig({ps}) {{");
     let _ = writeln!(
         s,
-        "  const long long step = (long long)gridDim.x * blockDim.x;"
+        "  const long long step = (long long)gridDim.x * blockDim.x, t = (long long)blockIdx.x * blockDim.x + threadIdx.x;"
     );
-    let _ = writeln!(s, "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {{");
-    for (k, _) in sig
-        .operands
+    let mut aligned: Vec<String> = tensors
         .iter()
-        .enumerate()
-        .filter(|(_, &o)| o.is_tensor())
-    {
+        .map(|&k| format!("((unsigned long long)p{k} % {})", 4 * operand_bytes(sig.operands[k])))
+        .collect();
+    aligned.extend(
+        sig.outputs
+            .iter()
+            .enumerate()
+            .map(|(j, &o)| format!("((unsigned long long)out{j} % {})", 4 * output_bytes(o))),
+    );
+    let _ = writeln!(s, "  long long i0 = 0;");
+    let _ = writeln!(s, "  if ({} == 0) {{", aligned.join(" + "));
+    let _ = writeln!(s, "    for (long long g = t; g < n / 4; g += step) {{");
+    for &k in &tensors {
+        let (ty, vt) = vector_type(operand_bytes(sig.operands[k]));
+        let _ = writeln!(
+            s,
+            "      const {vt}4 w{k} = reinterpret_cast<const {vt}4*>(p{k})[g];\n      const {ty} x{k}[4] = {{w{k}.x, w{k}.y, w{k}.z, w{k}.w}};"
+        );
+    }
+    for (j, &o) in sig.outputs.iter().enumerate() {
+        let (ty, _) = vector_type(output_bytes(o));
+        let _ = writeln!(s, "      {ty} y{j}[4];");
+    }
+    let _ = writeln!(s, "      #pragma unroll\n      for (int e = 0; e < 4; ++e) {{");
+    for &k in &tensors {
+        let _ = writeln!(s, "        const int o{k} = e;");
+    }
+    for (i, inst) in kernel.insts.iter().enumerate() {
+        stmt_from(s, "        ", "x", i, *inst, sig.operands);
+    }
+    for (j, &o) in kernel.outputs.iter().enumerate() {
+        let _ = writeln!(s, "        {}", sig.store_to(j, &format!("y{j}[e]"), o));
+    }
+    let _ = writeln!(s, "      }}");
+    for (j, &o) in sig.outputs.iter().enumerate() {
+        let (_, vt) = vector_type(output_bytes(o));
+        let _ = writeln!(
+            s,
+            "      {vt}4 z{j}; z{j}.x = y{j}[0]; z{j}.y = y{j}[1]; z{j}.z = y{j}[2]; z{j}.w = y{j}[3];\n      reinterpret_cast<{vt}4*>(out{j})[g] = z{j};"
+        );
+    }
+    let _ = writeln!(s, "    }}\n    i0 = n / 4 * 4;\n  }}");
+    let _ = writeln!(s, "  for (long long i = i0 + t; i < n; i += step) {{");
+    for &k in &tensors {
         let _ = writeln!(s, "    const long long o{k} = i;");
     }
     s.push_str(body);
     let _ = writeln!(s, "  }}\n}}");
+}
+
+/// The bytes of one element of a tensor operand.
+fn operand_bytes(o: CudaOperand) -> usize {
+    match o {
+        CudaOperand::Tensor | CudaOperand::Scalar => 4,
+        CudaOperand::Half | CudaOperand::BFloat16 => 2,
+        CudaOperand::Bytes => 1,
+    }
+}
+
+/// The bytes of one element of an output.
+fn output_bytes(o: CudaOutput) -> usize {
+    match o {
+        CudaOutput::F32 => 4,
+        CudaOutput::F16 | CudaOutput::BF16 => 2,
+        CudaOutput::Bool => 1,
+    }
+}
+
+/// The C element type of `bytes`-wide storage, and its vector-of-4 name's
+/// stem (`float4`, `ushort4`, `uchar4`).
+fn vector_type(bytes: usize) -> (&'static str, &'static str) {
+    match bytes {
+        4 => ("float", "float"),
+        2 => ("unsigned short", "ushort"),
+        _ => ("unsigned char", "uchar"),
+    }
 }
 
 /// A row kernel: one block per row (grid-stride over rows), each pass of the
@@ -738,5 +824,33 @@ mod tests {
         assert!(src.contains("float v0 = (float)p0[o0];"), "{src}");
         // Both tensor operands get strides in TscIndex (rows 0 and 1).
         assert!(src.contains("idx.strides[1]"), "{src}");
+    }
+
+    /// The contiguous kernel's four-wide path: vector loads and stores of
+    /// each storage type, taken only when every pointer is aligned to four
+    /// of its elements, with the scalar loop finishing the rest.
+    #[test]
+    fn contiguous_kernels_load_four_at_a_time() {
+        let k = Kernel {
+            num_params: 3,
+            insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1), Inst::Param(2), Inst::Binary(BinaryOp::Mul, 2, 3)],
+            outputs: vec![4],
+        };
+        let kinds = [CudaOperand::Half, CudaOperand::Bytes, CudaOperand::Tensor];
+        let src = cuda_source_typed(&k, "k", &kinds, &[CudaOutput::BF16]).unwrap();
+        let contig = &src[src.find("void k_contig(").unwrap()..];
+        let aligned = "if (((unsigned long long)p0 % 8) + ((unsigned long long)p1 % 4) + ((unsigned long long)p2 % 16) + ((unsigned long long)out0 % 8) == 0) {";
+        assert!(contig.contains(aligned), "{contig}");
+        for load in ["const ushort4 w0 = reinterpret_cast<const ushort4*>(p0)[g];", "const uchar4 w1 =", "const float4 w2 ="] {
+            assert!(contig.contains(load), "{load}: {contig}");
+        }
+        assert!(contig.contains("float v0 = tsc_from_f16(x0[o0]);"), "{contig}");
+        assert!(contig.contains("y0[e] = tsc_to_bf16(v4);"), "{contig}");
+        assert!(contig.contains("reinterpret_cast<ushort4*>(out0)[g] = z0;"), "{contig}");
+        assert!(contig.contains("i0 = n / 4 * 4;") && contig.contains("for (long long i = i0 + t; i < n; i += step) {"), "{contig}");
+        assert!(contig.contains("out0[i] = tsc_to_bf16(v4);"), "{contig}");
+        // Scalars stay by-value parameters in both paths.
+        let scaled = cuda_source(&k, "k", &[CudaOperand::Tensor, CudaOperand::Scalar, CudaOperand::Tensor]).unwrap();
+        assert_eq!(scaled.matches("float v1 = p1;").count(), 3, "{scaled}");
     }
 }
