@@ -57,8 +57,37 @@ extern "C" __global__ void tsc_lt(long long n, TscIndex idx, const unsigned shor
 }
 
 extern "C" __global__ void tsc_lt_contig(long long n, const unsigned short* __restrict__ p0, const float* __restrict__ p1, unsigned char* __restrict__ out0, unsigned short* __restrict__ out1) {
-  const long long step = (long long)gridDim.x * blockDim.x;
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
+  const long long step = (long long)gridDim.x * blockDim.x, t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  long long i0 = 0;
+  if (((unsigned long long)p0 % 8) + ((unsigned long long)p1 % 16) + ((unsigned long long)out0 % 4) + ((unsigned long long)out1 % 8) == 0) {
+    for (long long g = t; g < n / 4; g += step) {
+      const ushort4 w0 = reinterpret_cast<const ushort4*>(p0)[g];
+      const unsigned short x0[4] = {w0.x, w0.y, w0.z, w0.w};
+      const float4 w1 = reinterpret_cast<const float4*>(p1)[g];
+      const float x1[4] = {w1.x, w1.y, w1.z, w1.w};
+      unsigned char y0[4];
+      unsigned short y1[4];
+      #pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int o0 = e;
+        const int o1 = e;
+        float v0 = tsc_from_bf16(x0[o0]);
+        float v1 = x1[o1];
+        bool v2 = v0 < v1;
+        float v3 = 1e0f;
+        float v4 = 0e0f;
+        float v5 = v2 ? v3 : v4;
+        y0[e] = (unsigned char)(v5 != 0.0f);
+        y1[e] = tsc_to_bf16(v0);
+      }
+      uchar4 z0; z0.x = y0[0]; z0.y = y0[1]; z0.z = y0[2]; z0.w = y0[3];
+      reinterpret_cast<uchar4*>(out0)[g] = z0;
+      ushort4 z1; z1.x = y1[0]; z1.y = y1[1]; z1.z = y1[2]; z1.w = y1[3];
+      reinterpret_cast<ushort4*>(out1)[g] = z1;
+    }
+    i0 = n / 4 * 4;
+  }
+  for (long long i = i0 + t; i < n; i += step) {
     const long long o0 = i;
     const long long o1 = i;
     float v0 = tsc_from_bf16(p0[o0]);

@@ -71,8 +71,38 @@ extern "C" __global__ void tsc_gelu_chain(long long n, TscIndex idx, const float
 }
 
 extern "C" __global__ void tsc_gelu_chain_contig(long long n, const float* __restrict__ p0, float* __restrict__ out0) {
-  const long long step = (long long)gridDim.x * blockDim.x;
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
+  const long long step = (long long)gridDim.x * blockDim.x, t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  long long i0 = 0;
+  if (((unsigned long long)p0 % 16) + ((unsigned long long)out0 % 16) == 0) {
+    for (long long g = t; g < n / 4; g += step) {
+      const float4 w0 = reinterpret_cast<const float4*>(p0)[g];
+      const float x0[4] = {w0.x, w0.y, w0.z, w0.w};
+      float y0[4];
+      #pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int o0 = e;
+        float v0 = x0[o0];
+        float v1 = v0 * v0;
+        float v2 = v1 * v0;
+        float v3 = 4.4715e-2f;
+        float v4 = v2 * v3;
+        float v5 = v4 + v0;
+        float v6 = 7.978846e-1f;
+        float v7 = v5 * v6;
+        float v8 = tanhf(v7);
+        float v9 = 1e0f;
+        float v10 = v8 + v9;
+        float v11 = 5e-1f;
+        float v12 = v11 * v0;
+        float v13 = v12 * v10;
+        y0[e] = v13;
+      }
+      float4 z0; z0.x = y0[0]; z0.y = y0[1]; z0.z = y0[2]; z0.w = y0[3];
+      reinterpret_cast<float4*>(out0)[g] = z0;
+    }
+    i0 = n / 4 * 4;
+  }
+  for (long long i = i0 + t; i < n; i += step) {
     const long long o0 = i;
     float v0 = p0[o0];
     float v1 = v0 * v0;

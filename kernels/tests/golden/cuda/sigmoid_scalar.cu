@@ -41,8 +41,23 @@ extern "C" __global__ void tsc_sigmoid_s(long long n, TscIndex idx, float p0, fl
 }
 
 extern "C" __global__ void tsc_sigmoid_s_contig(long long n, float p0, float* __restrict__ out0) {
-  const long long step = (long long)gridDim.x * blockDim.x;
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
+  const long long step = (long long)gridDim.x * blockDim.x, t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  long long i0 = 0;
+  if (((unsigned long long)out0 % 16) == 0) {
+    for (long long g = t; g < n / 4; g += step) {
+      float y0[4];
+      #pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float v0 = p0;
+        float v1 = tsc_sigmoid(v0);
+        y0[e] = v1;
+      }
+      float4 z0; z0.x = y0[0]; z0.y = y0[1]; z0.z = y0[2]; z0.w = y0[3];
+      reinterpret_cast<float4*>(out0)[g] = z0;
+    }
+    i0 = n / 4 * 4;
+  }
+  for (long long i = i0 + t; i < n; i += step) {
     float v0 = p0;
     float v1 = tsc_sigmoid(v0);
     out0[i] = v1;

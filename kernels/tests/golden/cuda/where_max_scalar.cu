@@ -61,8 +61,39 @@ extern "C" __global__ void tsc_where_max(long long n, TscIndex idx, const float*
 }
 
 extern "C" __global__ void tsc_where_max_contig(long long n, const float* __restrict__ p0, float p1, const float* __restrict__ p2, float* __restrict__ out0, float* __restrict__ out1) {
-  const long long step = (long long)gridDim.x * blockDim.x;
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) {
+  const long long step = (long long)gridDim.x * blockDim.x, t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  long long i0 = 0;
+  if (((unsigned long long)p0 % 16) + ((unsigned long long)p2 % 16) + ((unsigned long long)out0 % 16) + ((unsigned long long)out1 % 16) == 0) {
+    for (long long g = t; g < n / 4; g += step) {
+      const float4 w0 = reinterpret_cast<const float4*>(p0)[g];
+      const float x0[4] = {w0.x, w0.y, w0.z, w0.w};
+      const float4 w2 = reinterpret_cast<const float4*>(p2)[g];
+      const float x2[4] = {w2.x, w2.y, w2.z, w2.w};
+      float y0[4];
+      float y1[4];
+      #pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int o0 = e;
+        const int o2 = e;
+        float v0 = x0[o0];
+        float v1 = p1;
+        float v2 = x2[o2];
+        bool v3 = v0 > v1;
+        float v4 = tsc_max(v1, v2);
+        float v5 = v3 ? v0 : v4;
+        float v6 = tsc_relu(v0);
+        float v7 = v6 - v1;
+        y0[e] = v5;
+        y1[e] = v7;
+      }
+      float4 z0; z0.x = y0[0]; z0.y = y0[1]; z0.z = y0[2]; z0.w = y0[3];
+      reinterpret_cast<float4*>(out0)[g] = z0;
+      float4 z1; z1.x = y1[0]; z1.y = y1[1]; z1.z = y1[2]; z1.w = y1[3];
+      reinterpret_cast<float4*>(out1)[g] = z1;
+    }
+    i0 = n / 4 * 4;
+  }
+  for (long long i = i0 + t; i < n; i += step) {
     const long long o0 = i;
     const long long o2 = i;
     float v0 = p0[o0];
