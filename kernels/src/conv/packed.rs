@@ -142,6 +142,7 @@ unsafe fn tile(
         let at = (img * p.c_out + gi * cog) * ohw + oy0 * ow;
         let tile_epi = Epilogue {
             row_bias: bias.map(|b| &b[gi * cog..(gi + 1) * cog]),
+            col_bias: None,
             residual: epi.residual.map(|r| &r[at..]),
             relu: epi.relu,
         };

@@ -26,7 +26,7 @@ mod packed;
 mod tests;
 
 pub use gemv::Elem;
-pub use packed::{gemm_packed, Epilogue, PackedA, PackedB, MR, NR};
+pub use packed::{gemm_packed, gemm_packed_bias, Epilogue, PackedA, PackedB, MR, NR};
 pub(crate) use indirect::gemm_indirect;
 pub(crate) use packed::{gemm_packed_a, relu};
 #[cfg(test)]

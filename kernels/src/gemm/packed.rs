@@ -19,8 +19,8 @@
 //! cache from call to call).
 //!
 //! The tile store can finish the product ([`Epilogue`]): add a per-row bias
-//! (a convolution's per-channel bias) and apply ReLU, so those cost no pass
-//! over the output.
+//! (a convolution's per-channel bias) or a per-column one (`nn.Linear`'s),
+//! a residual, and apply ReLU, so those cost no pass over the output.
 //!
 //! With AVX-512F, two adjacent `B` micro-panels run as one 6×32 tile (12
 //! zmm accumulators, one 512-bit load of each micro-panel per k-step); the
@@ -129,6 +129,8 @@ fn pack_b_row(panels: &mut [f32], k: usize, p: usize, row: &[f32]) {
 pub struct Epilogue<'a> {
     /// Added to every output of row `i` (length m).
     pub row_bias: Option<&'a [f32]>,
+    /// Added to every output of column `j` (length n), as the row bias.
+    pub col_bias: Option<&'a [f32]>,
     /// Added to the finished product: laid out as `c` (element `(i, j)` at
     /// `i·ldc + j`), e.g. a residual connection.
     pub residual: Option<&'a [f32]>,
@@ -141,7 +143,8 @@ impl Epilogue<'_> {
     /// residual an `m×n` block at row stride `ldc`.
     pub(super) fn check(&self, who: &str, m: usize, n: usize, ldc: usize) {
         assert!(
-            self.row_bias.is_none_or(|b| b.len() >= m),
+            self.row_bias.is_none_or(|b| b.len() >= m)
+                && self.col_bias.is_none_or(|b| b.len() >= n),
             "{who}: bias too short"
         );
         assert!(
@@ -162,6 +165,18 @@ pub(super) fn k_block_len(k: usize) -> usize {
 /// `c = a·b` (or `c += a·b` when `accumulate`), `c` row-major `m×n`, `a`
 /// `m×k` with any strides.
 pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumulate: bool) {
+    gemm_packed_with(m, a, b, c, accumulate, None)
+}
+
+/// `c = a·b + bias` (`bias[j]` added to column `j`), `c` row-major `m×n`:
+/// `nn.Linear`. The bits are those of [`gemm_packed`] accumulating into a
+/// `c` that holds the bias in every row, without that pass over `c`.
+pub fn gemm_packed_bias(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], bias: &[f32]) {
+    assert!(bias.len() >= b.n, "gemm_packed_bias: bias too short");
+    gemm_packed_with(m, a, b, c, false, Some(bias))
+}
+
+fn gemm_packed_with(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumulate: bool, col_bias: Option<&[f32]>) {
     let (k, n) = (b.k, b.n);
     assert!(
         m.checked_mul(n).is_some_and(|mn| mn <= c.len()),
@@ -173,8 +188,11 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
         return;
     }
     if k == 0 {
-        if !accumulate {
-            c[..m * n].fill(0.0);
+        for row in c[..m * n].chunks_exact_mut(n) {
+            for (j, x) in row.iter_mut().enumerate() {
+                let v = col_bias.map_or(0.0, |b| b[j]);
+                *x = if accumulate { *x + v } else { v };
+            }
         }
         return;
     }
@@ -200,7 +218,7 @@ pub fn gemm_packed(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumul
                 &b.data,
                 out.get(),
                 accumulate,
-                Epilogue::default(),
+                Epilogue { col_bias, ..Epilogue::default() },
                 j0,
                 j1,
             )
@@ -273,6 +291,7 @@ unsafe fn epilogue_only(m: usize, n: usize, c: *mut f32, ldc: usize, epi: Epilog
     for i in 0..m {
         let v = epi.row_bias.map_or(0.0, |b| b[i]);
         for j in 0..n {
+            let v = v + epi.col_bias.map_or(0.0, |b| b[j]);
             let v = v + epi.residual.map_or(0.0, |r| r[i * ldc + j]);
             let v = if epi.relu { relu(v) } else { v };
             // SAFETY: (i, j) is inside the block.
@@ -473,6 +492,8 @@ pub(super) struct Store<'a> {
     pub(super) next_b: Option<&'a [f32]>,
     pub(super) add: bool,
     pub(super) bias: Option<&'a [f32]>,
+    /// The tile's first column's bias, then the next ones'.
+    pub(super) col_bias: Option<&'a [f32]>,
     /// The tile's first element of the residual (row stride `ldc`).
     pub(super) residual: Option<&'a [f32]>,
     pub(super) relu: bool,
@@ -494,6 +515,7 @@ impl<'a> Store<'a> {
             next_b: None,
             add: !first,
             bias: epi.row_bias.filter(|_| first).map(|b| &b[r0..r0 + mr]),
+            col_bias: epi.col_bias.filter(|_| first).map(|b| &b[col..]),
             residual: epi.residual.filter(|_| last).map(|r| &r[r0 * ldc + col..]),
             relu: epi.relu && last,
         }
@@ -579,6 +601,16 @@ mod avx2 {
             }
         }
         let full = nr == NR;
+        if let Some(cb) = st.col_bias {
+            let mut v = [0f32; NR];
+            v[..nr].copy_from_slice(&cb[..nr]);
+            // SAFETY: `v` holds NR = 16 floats.
+            let (v0, v1) = unsafe { (_mm256_loadu_ps(v.as_ptr()), _mm256_loadu_ps(v.as_ptr().add(8))) };
+            for row in acc.iter_mut() {
+                row[0] = _mm256_add_ps(row[0], v0);
+                row[1] = _mm256_add_ps(row[1], v1);
+            }
+        }
         let mut tmp = [0f32; NR];
         for (i, row) in acc.iter().enumerate() {
             // SAFETY: row i of the tile is writable for `nr` floats (the
@@ -725,6 +757,15 @@ pub(super) mod avx512 {
         }
         // The second half's columns: `nr` of NR.
         let m1: __mmask16 = if nr >= NR { 0xffff } else { (1u16 << nr) - 1 };
+        if let Some(cb) = st.col_bias {
+            assert!(cb.len() >= NR + nr);
+            // SAFETY: NR + nr floats of `cb` are readable (asserted).
+            let (v0, v1) = unsafe { (_mm512_loadu_ps(cb.as_ptr()), _mm512_maskz_loadu_ps(m1, cb.as_ptr().add(NR))) };
+            for row in acc.iter_mut() {
+                row[0] = _mm512_add_ps(row[0], v0);
+                row[1] = _mm512_add_ps(row[1], v1);
+            }
+        }
         for (i, row) in acc.iter().enumerate() {
             // SAFETY: row i of the tile is writable for NR + nr floats (the
             // caller's contract); the masked accesses touch only those.

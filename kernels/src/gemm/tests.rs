@@ -311,6 +311,17 @@ fn packed_gemm_matches_reference() {
             let mut narrow = vec![0.0f32; m * n];
             super::narrow_only(|| gemm_packed(m, a, &packed, &mut narrow, false));
             assert_eq!(narrow, c, "{m}x{n}x{k}: the kernel width changed the bits");
+            // A column bias in the tile store: the bits of accumulating
+            // into rows that hold the bias, with both kernel widths.
+            let bias = fill(n, 5);
+            let mut want = bias.repeat(m);
+            gemm_packed(m, a, &packed, &mut want, true);
+            let mut got = vec![f32::NAN; m * n];
+            gemm_packed_bias(m, a, &packed, &mut got, &bias);
+            assert_eq!(got, want, "{m}x{n}x{k}: bias in the store");
+            let mut narrow = vec![f32::NAN; m * n];
+            super::narrow_only(|| gemm_packed_bias(m, a, &packed, &mut narrow, &bias));
+            assert_eq!(narrow, want, "{m}x{n}x{k}: bias in the AVX2 store");
         }
     }
     let empty = PackedB::new(0, 3, MatRef { data: &[], offset: 0, rs: 3, cs: 1 });
@@ -318,5 +329,7 @@ fn packed_gemm_matches_reference() {
         let mut c = [f32::NAN; 6];
         gemm_packed(2, MatRef { data: &[], offset: 0, rs: 0, cs: 1 }, &p, &mut c, false);
         assert_eq!(c, [0.0; 6]);
+        gemm_packed_bias(2, MatRef { data: &[], offset: 0, rs: 0, cs: 1 }, &p, &mut c, &[1.0, 2.0, 3.0]);
+        assert_eq!(c, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
     }
 }

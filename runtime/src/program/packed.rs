@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use tsc_kernels::gemm::{gemm_packed, MatRef, PackedB};
+use tsc_kernels::gemm::{gemm_packed, gemm_packed_bias, MatRef, PackedB};
 
 use super::plan::{PBlock, POp};
 use crate::{DType, Device, Result, Tensor, Value};
@@ -135,13 +135,17 @@ pub(super) fn linear(args: &[Value], packed: &OnceLock<Option<PackedB>>) -> Opti
         Some(_) => return None,
     };
     let m = x.numel() / k.max(1);
-    let mut out = match bias {
-        // SAFETY: `gemm_packed` without accumulation writes all m·n outputs.
-        None => unsafe { crate::alloc::uninit_vec::<f32>(m * n) },
-        Some(b) => b.to_vec::<f32>().repeat(m),
-    };
+    // SAFETY: `gemm_packed(_bias)` without accumulation writes all m·n outputs.
+    let mut out = unsafe { crate::alloc::uninit_vec::<f32>(m * n) };
+    let bias = bias.map(|b| b.to_vec::<f32>());
     let x = x.to_dtype(DType::F32);
-    x.with_slice::<f32, _>(|a| gemm_packed(m, MatRef { data: a, offset: 0, rs: k, cs: 1 }, w, &mut out, bias.is_some()));
+    x.with_slice::<f32, _>(|a| {
+        let a = MatRef { data: a, offset: 0, rs: k, cs: 1 };
+        match &bias {
+            Some(b) => gemm_packed_bias(m, a, w, &mut out, b),
+            None => gemm_packed(m, a, w, &mut out, false),
+        }
+    });
     let mut shape = x.shape().to_vec();
     if let Some(last) = shape.last_mut() {
         *last = n;
