@@ -334,3 +334,39 @@ fn reductions_fuse_only_over_the_last_dim_with_keepdim() {
     let x = input(&[2, 3], 3, false, false);
     check(text, &[x.clone(), x], 1e-6, 1e-6);
 }
+
+/// Attention's causal mask: `softmax(masked_fill(x · s, mask, -inf))` with
+/// a `bool` mask from outside the kernel, broadcast over batch and heads,
+/// is one row kernel that matches the unfused ops (a fully masked row
+/// included: NaN, as PyTorch gives); so is an elementwise `masked_fill`.
+/// A `uint8` mask runs the block's ops and gets PyTorch's error.
+#[test]
+fn outside_bool_masks_fuse() {
+    let text = "graph(%x0 : Tensor<f32, [2, 3, 5, 5]>, %x1 : Tensor<bool, [5, 5]>):
+  %none : None = const none
+  %m1 : int = const -1
+  %scale : float = const 0.125
+  %ninf : float = const -inf
+  %fill : float = const 2.5
+  %a : Tensor = aten.mul.Scalar(%x0, %scale)
+  %b : Tensor = aten.masked_fill.Scalar(%a, %x1, %ninf)
+  %c : Tensor = aten.softmax.int(%b, %m1, %none)
+  %d : Tensor = aten.masked_fill.Scalar(%x0, %x1, %fill)
+  %e : Tensor = aten.neg(%d)
+  return (%c, %e)
+";
+    let mut g = parse(text).unwrap();
+    passes::fuse::run(&mut g).unwrap();
+    assert_eq!(fused_count(&g), 2, "{g}");
+    let mut x = values(150, 12, true);
+    x[7] = f32::NAN;
+    let x = Tensor::from_vec(x, &[2, 3, 5, 5]).unwrap();
+    // Above the diagonal, and all of the last row.
+    let mask: Vec<bool> = (0..25).map(|i| i % 5 > i / 5 || i >= 20).collect();
+    check(text, &[x.clone(), Tensor::from_vec(mask.clone(), &[5, 5]).unwrap()], 1e-6, 1e-7);
+    let e = emit::to_program(&g, &["x0".into(), "x1".into()]).unwrap();
+    let plan = Plan::new(&e.program).unwrap();
+    let bytes = Tensor::from_vec(mask.iter().map(|&m| m as u8).collect::<Vec<u8>>(), &[5, 5]).unwrap();
+    let err = plan.run(&[("x0".into(), Value::Tensor(x)), ("x1".into(), Value::Tensor(bytes))]).unwrap_err().to_string();
+    assert!(err.contains("boolean masks"), "{err}");
+}

@@ -285,6 +285,8 @@ pub fn recipe(g: &Graph, n: Node) -> Option<Recipe> {
             select(cmp(CmpOp::Gt, Arg(0), Const(0.0)), Arg(0), bin(BinaryOp::Mul, Arg(0), Arg(1)))
         }
         ("where", "self") => select(Recipe::Mask(0), Arg(1), Arg(2)),
+        // A mask from outside the kernel (a `bool` tensor, read as 0 or 1).
+        ("masked_fill", "Scalar") => select(cmp(CmpOp::Ne, Arg(1), Const(0.0)), Arg(2), Arg(0)),
         (op @ ("eq" | "ne" | "lt" | "le" | "gt" | "ge"), "Tensor" | "Scalar") => {
             let c = CmpOp::ALL.into_iter().find(|c| c.name() == op)?;
             cmp(c, Arg(0), Arg(1))

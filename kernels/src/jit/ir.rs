@@ -372,6 +372,26 @@ impl Kernel {
 }
 
 impl Kernel {
+    /// The operands read only as masks, as a bit set: every use of the
+    /// operand (at least one, not an output) is `ne` against the constant
+    /// 0. A `bool` tensor may feed such an operand as 0 and 1 and nothing
+    /// else can tell (`masked_fill` with a mask from outside the kernel).
+    pub fn mask_params(&self) -> u64 {
+        let zero = |v: u32| matches!(self.insts.get(v as usize), Some(Inst::Const(c)) if *c == 0.0);
+        let mut ok = 0u64;
+        for (i, inst) in self.insts.iter().enumerate() {
+            let Inst::Param(k) = *inst else { continue };
+            let i = i as u32;
+            let mut uses = self.insts.iter().filter(|u| u.operands().contains(&i)).peekable();
+            let only_masks = uses.peek().is_some()
+                && uses.all(|u| matches!(*u, Inst::Compare(CmpOp::Ne, a, b) if (a == i && zero(b)) || (b == i && zero(a))));
+            if k < 64 && only_masks && !self.outputs.contains(&i) {
+                ok |= 1 << k;
+            }
+        }
+        ok
+    }
+
     /// Whether it reduces over rows (has `reduce_*` or `rowlen`).
     pub fn is_row(&self) -> bool {
         self.insts

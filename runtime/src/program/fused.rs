@@ -1,7 +1,9 @@
 //! Running a fused kernel (`OpCode::Fused`): the operands are checked
 //! against what the kernel JIT can run — float32 tensors on the CPU (on a
-//! CUDA device also float16 or bfloat16 ones, all of one dtype) and
-//! `int`/`float` scalars, broadcasting to one output shape that every output
+//! CUDA device also float16 or bfloat16 ones, all of one dtype), `bool`
+//! tensors where the kernel reads an operand only as a mask
+//! (`Kernel::mask_params`: `masked_fill`'s), and `int`/`float` scalars,
+//! broadcasting to one output shape that every output
 //! has (for a row kernel: the shapes `Kernel::row_shape` accepts, rows not
 //! empty) — and then the kernel writes fresh contiguous outputs.
 //! Anything else is "cannot run here", and the executor runs the node's
@@ -29,6 +31,9 @@ pub(super) struct Fused {
     /// The operands the kernel reads (bit set); the others (a
     /// `normalized_shape` list the block's ops need) may be anything.
     used: u64,
+    /// The operands it reads only as masks (`Kernel::mask_params`): a
+    /// `bool` tensor may feed them (as 0 and 1).
+    masks: u64,
 }
 
 impl Fused {
@@ -38,7 +43,8 @@ impl Fused {
         let full = reads.iter().all(|&r| r & all == all);
         let (row, per_row) = (kernel.is_row(), kernel.per_row_outputs());
         let used = reads.iter().fold(0, |a, r| a | r);
-        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads, full, row, per_row, used })
+        let masks = kernel.mask_params();
+        Ok(Fused { cpu: CpuKernel::new(kernel.clone())?, reads, full, row, per_row, used, masks })
     }
 
     pub fn num_outputs(&self) -> usize {
@@ -51,18 +57,34 @@ impl Fused {
         if args.len() > 64 {
             return Ok(None);
         }
-        // The tensors the kernel reads, by operand (`None`: a scalar or unread).
-        let mut tensors: Vec<Option<&Tensor>> = Vec::with_capacity(args.len());
+        // The tensors the kernel reads, by operand (`None`: a scalar or
+        // unread); `bool` masks on the CPU widened to float32 (a mask is
+        // usually small and broadcast, as attention's `[t, t]`).
+        let mut widened: Vec<Option<Tensor>> = vec![None; args.len()];
         let mut device = None;
         for (i, a) in args.iter().enumerate() {
+            match a {
+                _ if self.used >> i & 1 == 0 => {}
+                Value::Tensor(t) if t.dtype() == DType::Bool && self.masks >> i & 1 == 1 => {
+                    if t.device() == Device::Cpu {
+                        widened[i] = Some(t.to_dtype(DType::F32));
+                    }
+                }
+                Value::Tensor(t) if accepts(t, device) => device = Some((t.device(), t.dtype())),
+                Value::Int(_) | Value::Float(_) => {}
+                _ => return Ok(None),
+            }
+        }
+        // Masks alone do not say the result's dtype; they must be on the
+        // numbers' device.
+        let Some((dev, _)) = device else { return Ok(None) };
+        let mut tensors: Vec<Option<&Tensor>> = Vec::with_capacity(args.len());
+        for (i, (a, w)) in args.iter().zip(&widened).enumerate() {
             tensors.push(match a {
                 _ if self.used >> i & 1 == 0 => None,
-                Value::Tensor(t) if accepts(t, device) => {
-                    device = Some((t.device(), t.dtype()));
-                    Some(t)
-                }
-                Value::Int(_) | Value::Float(_) => None,
-                _ => return Ok(None),
+                Value::Tensor(t) if t.device() == dev => Some(w.as_ref().unwrap_or(t)),
+                Value::Tensor(_) => return Ok(None),
+                _ => None,
             });
         }
         let shapes: Vec<&[usize]> = tensors.iter().flatten().map(|t| t.shape()).collect();
@@ -178,4 +200,37 @@ fn accepts(t: &Tensor, first: Option<(Device, DType)>) -> bool {
 fn in_bounds(t: &Tensor, len: usize) -> bool {
     let last = t.shape().iter().zip(t.strides()).map(|(&d, &s)| (d - 1).saturating_mul(s)).fold(t.offset(), |a, b| a.saturating_add(b));
     last < len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsc_kernels::jit::{CmpOp, Inst};
+
+    /// `masked_fill(x, mask, v)`'s kernel: `select(mask != 0, v, x)`.
+    fn masked_fill() -> Fused {
+        let insts = vec![Inst::Param(0), Inst::Param(1), Inst::Param(2), Inst::Const(0.0), Inst::Compare(CmpOp::Ne, 1, 3), Inst::Select(4, 2, 0)];
+        Fused::new(&Kernel { num_params: 3, insts, outputs: vec![5] }).unwrap()
+    }
+
+    /// A `bool` mask takes the kernel (broadcast, as 0 and 1); a mask of
+    /// any other dtype, a `bool` number operand, or masks without a
+    /// float32 tensor do not (the block's ops run: PyTorch's result or
+    /// error).
+    #[test]
+    fn bool_tensors_feed_mask_operands_only() {
+        let f = masked_fill();
+        assert_eq!(f.masks, 0b010);
+        let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+        let mask = Tensor::from_vec(vec![true, false, true], &[3]).unwrap();
+        let args = [Value::Tensor(x.clone()), Value::Tensor(mask.clone()), Value::Float(-1.5)];
+        let out = f.try_run(&args).unwrap().expect("the kernel runs");
+        assert_eq!(out[0].as_tensor().unwrap().to_vec::<f32>(), [-1.5, 2.0, -1.5, -1.5, 5.0, -1.5]);
+        let bytes = Tensor::from_vec(vec![1u8, 0, 1], &[3]).unwrap();
+        assert!(f.try_run(&[Value::Tensor(x.clone()), Value::Tensor(bytes), Value::Float(0.0)]).unwrap().is_none());
+        assert!(f.try_run(&[Value::Tensor(mask.clone()), Value::Tensor(mask.clone()), Value::Float(0.0)]).unwrap().is_none());
+        let numbers = Fused::new(&Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(tsc_kernels::jit::BinaryOp::Add, 0, 1)], outputs: vec![2] }).unwrap();
+        assert_eq!(numbers.masks, 0);
+        assert!(numbers.try_run(&[Value::Tensor(x), Value::Tensor(mask)]).unwrap().is_none());
+    }
 }
