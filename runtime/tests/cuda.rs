@@ -245,6 +245,32 @@ fn nvrtc_compiles_every_generated_kernel() {
         cuda::compile(&src, "sm_90").unwrap_or_else(|e| panic!("byte operand: {e}\n{src}"));
         count += 1;
     }
+    // Attention's softmax(masked_fill(x * s, mask, -inf)): a row kernel
+    // with a `bool` mask operand, in float32 and bfloat16.
+    let masked_softmax = {
+        use Inst::*;
+        let insts = vec![
+            Param(0),
+            Param(1),
+            Param(2),
+            Const(0.0),
+            Compare(CmpOp::Ne, 1, 3),
+            Const(0.125),
+            Binary(BinaryOp::Mul, 0, 5),
+            Select(4, 2, 6),
+            Reduce(ReduceOp::Max, 7),
+            Binary(BinaryOp::Sub, 7, 8),
+            Unary(UnaryOp::Exp, 9),
+            Reduce(ReduceOp::Sum, 10),
+            Binary(BinaryOp::Div, 10, 11),
+        ];
+        Kernel { num_params: 3, insts, outputs: vec![12] }
+    };
+    for (x, out) in [(Tensor, CudaOutput::F32), (CudaOperand::BFloat16, CudaOutput::BF16)] {
+        let src = cuda_source_typed(&masked_softmax, "tsc_rows", &[x, CudaOperand::Bytes, Scalar], &[out]).expect("valid kernel");
+        cuda::compile(&src, "sm_90").unwrap_or_else(|e| panic!("masked softmax: {e}\n{src}"));
+        count += 1;
+    }
     let ms = start.elapsed().as_secs_f64() * 1e3;
     println!("nvrtc {}.{}: compiled {count} generated kernels for sm_90 in {ms:.0} ms ({:.1} ms each)", version.0, version.1, ms / count as f64);
 }
