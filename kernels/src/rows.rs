@@ -8,7 +8,8 @@
 //! the whole row NaN. Accuracy: exp is the crate's ≤ 1.5-ulp exp, sums are
 //! f32 over 4×LANES accumulators, softmax multiplies by the reciprocal of the
 //! sum (as PyTorch does); layer_norm's mean and biased variance are two-pass
-//! in f64 and the normalization is done in f64 before rounding.
+//! in float32 (the mean shifted by the row's first element and kept as a
+//! hi + lo pair), the lanes folded in f64.
 
 use crate::parallel;
 use crate::simd::VecF32;
@@ -271,6 +272,41 @@ fn log_softmax_row<V: VecF32>(x: &[f32], o: &mut [f32], next: *const f32) {
     }
 }
 
+/// Σ f(x[i]) over the row with four vector accumulators (lanes folded in
+/// f64), prefetching `next` every 32 elements when `PREFETCH`.
+#[inline(always)]
+fn row_sum<V: VecF32, const PREFETCH: bool>(x: &[f32], f: impl Fn(V) -> V, g: impl Fn(f32) -> f32, next: *const f32) -> f64 {
+    let n = x.len();
+    let w = V::LANES;
+    let p = x.as_ptr();
+    let mut acc = [V::splat(0.0); 4];
+    let mut i = 0;
+    // SAFETY (all loads): indices stay below n = x.len().
+    while i + 4 * w <= n {
+        if PREFETCH && V::LANES > 1 {
+            for off in (0..4 * w).step_by(32) {
+                prefetch_ahead::<V>(next, i + off);
+            }
+        }
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a = a.add(f(unsafe { V::load(p.add(i + k * w)) }));
+        }
+        i += 4 * w;
+    }
+    while i + w <= n {
+        acc[0] = acc[0].add(f(unsafe { V::load(p.add(i)) }));
+        i += w;
+    }
+    let lanes = acc.iter().map(|a| a.reduce_add() as f64).sum::<f64>();
+    lanes + x[i..].iter().map(|&v| g(v) as f64).sum::<f64>()
+}
+
+/// layer_norm of one row, in float32 SIMD: the mean is the first element
+/// plus the mean of the differences from it (summed in float32, so a row
+/// far from zero loses no digits to its offset), kept as a hi + lo pair of
+/// floats; the biased variance is a second pass over `(x - hi) - lo`; the
+/// normalization `((x - hi) - lo) · inv` then `· w` and `+ b`. A row with a
+/// NaN or an infinity gives NaN everywhere, as PyTorch's.
 #[inline(always)]
 fn layer_norm_row<V: VecF32>(
     x: &[f32],
@@ -280,57 +316,46 @@ fn layer_norm_row<V: VecF32>(
     eps: f32,
     next: *const f32,
 ) {
-    const L: usize = 8;
     let n = x.len();
-    let mut acc = [0.0f64; L];
-    let mut chunks = x.chunks_exact(L);
-    for c in &mut chunks {
-        for k in 0..L {
-            acc[k] += c[k] as f64;
+    let Some(&first) = x.first() else { return };
+    let fv = V::splat(first);
+    let shifted = row_sum::<V, false>(x, |v| v.sub(fv), |v| v - first, next);
+    let mean = first as f64 + shifted / n as f64;
+    let hi = mean as f32;
+    let lo = (mean - hi as f64) as f32;
+    let (hv, lv) = (V::splat(hi), V::splat(lo));
+    let dev = |v: V| v.sub(hv).sub(lv);
+    let var = row_sum::<V, true>(x, |v| { let d = dev(v); d.mul(d) }, |v| { let d = (v - hi) - lo; d * d }, next) / n as f64;
+    let inv = (1.0 / (var + eps as f64).sqrt()) as f32;
+    let iv = V::splat(inv);
+    let w = V::LANES;
+    let (p, q) = (x.as_ptr(), o.as_mut_ptr());
+    let zeros = [0.0f32; 0];
+    let (wt, bs) = (weight.map(|w| &w[..n]), bias.map(|b| &b[..n]));
+    let (wp, bp) = (wt.unwrap_or(&zeros).as_ptr(), bs.unwrap_or(&zeros).as_ptr());
+    let mut i = 0;
+    // SAFETY (loads/stores): i + w <= n, and x, o, and the weight and
+    // bias when present hold n elements.
+    while i + w <= n {
+        let mut y = dev(unsafe { V::load(p.add(i)) }).mul(iv);
+        if wt.is_some() {
+            y = y.mul(unsafe { V::load(wp.add(i)) });
         }
+        if bs.is_some() {
+            y = y.add(unsafe { V::load(bp.add(i)) });
+        }
+        unsafe { y.store(q.add(i)) };
+        i += w;
     }
-    let tail: f64 = chunks.remainder().iter().map(|&v| v as f64).sum();
-    let mean = (acc.iter().sum::<f64>() + tail) / n as f64;
-    let mut acc = [0.0f64; L];
-    let mut chunks = x.chunks_exact(L);
-    for (j, c) in (&mut chunks).enumerate() {
-        if V::LANES > 1 && j % 4 == 0 {
-            prefetch_ahead::<V>(next, j * L);
+    for j in i..n {
+        let mut y = ((x[j] - hi) - lo) * inv;
+        if let Some(w) = wt {
+            y *= w[j];
         }
-        for k in 0..L {
-            let d = c[k] as f64 - mean;
-            acc[k] += d * d;
+        if let Some(b) = bs {
+            y += b[j];
         }
-    }
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&v| (v as f64 - mean) * (v as f64 - mean))
-        .sum();
-    let var = (acc.iter().sum::<f64>() + tail) / n as f64;
-    let inv = 1.0 / (var + eps as f64).sqrt();
-    let norm = |v: f32| ((v as f64 - mean) * inv) as f32;
-    match (weight, bias) {
-        (Some(w), Some(b)) => {
-            for (((oi, &v), &wi), &bi) in o.iter_mut().zip(x).zip(&w[..n]).zip(&b[..n]) {
-                *oi = norm(v) * wi + bi;
-            }
-        }
-        (Some(w), None) => {
-            for ((oi, &v), &wi) in o.iter_mut().zip(x).zip(&w[..n]) {
-                *oi = norm(v) * wi;
-            }
-        }
-        (None, Some(b)) => {
-            for ((oi, &v), &bi) in o.iter_mut().zip(x).zip(&b[..n]) {
-                *oi = norm(v) + bi;
-            }
-        }
-        (None, None) => {
-            for (oi, &v) in o.iter_mut().zip(x) {
-                *oi = norm(v);
-            }
-        }
+        o[j] = y;
     }
 }
 

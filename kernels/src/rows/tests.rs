@@ -135,3 +135,37 @@ fn layer_norm_matches_f64() {
         }
     }
 }
+
+/// layer_norm's special rows, as PyTorch: a NaN or an infinity anywhere
+/// makes the row NaN; a constant row (zero variance) normalizes to 0, then
+/// gets the bias; a row far from zero keeps its digits (the float32 mean is
+/// shifted by the first element).
+#[test]
+fn layer_norm_special_rows_match_pytorch() {
+    let cols = 37;
+    let mut x = vec![0.0f32; 5 * cols];
+    for (j, v) in x.iter_mut().enumerate() {
+        *v = (j % 7) as f32 - 3.0;
+    }
+    x[3] = f32::NAN;
+    x[cols + 36] = f32::INFINITY;
+    x[2 * cols] = f32::NEG_INFINITY;
+    x[3 * cols..4 * cols].fill(2.5);
+    for (j, v) in x[4 * cols..].iter_mut().enumerate() {
+        *v = 1.0e6 + (j % 5) as f32 * 0.125;
+    }
+    let b = vec![0.75f32; cols];
+    let mut o = vec![0.0f32; x.len()];
+    layer_norm_rows_f32(&x, &mut o, cols, None, Some(&b), 1e-5);
+    for r in 0..3 {
+        assert!(o[r * cols..(r + 1) * cols].iter().all(|v| v.is_nan()), "row {r}: {:?}", &o[r * cols..(r + 1) * cols]);
+    }
+    assert!(o[3 * cols..4 * cols].iter().all(|&v| v == 0.75), "constant row");
+    let row = &x[4 * cols..];
+    let mean = row.iter().map(|&v| v as f64).sum::<f64>() / cols as f64;
+    let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / cols as f64;
+    for (j, &v) in row.iter().enumerate() {
+        let want = (v as f64 - mean) / (var + 1e-5).sqrt() + 0.75;
+        assert!((o[4 * cols + j] as f64 - want).abs() <= 1e-5, "offset row [{j}]: {} vs {want}", o[4 * cols + j]);
+    }
+}
