@@ -392,7 +392,12 @@ pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parall
     if !parallel || threads <= 1 || n * k < HOT_MIN_ELEMS || n < 8 {
         return T::dot_rows(x, w, ld, y);
     }
-    if n * k < PARALLEL_MIN_ELEMS {
+    // Two threads: the hot helper at any size. After a rayon broadcast the
+    // pool's workers keep spinning for a while, and on two cores one of
+    // them shares the caller's core: the next serial op ran up to 10x
+    // slower (`mlp_b1`'s 4096-float `gelu`: 80 µs after the GEMV, 8 µs
+    // with one worker).
+    if n * k < PARALLEL_MIN_ELEMS || threads == 2 {
         // Two halves of whole groups of four rows, always split the same
         // way (each half of a loop's weights stays in one core's cache).
         let half = n.div_ceil(2).next_multiple_of(4).min(n);

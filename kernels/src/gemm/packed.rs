@@ -229,10 +229,16 @@ fn gemm_packed_with(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumu
     }
     // Whole pairs per thread on the AVX-512 path.
     let per = panels.div_ceil(threads).next_multiple_of(1 + wide as usize);
-    rayon::broadcast(|ctx| {
-        let j0 = (ctx.index() * per).min(panels);
+    let part = |i: usize| {
+        let j0 = (i * per).min(panels);
         run(j0, (j0 + per).min(panels));
-    });
+    };
+    // Two threads: the caller and the hot helper, so no rayon worker is
+    // left spinning beside the ops that follow (`gemv.rs`'s `dot_form`).
+    if threads == 2 {
+        return crate::parallel::hot::pair(&part);
+    }
+    rayon::broadcast(|ctx| part(ctx.index()));
 }
 
 /// `c = a·b` then `epi`, on the calling thread: `a` packed once, `bp` the
