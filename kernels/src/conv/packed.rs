@@ -17,7 +17,6 @@
 //! output is computed by one item in a fixed order: results do not depend
 //! on the thread count.
 
-use rayon::prelude::*;
 
 use super::{Conv2dParams, ConvEpilogue};
 use crate::gemm::{gemm_indirect, gemm_packed_a, Epilogue, MatRef, PackedA, NR};
@@ -91,7 +90,7 @@ pub(super) fn conv(
     };
     let items = p.n * tiles;
     if items >= 2 && p.macs() >= 1 << 20 && rayon::current_num_threads() > 1 {
-        (0..items).into_par_iter().for_each(item);
+        crate::parallel::for_each_index(items, item);
     } else {
         (0..items).for_each(item);
     }

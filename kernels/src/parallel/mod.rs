@@ -1,5 +1,8 @@
 //! Splitting loops across the rayon pool once the work is big enough to pay
 //! for the hand-off (a few µs); small inputs stay on the calling thread.
+//! With two threads (this project's 2-core machines) a split is two halves
+//! on the caller and the [`hot`] helper instead: rayon's workers spin for a
+//! while after a job, and one of them then shares the caller's core.
 //! Also each thread's reusable float buffer ([`with_scratch`]), and a
 //! helper thread kept hot for jobs too small for the pool ([`hot`]).
 
@@ -27,6 +30,45 @@ pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Vec<f32>) -> R) -> R {
     })
 }
 
+/// Runs `f(i)` for every `i < n` on the pool: on two threads as two
+/// halves, the caller's and [`hot`]'s helper's (a rayon hand-off leaves a
+/// worker spinning on the caller's core after the job, slowing the serial
+/// op that follows; see `gemm/gemv.rs`), else one rayon task per index.
+pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync) {
+    use rayon::prelude::*;
+    if rayon::current_num_threads() == 2 {
+        return halves(n, 1, &|a, b| (a..b).for_each(&f));
+    }
+    (0..n).into_par_iter().for_each(|i| f(i));
+}
+
+/// `f(start, end)` over the two halves of `0..len` (the first a multiple of
+/// `align`), on the caller and [`hot`]'s helper: the two-thread pool's
+/// split, which leaves no rayon worker spinning on the caller's core
+/// ([`for_each_index`]).
+fn halves(len: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+    let half = len.div_ceil(2).next_multiple_of(align.max(1)).min(len);
+    hot::pair(&|h| {
+        if h == 0 {
+            f(0, half)
+        } else if half < len {
+            f(half, len)
+        }
+    });
+}
+
+/// A pointer the halves of [`halves`] share; each writes its own range.
+struct Shared<T>(*mut T);
+
+impl<T> Shared<T> {
+    fn get(&self) -> *mut T {
+        self.0
+    }
+}
+
+// SAFETY: used only to hand disjoint ranges of one slice to two threads.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
 /// Elements below which elementwise work stays on one thread.
 pub const MIN_PARALLEL_ELEMS: usize = 1 << 15;
 
@@ -38,6 +80,9 @@ pub fn for_chunks(len: usize, cost_per_elem: usize, f: impl Fn(usize, usize) + S
     if work < MIN_PARALLEL_ELEMS || threads <= 1 {
         f(0, len);
         return;
+    }
+    if threads == 2 {
+        return halves(len, 1, &f);
     }
     let chunks = threads * 4;
     let chunk = len.div_ceil(chunks).max(1);
@@ -64,6 +109,11 @@ pub fn map_chunks_mut<T: Send>(
     if work < MIN_PARALLEL_ELEMS || threads <= 1 {
         f(0, out);
         return;
+    }
+    if threads == 2 {
+        let base = Shared(out.as_mut_ptr());
+        // SAFETY: the halves are disjoint ranges of `out`, which outlives the call.
+        return halves(len, 1, &|a, b| f(a, unsafe { std::slice::from_raw_parts_mut(base.get().add(a), b - a) }));
     }
     let chunk = len.div_ceil(threads * 4).max(1);
     rayon::scope(|s| {
@@ -93,6 +143,12 @@ pub fn map_rows_mut<T: Send>(
     if work < MIN_PARALLEL_ELEMS || threads <= 1 || rows == 1 {
         f(0, out);
         return;
+    }
+    if threads == 2 {
+        let base = Shared(out.as_mut_ptr());
+        // SAFETY: the halves (whole rows) are disjoint ranges of `out`,
+        // which outlives the call.
+        return halves(len, row_len, &|a, b| f(a / row_len, unsafe { std::slice::from_raw_parts_mut(base.get().add(a), b - a) }));
     }
     let rows_per_chunk = rows.div_ceil(threads * 4).max(1);
     let chunk = rows_per_chunk * row_len;

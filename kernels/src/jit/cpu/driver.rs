@@ -311,7 +311,7 @@ pub(super) unsafe fn run(
 /// Calls `f(start, end)` over pieces of `0..total`: once for all of it when
 /// the `work` is small (such calls never touch the rayon pool), there is one
 /// thread or one item; in two halves (the first a multiple of `align`) on
-/// the hot pair when it is mid-sized;
+/// the hot pair when it is mid-sized or the pool has two threads;
 /// else in pieces of `chunk(threads)` items spread over the pool.
 fn in_pieces(total: usize, work: usize, align: usize, chunk: impl FnOnce(usize) -> usize, f: impl Fn(usize, usize) + Sync) {
     let threads = if work < HOT_PAIR_WORK || total < 2 { 1 } else { rayon::current_num_threads() };
@@ -319,7 +319,9 @@ fn in_pieces(total: usize, work: usize, align: usize, chunk: impl FnOnce(usize) 
         f(0, total);
         return;
     }
-    if work < MIN_PARALLEL_WORK {
+    // Two threads: the hot pair at any size (no rayon worker left spinning
+    // beside the next op: `parallel::for_each_index`).
+    if work < MIN_PARALLEL_WORK || threads == 2 {
         let half = total.div_ceil(2).next_multiple_of(align.max(1)).min(total);
         return crate::parallel::hot::pair(&|h| if h == 0 { f(0, half) } else if half < total { f(half, total) });
     }
