@@ -39,7 +39,7 @@ pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync) {
     if rayon::current_num_threads() == 2 {
         return halves(n, 1, &|a, b| (a..b).for_each(&f));
     }
-    (0..n).into_par_iter().for_each(|i| f(i));
+    (0..n).into_par_iter().for_each(&f);
 }
 
 /// `f(start, end)` over the two halves of `0..len` (the first a multiple of
