@@ -17,7 +17,6 @@
 //! output is computed by one item in a fixed order: results do not depend
 //! on the thread count.
 
-
 use super::{Conv2dParams, ConvEpilogue};
 use crate::gemm::{gemm_indirect, gemm_packed_a, Epilogue, MatRef, PackedA, NR};
 use crate::parallel;

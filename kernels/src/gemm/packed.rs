@@ -176,7 +176,14 @@ pub fn gemm_packed_bias(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], bi
     gemm_packed_with(m, a, b, c, false, Some(bias))
 }
 
-fn gemm_packed_with(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumulate: bool, col_bias: Option<&[f32]>) {
+fn gemm_packed_with(
+    m: usize,
+    a: MatRef<f32>,
+    b: &PackedB,
+    c: &mut [f32],
+    accumulate: bool,
+    col_bias: Option<&[f32]>,
+) {
     let (k, n) = (b.k, b.n);
     assert!(
         m.checked_mul(n).is_some_and(|mn| mn <= c.len()),
@@ -218,7 +225,10 @@ fn gemm_packed_with(m: usize, a: MatRef<f32>, b: &PackedB, c: &mut [f32], accumu
                 &b.data,
                 out.get(),
                 accumulate,
-                Epilogue { col_bias, ..Epilogue::default() },
+                Epilogue {
+                    col_bias,
+                    ..Epilogue::default()
+                },
                 j0,
                 j1,
             )
@@ -611,7 +621,12 @@ mod avx2 {
             let mut v = [0f32; NR];
             v[..nr].copy_from_slice(&cb[..nr]);
             // SAFETY: `v` holds NR = 16 floats.
-            let (v0, v1) = unsafe { (_mm256_loadu_ps(v.as_ptr()), _mm256_loadu_ps(v.as_ptr().add(8))) };
+            let (v0, v1) = unsafe {
+                (
+                    _mm256_loadu_ps(v.as_ptr()),
+                    _mm256_loadu_ps(v.as_ptr().add(8)),
+                )
+            };
             for row in acc.iter_mut() {
                 row[0] = _mm256_add_ps(row[0], v0);
                 row[1] = _mm256_add_ps(row[1], v1);
@@ -766,7 +781,12 @@ pub(super) mod avx512 {
         if let Some(cb) = st.col_bias {
             assert!(cb.len() >= NR + nr);
             // SAFETY: NR + nr floats of `cb` are readable (asserted).
-            let (v0, v1) = unsafe { (_mm512_loadu_ps(cb.as_ptr()), _mm512_maskz_loadu_ps(m1, cb.as_ptr().add(NR))) };
+            let (v0, v1) = unsafe {
+                (
+                    _mm512_loadu_ps(cb.as_ptr()),
+                    _mm512_maskz_loadu_ps(m1, cb.as_ptr().add(NR)),
+                )
+            };
             for row in acc.iter_mut() {
                 row[0] = _mm512_add_ps(row[0], v0);
                 row[1] = _mm512_add_ps(row[1], v1);

@@ -382,7 +382,11 @@ impl Kernel {
         for (i, inst) in self.insts.iter().enumerate() {
             let Inst::Param(k) = *inst else { continue };
             let i = i as u32;
-            let mut uses = self.insts.iter().filter(|u| u.operands().contains(&i)).peekable();
+            let mut uses = self
+                .insts
+                .iter()
+                .filter(|u| u.operands().contains(&i))
+                .peekable();
             let only_masks = uses.peek().is_some()
                 && uses.all(|u| matches!(*u, Inst::Compare(CmpOp::Ne, a, b) if (a == i && zero(b)) || (b == i && zero(a))));
             if k < 64 && only_masks && !self.outputs.contains(&i) {

@@ -113,7 +113,11 @@ pub fn map_chunks_mut<T: Send>(
     if threads == 2 {
         let base = Shared(out.as_mut_ptr());
         // SAFETY: the halves are disjoint ranges of `out`, which outlives the call.
-        return halves(len, 1, &|a, b| f(a, unsafe { std::slice::from_raw_parts_mut(base.get().add(a), b - a) }));
+        return halves(len, 1, &|a, b| {
+            f(a, unsafe {
+                std::slice::from_raw_parts_mut(base.get().add(a), b - a)
+            })
+        });
     }
     let chunk = len.div_ceil(threads * 4).max(1);
     rayon::scope(|s| {
@@ -148,7 +152,11 @@ pub fn map_rows_mut<T: Send>(
         let base = Shared(out.as_mut_ptr());
         // SAFETY: the halves (whole rows) are disjoint ranges of `out`,
         // which outlives the call.
-        return halves(len, row_len, &|a, b| f(a / row_len, unsafe { std::slice::from_raw_parts_mut(base.get().add(a), b - a) }));
+        return halves(len, row_len, &|a, b| {
+            f(a / row_len, unsafe {
+                std::slice::from_raw_parts_mut(base.get().add(a), b - a)
+            })
+        });
     }
     let rows_per_chunk = rows.div_ceil(threads * 4).max(1);
     let chunk = rows_per_chunk * row_len;

@@ -158,14 +158,25 @@ fn layer_norm_special_rows_match_pytorch() {
     let mut o = vec![0.0f32; x.len()];
     layer_norm_rows_f32(&x, &mut o, cols, None, Some(&b), 1e-5);
     for r in 0..3 {
-        assert!(o[r * cols..(r + 1) * cols].iter().all(|v| v.is_nan()), "row {r}: {:?}", &o[r * cols..(r + 1) * cols]);
+        assert!(
+            o[r * cols..(r + 1) * cols].iter().all(|v| v.is_nan()),
+            "row {r}: {:?}",
+            &o[r * cols..(r + 1) * cols]
+        );
     }
-    assert!(o[3 * cols..4 * cols].iter().all(|&v| v == 0.75), "constant row");
+    assert!(
+        o[3 * cols..4 * cols].iter().all(|&v| v == 0.75),
+        "constant row"
+    );
     let row = &x[4 * cols..];
     let mean = row.iter().map(|&v| v as f64).sum::<f64>() / cols as f64;
     let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / cols as f64;
     for (j, &v) in row.iter().enumerate() {
         let want = (v as f64 - mean) / (var + 1e-5).sqrt() + 0.75;
-        assert!((o[4 * cols + j] as f64 - want).abs() <= 1e-5, "offset row [{j}]: {} vs {want}", o[4 * cols + j]);
+        assert!(
+            (o[4 * cols + j] as f64 - want).abs() <= 1e-5,
+            "offset row [{j}]: {} vs {want}",
+            o[4 * cols + j]
+        );
     }
 }

@@ -117,7 +117,22 @@ fn unary_accuracy() {
 /// huge negatives, the denormal range, normal values, NaN and overflow.
 #[test]
 fn exp_bits_do_not_depend_on_the_branch() {
-    let pool = [f32::NEG_INFINITY, -1e30, -104.5, -103.9, -95.0, -87.31, -87.3, -50.0, -1.0, 0.0, 3.5, 88.7, 89.5, f32::NAN];
+    let pool = [
+        f32::NEG_INFINITY,
+        -1e30,
+        -104.5,
+        -103.9,
+        -95.0,
+        -87.31,
+        -87.3,
+        -50.0,
+        -1.0,
+        0.0,
+        3.5,
+        88.7,
+        89.5,
+        f32::NAN,
+    ];
     let mut xs = vec![];
     let mut s = 0x2545_f491u32;
     for _ in 0..4099 {
@@ -126,12 +141,22 @@ fn exp_bits_do_not_depend_on_the_branch() {
         s ^= s << 5;
         xs.push(pool[s as usize % pool.len()]);
     }
-    let k = CpuKernel::new(Kernel { num_params: 1, insts: vec![Inst::Param(0), Inst::Unary(UnaryOp::Exp, 0)], outputs: vec![1] }).expect("valid kernel");
+    let k = CpuKernel::new(Kernel {
+        num_params: 1,
+        insts: vec![Inst::Param(0), Inst::Unary(UnaryOp::Exp, 0)],
+        outputs: vec![1],
+    })
+    .expect("valid kernel");
     for len in [4096, 4099, 7, 1] {
-        let got = run(&k, &[len], &[Input::dense(xs[..len].to_vec(), &[len])]).expect("run").remove(0);
+        let got = run(&k, &[len], &[Input::dense(xs[..len].to_vec(), &[len])])
+            .expect("run")
+            .remove(0);
         for (&x, &g) in xs.iter().zip(&got) {
             let want = crate::unary::approx::exp(x);
-            assert!(g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()), "exp({x:e}) = {g:e}, formula {want:e}");
+            assert!(
+                g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
+                "exp({x:e}) = {g:e}, formula {want:e}"
+            );
         }
     }
 }
