@@ -400,16 +400,12 @@ pub(super) fn dot_form<T: Elem>(x: &[T], w: &[T], ld: usize, y: &mut [T], parall
     if n * k < PARALLEL_MIN_ELEMS || threads == 2 {
         // Two halves of whole groups of four rows, always split the same
         // way (each half of a loop's weights stays in one core's cache).
-        let half = n.div_ceil(2).next_multiple_of(4).min(n);
         let out = SendPtr(y.as_mut_ptr());
-        return crate::parallel::hot::pair(&|h| {
-            let (start, len) = if h == 0 { (0, half) } else { (half, n - half) };
-            if len > 0 {
-                // SAFETY: the halves `0..half` and `half..n` are disjoint
-                // and inside `y`, which outlives the call.
-                let yc = unsafe { std::slice::from_raw_parts_mut(out.get().add(start), len) };
-                T::dot_rows(x, &w[start * ld..], ld, yc)
-            }
+        return crate::parallel::halves(n, 4, &|start, end| {
+            // SAFETY: the halves are disjoint and inside `y`, which
+            // outlives the call.
+            let yc = unsafe { std::slice::from_raw_parts_mut(out.get().add(start), end - start) };
+            T::dot_rows(x, &w[start * ld..], ld, yc)
         });
     }
     // One block of whole groups of four rows per thread, thread i always

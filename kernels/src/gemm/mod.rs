@@ -234,21 +234,7 @@ pub(crate) fn gemm_strided_c(
     unsafe { gemm_crate_raw(m, n, k, a, b, c.as_mut_ptr(), ldc, alpha, beta) }
 }
 
-/// A raw pointer that may cross into rayon tasks (each task writes a
-/// disjoint block; see the SAFETY notes at the use sites).
-#[derive(Copy, Clone)]
-pub(crate) struct SendPtr<T>(pub(crate) *mut T);
-// SAFETY: only used for disjoint writes within a rayon scope or broadcast
-// that the owning &mut borrow outlives.
-unsafe impl<T: Send> Send for SendPtr<T> {}
-unsafe impl<T: Send> Sync for SendPtr<T> {}
-
-impl<T> SendPtr<T> {
-    /// The pointer (a method, so closures capture the `Send` wrapper).
-    pub(crate) fn get(self) -> *mut T {
-        self.0
-    }
-}
+pub(crate) use crate::parallel::SendPtr;
 
 /// The gemm crate on the whole (already validated) problem, one thread.
 #[allow(clippy::too_many_arguments)]

@@ -306,22 +306,13 @@ fn params(sig: Sig) -> String {
         .operands
         .iter()
         .enumerate()
-        .map(|(k, o)| match o {
-            CudaOperand::Tensor => format!("const float* __restrict__ p{k}"),
-            CudaOperand::Bytes => format!("const unsigned char* __restrict__ p{k}"),
-            CudaOperand::Half | CudaOperand::BFloat16 => {
-                format!("const unsigned short* __restrict__ p{k}")
-            }
+        .map(|(k, &o)| match o {
             CudaOperand::Scalar => format!("float p{k}"),
+            _ => format!("const {}* __restrict__ p{k}", storage(operand_bytes(o)).0),
         })
         .collect();
-    ps.extend(sig.outputs.iter().enumerate().map(|(j, o)| {
-        let ty = match o {
-            CudaOutput::F32 => "float",
-            CudaOutput::F16 | CudaOutput::BF16 => "unsigned short",
-            CudaOutput::Bool => "unsigned char",
-        };
-        format!("{ty}* __restrict__ out{j}")
+    ps.extend(sig.outputs.iter().enumerate().map(|(j, &o)| {
+        format!("{}* __restrict__ out{j}", storage(output_bytes(o)).0)
     }));
     ps.join(", ")
 }
@@ -448,14 +439,14 @@ fn emit_contig(s: &mut String, kernel: &Kernel, name: &str, sig: Sig, body: &str
     let _ = writeln!(s, "  if ({} == 0) {{", aligned.join(" + "));
     let _ = writeln!(s, "    for (long long g = t; g < n / 4; g += step) {{");
     for &k in &tensors {
-        let (ty, vt) = vector_type(operand_bytes(sig.operands[k]));
+        let (ty, vt) = storage(operand_bytes(sig.operands[k]));
         let _ = writeln!(
             s,
             "      const {vt}4 w{k} = reinterpret_cast<const {vt}4*>(p{k})[g];\n      const {ty} x{k}[4] = {{w{k}.x, w{k}.y, w{k}.z, w{k}.w}};"
         );
     }
     for (j, &o) in sig.outputs.iter().enumerate() {
-        let (ty, _) = vector_type(output_bytes(o));
+        let (ty, _) = storage(output_bytes(o));
         let _ = writeln!(s, "      {ty} y{j}[4];");
     }
     let _ = writeln!(s, "      #pragma unroll\n      for (int e = 0; e < 4; ++e) {{");
@@ -470,7 +461,7 @@ fn emit_contig(s: &mut String, kernel: &Kernel, name: &str, sig: Sig, body: &str
     }
     let _ = writeln!(s, "      }}");
     for (j, &o) in sig.outputs.iter().enumerate() {
-        let (_, vt) = vector_type(output_bytes(o));
+        let (_, vt) = storage(output_bytes(o));
         let _ = writeln!(
             s,
             "      {vt}4 z{j}; z{j}.x = y{j}[0]; z{j}.y = y{j}[1]; z{j}.z = y{j}[2]; z{j}.w = y{j}[3];\n      reinterpret_cast<{vt}4*>(out{j})[g] = z{j};"
@@ -503,9 +494,9 @@ fn output_bytes(o: CudaOutput) -> usize {
     }
 }
 
-/// The C element type of `bytes`-wide storage, and its vector-of-4 name's
-/// stem (`float4`, `ushort4`, `uchar4`).
-fn vector_type(bytes: usize) -> (&'static str, &'static str) {
+/// The C element type of `bytes`-wide storage (the parameters' pointee),
+/// and its vector-of-4 name's stem (`float4`, `ushort4`, `uchar4`).
+fn storage(bytes: usize) -> (&'static str, &'static str) {
     match bytes {
         4 => ("float", "float"),
         2 => ("unsigned short", "ushort"),

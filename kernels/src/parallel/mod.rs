@@ -46,7 +46,7 @@ pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync) {
 /// `align`), on the caller and [`hot`]'s helper: the two-thread pool's
 /// split, which leaves no rayon worker spinning on the caller's core
 /// ([`for_each_index`]).
-fn halves(len: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+pub(crate) fn halves(len: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
     let half = len.div_ceil(2).next_multiple_of(align.max(1)).min(len);
     hot::pair(&|h| {
         if h == 0 {
@@ -57,17 +57,27 @@ fn halves(len: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
     });
 }
 
-/// A pointer the halves of [`halves`] share; each writes its own range.
-struct Shared<T>(*mut T);
+/// A raw pointer that may cross into other threads (each writes a
+/// disjoint block; see the SAFETY notes at the use sites).
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+// By hand: a derive would ask `T: Copy`; the pointer is copyable for any `T`.
+impl<T> Clone for SendPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SendPtr<T> {}
+// SAFETY: only used for disjoint writes within a parallel region that the
+// owning &mut borrow outlives.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+unsafe impl<T: Send> Sync for SendPtr<T> {}
 
-impl<T> Shared<T> {
-    fn get(&self) -> *mut T {
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so closures capture the `Send` wrapper).
+    pub(crate) fn get(self) -> *mut T {
         self.0
     }
 }
-
-// SAFETY: used only to hand disjoint ranges of one slice to two threads.
-unsafe impl<T: Send> Sync for Shared<T> {}
 
 /// Elements below which elementwise work stays on one thread.
 pub const MIN_PARALLEL_ELEMS: usize = 1 << 15;
@@ -111,7 +121,7 @@ pub fn map_chunks_mut<T: Send>(
         return;
     }
     if threads == 2 {
-        let base = Shared(out.as_mut_ptr());
+        let base = SendPtr(out.as_mut_ptr());
         // SAFETY: the halves are disjoint ranges of `out`, which outlives the call.
         return halves(len, 1, &|a, b| {
             f(a, unsafe {
@@ -149,7 +159,7 @@ pub fn map_rows_mut<T: Send>(
         return;
     }
     if threads == 2 {
-        let base = Shared(out.as_mut_ptr());
+        let base = SendPtr(out.as_mut_ptr());
         // SAFETY: the halves (whole rows) are disjoint ranges of `out`,
         // which outlives the call.
         return halves(len, row_len, &|a, b| {

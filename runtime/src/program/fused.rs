@@ -60,7 +60,9 @@ impl Fused {
         // The tensors the kernel reads, by operand (`None`: a scalar or
         // unread); `bool` masks on the CPU widened to float32 (a mask is
         // usually small and broadcast, as attention's `[t, t]`).
-        let mut widened: Vec<Option<Tensor>> = vec![None; args.len()];
+        // (No allocation for kernels without mask operands: the common case,
+        // once per fused call.)
+        let mut widened: Vec<Option<Tensor>> = if self.masks == 0 { Vec::new() } else { vec![None; args.len()] };
         let mut device = None;
         for (i, a) in args.iter().enumerate() {
             match a {
@@ -79,10 +81,10 @@ impl Fused {
         // numbers' device.
         let Some((dev, _)) = device else { return Ok(None) };
         let mut tensors: Vec<Option<&Tensor>> = Vec::with_capacity(args.len());
-        for (i, (a, w)) in args.iter().zip(&widened).enumerate() {
+        for (i, a) in args.iter().enumerate() {
             tensors.push(match a {
                 _ if self.used >> i & 1 == 0 => None,
-                Value::Tensor(t) if t.device() == dev => Some(w.as_ref().unwrap_or(t)),
+                Value::Tensor(t) if t.device() == dev => Some(widened.get(i).and_then(Option::as_ref).unwrap_or(t)),
                 Value::Tensor(_) => return Ok(None),
                 _ => None,
             });

@@ -322,8 +322,7 @@ fn in_pieces(total: usize, work: usize, align: usize, chunk: impl FnOnce(usize) 
     // Two threads: the hot pair at any size (no rayon worker left spinning
     // beside the next op: `parallel::for_each_index`).
     if work < MIN_PARALLEL_WORK || threads == 2 {
-        let half = total.div_ceil(2).next_multiple_of(align.max(1)).min(total);
-        return crate::parallel::hot::pair(&|h| if h == 0 { f(0, half) } else if half < total { f(half, total) });
+        return crate::parallel::halves(total, align, &f);
     }
     let chunk = chunk(threads).max(1);
     let f = &f;
