@@ -1,4 +1,4 @@
-"""Fits the rational tanh of the CPU JIT (`kernels/src/jit/cpu/math.rs`: TANH_P, TANH_Q).
+"""Fits the rational tanh of the CPU JIT (`kernels/src/unary/approx.rs`: TANH_RP, TANH_RQ, used by `jit/cpu/math.rs` and the staged kernels).
 
 tanh(x) ~ x * P(x^2) / Q(x^2) on [0, 9], P and Q of degree 4 in x^2, Q(0) = 1,
 by iteratively reweighted least squares on the linearized relative error

@@ -144,6 +144,37 @@ pub(crate) fn log<V: VecF32>(x: V) -> V {
     V::select(x.ge(V::splat(0.0)), r, V::splat(f32::NAN))
 }
 
+/// The rational tanh of the kernel JIT, fitted by `kernels/tools/fit_tanh.py`
+/// on [0, 9] (highest degree first, in x²). At ±9.05 it gives exactly ±1,
+/// as tanh does in f32 from 9.01 on.
+pub(crate) const TANH_CLAMP: f32 = 9.05;
+pub(crate) const TANH_RP: [f32; 5] = [
+    1.335_584_8e-8,
+    2.060_904_3e-5,
+    3.495_548_2e-3,
+    1.338_098_2e-1,
+    1.0,
+];
+pub(crate) const TANH_RQ: [f32; 5] = [
+    7.776_781_7e-7,
+    3.285_594_9e-4,
+    2.587_679_8e-2,
+    4.671_429_7e-1,
+    1.0,
+];
+
+/// tanh as x·P(x²)/Q(x²) on x clamped to ±[`TANH_CLAMP`], the result clamped
+/// to ±1: operation for operation what `jit/cpu/math.rs` emits (so the
+/// same bits), for the kernels the JIT stages through sixteen-lane code.
+#[inline(always)]
+pub(crate) fn tanh_rational<V: VecF32>(x: V) -> V {
+    let x = x.clamp(-TANH_CLAMP, TANH_CLAMP);
+    let s = x.mul(x);
+    let p = poly(s, &TANH_RP);
+    let q = poly(s, &TANH_RQ);
+    x.mul(p).div(q).clamp(-1.0, 1.0)
+}
+
 /// tanh; saturates to exactly ±1 (|x| ≥ 9.01), keeps -0.
 #[inline(always)]
 pub(crate) fn tanh<V: VecF32>(x: V) -> V {

@@ -148,6 +148,7 @@ kernels! {
     SiluK => approx::silu,
     ReluK => approx::relu,
     ErfK => approx::erf,
+    TanhRationalK => approx::tanh_rational,
 }
 
 macro_rules! with_kernel {
@@ -197,6 +198,47 @@ fn map_inplace(f: Unary, x: &mut [f32]) {
         return;
     }
     with_kernel!(f, inplace_scalar, x)
+}
+
+/// What the kernel JIT hands to [`native_inplace`]: its own tanh (the
+/// rational form) or one of the [`Unary`] functions, whose formulas it
+/// shares.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Native {
+    TanhRational,
+    Of(Unary),
+}
+
+/// `x[i] = f(x[i])` on this thread, sixteen lanes at a time with AVX-512F,
+/// else eight with AVX2+FMA (the same bits either way). Returns false, and
+/// touches nothing, on a CPU with neither: the caller then keeps its own
+/// code.
+pub(crate) fn native_inplace(f: Native, x: &mut [f32]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if crate::simd::has_avx512f() {
+            // SAFETY: the CPU has AVX-512F (checked above).
+            unsafe {
+                match f {
+                    Native::TanhRational => inplace_avx512::<TanhRationalK>(x),
+                    Native::Of(u) => with_kernel!(u, inplace_avx512, x),
+                }
+            }
+            return true;
+        }
+        if crate::simd::has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            unsafe {
+                match f {
+                    Native::TanhRational => inplace_avx2::<TanhRationalK>(x),
+                    Native::Of(u) => with_kernel!(u, inplace_avx2, x),
+                }
+            }
+            return true;
+        }
+    }
+    let _ = (f, x);
+    false
 }
 
 /// The portable path (also the reference the tests hold the AVX2 path to).

@@ -287,11 +287,30 @@ const HOT_PAIR_WORK: usize = 1 << 12;
 
 /// Runs `f` over every element of `layout`.
 ///
+/// Computes one run of an elementwise kernel: `(n, ins, strides, scalars,
+/// outs)` as a row function takes them (`codegen`'s ABI, without the
+/// scratch): a compiled function, or the tile loop of a staged kernel
+/// (`stage.rs`).
+pub(super) trait RowCall: Sync {
+    /// # Safety
+    /// As the row function's: the pointers address `n` elements of every
+    /// operand and output along the row.
+    unsafe fn call(&self, n: usize, ins: *const *const f32, strides: *const isize, scalars: *const f32, outs: *const *mut f32);
+}
+
+impl RowCall for RowFn {
+    #[inline(always)]
+    unsafe fn call(&self, n: usize, ins: *const *const f32, strides: *const isize, scalars: *const f32, outs: *const *mut f32) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self(n, ins, strides, scalars, outs, std::ptr::null_mut()) }
+    }
+}
+
 /// # Safety
-/// As `CpuKernel::run`; `outs[j]` has `numel` elements and `f` was compiled
-/// for `layout.classes()`.
+/// As `CpuKernel::run`; `outs[j]` has `numel` elements and `f` computes the
+/// kernel for `layout.classes()`.
 pub(super) unsafe fn run(
-    f: RowFn,
+    f: &impl RowCall,
     layout: &Layout<'_>,
     ins: &[*const f32],
     scalars: &[f32],
@@ -338,7 +357,7 @@ fn in_pieces(total: usize, work: usize, align: usize, chunk: impl FnOnce(usize) 
 
 /// Computes flat output elements `start..end`, a row piece at a time.
 unsafe fn run_range(
-    f: RowFn,
+    f: &impl RowCall,
     layout: &Layout<'_>,
     p: Ptrs,
     scalars: &[f32],
@@ -364,16 +383,7 @@ unsafe fn run_range(
             p.outs.iter().map(|&o| o.wrapping_add(start)),
         );
         // SAFETY: as below.
-        unsafe {
-            f(
-                end - start,
-                ins.as_ptr(),
-                row_strides.as_ptr(),
-                scalars.as_ptr(),
-                outs.as_ptr(),
-                std::ptr::null_mut(),
-            )
-        };
+        unsafe { f.call(end - start, ins.as_ptr(), row_strides.as_ptr(), scalars.as_ptr(), outs.as_ptr()) };
         return;
     }
     let (row, mut col) = (start / n, start % n);
@@ -394,16 +404,7 @@ unsafe fn run_range(
         // SAFETY: the caller guarantees every addressed input element is
         // readable and outputs `pos..pos+len` are writable; `f` reads
         // `ins`/`row_strides`/`scalars` only at the indices of its operands.
-        unsafe {
-            f(
-                len,
-                ins.as_ptr(),
-                row_strides.as_ptr(),
-                scalars.as_ptr(),
-                outs.as_ptr(),
-                std::ptr::null_mut(),
-            )
-        };
+        unsafe { f.call(len, ins.as_ptr(), row_strides.as_ptr(), scalars.as_ptr(), outs.as_ptr()) };
         pos += len;
         col = 0;
         odo.step(layout);

@@ -18,15 +18,9 @@ use cranelift_frontend::FunctionBuilder;
 use crate::jit::ir::UnaryOp;
 // The polynomials of the hand-written kernels (`unary/approx.rs`), shared.
 use crate::unary::approx::{
-    ERFC_Q, ERFC_T_MAX, ERF_P, ERF_SMALL, LN2_HI, LN2_LO, LOG_P,
+    ERFC_Q, ERFC_T_MAX, ERF_P, ERF_SMALL, LN2_HI, LN2_LO, LOG_P, TANH_CLAMP,
+    TANH_RP as TANH_P, TANH_RQ as TANH_Q,
 };
-
-/// The rational tanh, fitted by `kernels/tools/fit_tanh.py` on [0, 9]
-/// (highest degree first, in x²). At ±9.05 it gives exactly ±1, as tanh
-/// does in f32 from 9.01 on.
-const TANH_CLAMP: f32 = 9.05;
-const TANH_P: [f32; 5] = [1.335_584_8e-8, 2.060_904_3e-5, 3.495_548_2e-3, 1.338_098_2e-1, 1.0];
-const TANH_Q: [f32; 5] = [7.776_781_7e-7, 3.285_594_9e-4, 2.587_679_8e-2, 4.671_429_7e-1, 1.0];
 
 /// The most copies of the body one loop iteration computes.
 pub(super) const MAX_COPIES: usize = 4;
@@ -399,7 +393,8 @@ impl Emit<'_, '_> {
     /// tanh: x·P(x²)/Q(x²) on x clamped to ±[`TANH_CLAMP`], the result
     /// clamped to ±1: no branches and no exp, about half the instructions
     /// of `unary/approx.rs`'s two-branch form, at 3.5e-7 relative error
-    /// instead of 1.4e-7 (`spec/kernels.md`).
+    /// instead of 1.4e-7 (`spec/kernels.md`). `approx::tanh_rational` is
+    /// the same formula (same bits) for the staged kernels.
     fn tanh(&mut self, x: V) -> V {
         let x = self.clamp(x, -TANH_CLAMP, TANH_CLAMP);
         let s = self.mul(x, x);

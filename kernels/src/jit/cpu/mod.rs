@@ -18,6 +18,9 @@
 //!   scalar tail; FMA where the ISA has it). [`UNROLL_HEAVY`] for bodies
 //!   with transcendentals.
 //! - [`math`]: exp, log, tanh, sigmoid, erf, gelu, ... as CLIF polynomials.
+//! - [`stage`]: an elementwise kernel cut at its transcendental ops, which
+//!   run as sixteen-lane native code between Cranelift loops (rows of at
+//!   least `stage::MIN_ROW`; the same bits).
 //!
 //! `TSC_JIT_DISASM=1` prints each specialization's kernel and machine code
 //! to stderr as it is compiled.
@@ -30,6 +33,7 @@ mod driver;
 mod math;
 #[cfg(test)]
 mod row_tests;
+mod stage;
 #[cfg(test)]
 mod tests;
 
@@ -88,6 +92,9 @@ pub struct CpuKernel {
     /// specializations, by packed key ([`pack`]), filled in order under the
     /// `cache` lock and never cleared (the code lives as long as `cache`).
     fast: [OnceLock<(u64, RowFn)>; FAST_SLOTS],
+    /// The same kernel cut at its transcendental ops (`stage.rs`), for
+    /// rows of at least `stage::MIN_ROW` elements.
+    staged: Option<stage::Staged>,
 }
 
 /// Specializations found without taking a lock.
@@ -123,14 +130,30 @@ struct Cache {
 impl CpuKernel {
     /// Checks the kernel (`Kernel::check`) and keeps it; compiles nothing yet.
     pub fn new(kernel: Kernel) -> Result<CpuKernel, String> {
+        CpuKernel::build(kernel, true)
+    }
+
+    /// [`CpuKernel::new`] that keeps every op in the Cranelift code (tests
+    /// of the JIT's own math, and of staging against it).
+    #[doc(hidden)]
+    pub fn unstaged(kernel: Kernel) -> Result<CpuKernel, String> {
+        CpuKernel::build(kernel, false)
+    }
+
+    fn build(kernel: Kernel, stage: bool) -> Result<CpuKernel, String> {
         let heavy = kernel
             .insts
             .iter()
             .any(|i| matches!(i, Inst::Unary(op, _) if plan::is_heavy(*op)));
-        CpuKernel::with_unroll(kernel, if heavy { UNROLL_HEAVY } else { UNROLL })
+        let mut k = CpuKernel::with_unroll(kernel, if heavy { UNROLL_HEAVY } else { UNROLL })?;
+        if stage {
+            k.staged = stage::Staged::split(&k.kernel);
+        }
+        Ok(k)
     }
 
-    /// [`CpuKernel::new`] with another main-loop unroll factor (benchmarks).
+    /// [`CpuKernel::new`] with another main-loop unroll factor, unstaged
+    /// (benchmarks).
     #[doc(hidden)]
     pub fn with_unroll(kernel: Kernel, unroll: usize) -> Result<CpuKernel, String> {
         kernel.check()?;
@@ -144,7 +167,14 @@ impl CpuKernel {
             kernel,
             cache: Mutex::new(Cache::default()),
             fast: Default::default(),
+            staged: None,
         })
+    }
+
+    /// Whether long rows run staged (`stage.rs`).
+    #[doc(hidden)]
+    pub fn is_staged(&self) -> bool {
+        self.staged.is_some()
     }
 
     pub fn kernel(&self) -> &Kernel {
@@ -237,7 +267,16 @@ impl CpuKernel {
         };
         let row_len = shape.last().copied().unwrap_or(1);
         let scratch = self.slots > 0 && row_len.saturating_mul(self.slots) <= MAX_SCRATCH;
-        let f = self.specialization(&layout.classes(), scratch)?;
+        let staged = match &self.staged {
+            Some(st) if layout.dims.last().is_some_and(|&n| n >= stage::MIN_ROW) => {
+                Some(stage::StagedCall { staged: st, fns: st.specializations(&layout.classes())? })
+            }
+            _ => None,
+        };
+        let f = match staged {
+            Some(_) => None,
+            None => Some(self.specialization(&layout.classes(), scratch)?),
+        };
         let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
             std::ptr::null(),
             operands.iter().map(|o| match o {
@@ -259,13 +298,15 @@ impl CpuKernel {
         // checked to hold `numel` elements; `f` matches the layout and lives
         // in `self.cache` as long as `self`.
         unsafe {
-            if self.row {
+            if let Some(call) = &staged {
+                driver::run(call, &layout, &ins, &scalars, &out_ptrs, self.cost)
+            } else if let Some(f) = f.filter(|_| self.row) {
                 let per_row: Buf<bool, MAX_OPERANDS> =
                     Buf::from_iter_fill(false, self.per_row.iter().copied());
                 let scratch_len = if scratch { row_len * self.slots } else { 0 };
                 driver::run_rows(f, &layout, &ins, &scalars, &out_ptrs, &per_row, self.cost, scratch_len)
-            } else {
-                driver::run(f, &layout, &ins, &scalars, &out_ptrs, self.cost)
+            } else if let Some(f) = f {
+                driver::run(&f, &layout, &ins, &scalars, &out_ptrs, self.cost)
             }
         };
         Ok(())
@@ -274,7 +315,8 @@ impl CpuKernel {
     /// How many specializations were compiled and the total compile time.
     pub fn compile_stats(&self) -> (usize, Duration) {
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        (cache.compiled.len(), cache.time)
+        let (n, t) = self.staged.as_ref().map(stage::Staged::compile_stats).unwrap_or_default();
+        (cache.compiled.len() + n, cache.time + t)
     }
 
     /// The compiled code for `classes` (with a row scratch or not),

@@ -2,7 +2,8 @@
 //! op over a sweep of f32 bit patterns (every 997th: both signs, all
 //! exponents, denormals, ±0, ±inf, NaN) plus dense sweeps of the ranges
 //! where the approximations switch or saturate, against the float64
-//! reference. `cargo test --release -p tsc-kernels unary_accuracy --
+//! reference, in the Cranelift code; the staged kernels must give the same
+//! bits over the same sweep. `cargo test --release -p tsc-kernels unary_accuracy --
 //! --nocapture` prints the measured maxima.
 
 use super::{close, run, Input};
@@ -55,18 +56,33 @@ fn inputs() -> Vec<f32> {
     xs
 }
 
-/// Measured maxima over `xs` of op: (max relative error where
-/// |want| >= abs/rel, max absolute error below that, failures).
+/// Measured maxima over `xs` of op in the Cranelift code: (max relative
+/// error where |want| >= abs/rel, max absolute error below that,
+/// failures). Asserts on the way that the staged kernel (`stage.rs`: the
+/// op in sixteen-lane native code) gives the same bits.
 fn measure(op: UnaryOp, xs: &[f32]) -> (f64, f64, Vec<(f32, f32, f64)>) {
-    let k = CpuKernel::new(Kernel {
+    let kernel = Kernel {
         num_params: 1,
         insts: vec![Inst::Param(0), Inst::Unary(op, 0)],
         outputs: vec![1],
-    })
-    .expect("valid kernel");
-    let got = run(&k, &[xs.len()], &[Input::dense(xs.to_vec(), &[xs.len()])])
-        .expect("run")
-        .remove(0);
+    };
+    let k = CpuKernel::unstaged(kernel.clone()).expect("valid kernel");
+    let input = [Input::dense(xs.to_vec(), &[xs.len()])];
+    let got = run(&k, &[xs.len()], &input).expect("run").remove(0);
+    let staged = run(
+        &CpuKernel::new(kernel).expect("valid kernel"),
+        &[xs.len()],
+        &input,
+    )
+    .expect("run")
+    .remove(0);
+    for ((&x, &g), &s) in xs.iter().zip(&got).zip(&staged) {
+        assert!(
+            g.to_bits() == s.to_bits() || (g.is_nan() && s.is_nan()),
+            "{}({x:e}): Cranelift {g:e}, staged {s:e}",
+            op.name()
+        );
+    }
     let (rel, abs) = bound(op);
     let t = if rel > 0.0 { abs / rel } else { 0.0 };
     let (mut max_rel, mut max_abs, mut bad) = (0.0f64, 0.0f64, vec![]);
@@ -141,7 +157,7 @@ fn exp_bits_do_not_depend_on_the_branch() {
         s ^= s << 5;
         xs.push(pool[s as usize % pool.len()]);
     }
-    let k = CpuKernel::new(Kernel {
+    let k = CpuKernel::unstaged(Kernel {
         num_params: 1,
         insts: vec![Inst::Param(0), Inst::Unary(UnaryOp::Exp, 0)],
         outputs: vec![1],
