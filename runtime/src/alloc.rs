@@ -32,7 +32,10 @@
 //! - The free lists hold at most [`CachingAlloc::limit`] bytes in all
 //!   (default [`DEFAULT_LIMIT`]); a block freed beyond that goes back to the
 //!   system. [`CachingAlloc::release`] empties them.
-//! - Everything smaller, or more strictly aligned, goes to `System` as is.
+//! - Smaller blocks (alignment <= 16) come from per-thread free lists of
+//!   16-byte classes (`small.rs`): no lock, no glibc bin work.
+//! - Everything else (more strictly aligned, or beyond the largest class)
+//!   goes to `System` as is.
 //!
 //! Invariant: a block in a class's free list was allocated from `System`
 //! with [`class_layout`] of that class, and nothing else points into it.
@@ -41,6 +44,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+mod small;
 
 /// The smallest block that is cached: just above glibc's per-thread cache
 /// (blocks up to 1032 bytes), which is as fast as a free list.
@@ -124,6 +129,24 @@ fn class_layout(rounded: usize) -> Layout {
     };
     // Classes are far below isize::MAX, so this never falls back.
     Layout::from_size_align(rounded, align).unwrap_or(Layout::new::<u8>())
+}
+
+/// Where a layout's blocks come from.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Served {
+    /// A per-thread small class (`small.rs`).
+    Small(usize),
+    /// A shared cached class: its index and rounded size.
+    Cached(usize, usize),
+    /// `System`, as asked (over-aligned or beyond the largest class).
+    System,
+}
+
+fn served(layout: Layout) -> Served {
+    if let Some(class) = small::class(layout) {
+        return Served::Small(class);
+    }
+    cached_class(layout).map_or(Served::System, |(index, rounded)| Served::Cached(index, rounded))
 }
 
 /// The class a layout is served from, if it is cached.
@@ -251,18 +274,27 @@ fn class_size(index: usize) -> usize {
 // one else holds (taken from a free list, or fresh).
 unsafe impl GlobalAlloc for CachingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match cached_class(layout) {
+        match served(layout) {
+            // SAFETY: the class is `small::class`'s.
+            Served::Small(class) => unsafe { small::alloc(class) },
+            Served::Cached(index, rounded) => Self::take(index, rounded).unwrap_or_else(|| unsafe { Self::fresh(rounded, false) }),
             // SAFETY: as `GlobalAlloc::alloc`.
-            None => unsafe { System.alloc(layout) },
-            Some((index, rounded)) => Self::take(index, rounded).unwrap_or_else(|| unsafe { Self::fresh(rounded, false) }),
+            Served::System => unsafe { System.alloc(layout) },
         }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        match cached_class(layout) {
-            // SAFETY: as `GlobalAlloc::alloc_zeroed`.
-            None => unsafe { System.alloc_zeroed(layout) },
-            Some((index, rounded)) => match Self::take(index, rounded) {
+        match served(layout) {
+            // SAFETY: the class is `small::class`'s; a non-null block holds
+            // at least `layout.size()` bytes.
+            Served::Small(class) => unsafe {
+                let block = small::alloc(class);
+                if !block.is_null() {
+                    ptr::write_bytes(block, 0, layout.size());
+                }
+                block
+            },
+            Served::Cached(index, rounded) => match Self::take(index, rounded) {
                 Some(block) => {
                     // SAFETY: the block holds at least `layout.size()` bytes.
                     unsafe { ptr::write_bytes(block, 0, layout.size()) };
@@ -271,29 +303,31 @@ unsafe impl GlobalAlloc for CachingAlloc {
                 // SAFETY: a fresh block from `calloc` is zero.
                 None => unsafe { Self::fresh(rounded, true) },
             },
+            // SAFETY: as `GlobalAlloc::alloc_zeroed`.
+            Served::System => unsafe { System.alloc_zeroed(layout) },
         }
     }
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        match cached_class(layout) {
-            // SAFETY: as `GlobalAlloc::dealloc`.
-            None => unsafe { System.dealloc(block, layout) },
+        match served(layout) {
+            // SAFETY: `alloc` served this layout from this small class.
+            Served::Small(class) => unsafe { small::dealloc(block, class) },
             // SAFETY: `alloc` served this layout from this class.
-            Some((index, rounded)) => unsafe { Self::give(block, index, rounded) },
+            Served::Cached(index, rounded) => unsafe { Self::give(block, index, rounded) },
+            // SAFETY: as `GlobalAlloc::dealloc`.
+            Served::System => unsafe { System.dealloc(block, layout) },
         }
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = cached_class(layout);
         // SAFETY: `new_size` with the old alignment is a valid layout (the caller's contract).
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        let new = cached_class(new_layout);
-        if old.is_none() && new.is_none() {
+        match (served(layout), served(new_layout)) {
             // SAFETY: as `GlobalAlloc::realloc`; both are `System`'s.
-            return unsafe { System.realloc(block, layout, new_size) };
-        }
-        if old.is_some() && old.map(|c| c.0) == new.map(|c| c.0) {
-            return block; // the class's block already has room
+            (Served::System, Served::System) => return unsafe { System.realloc(block, layout, new_size) },
+            // The class's block already has room.
+            (old, new) if old == new => return block,
+            _ => {}
         }
         // SAFETY: as `alloc`, `dealloc`; the copy covers what both hold.
         unsafe {
