@@ -82,19 +82,13 @@ pub fn pair(f: &(dyn Fn(usize) + Sync)) {
     // (whose moments run under `par_chunks`) took 3 ms a call instead of
     // 0.1 whenever the helper lost its core that way.
     if rayon::current_thread_index().is_some() {
-        f(0);
-        f(1);
-        return;
+        return both_here(f);
     }
     let Some(helper) = helper() else {
-        f(0);
-        f(1);
-        return;
+        return both_here(f);
     };
     if SLOT.busy.swap(true, Ordering::Acquire) {
-        f(0);
-        f(1);
-        return;
+        return both_here(f);
     }
     // SAFETY: the lifetime is erased only for the slot, which the helper
     // reads until it stores `done`; `Wait` below keeps this frame (and `f`)
@@ -114,6 +108,16 @@ pub fn pair(f: &(dyn Fn(usize) + Sync)) {
     f(0);
     if wait.finish() {
         panic!("hot::pair: the helper's half of the job panicked");
+    }
+}
+
+/// `f(0)` then `f(1)` on this thread; a panic in `f(0)` is raised after
+/// `f(1)` ran, as [`pair`] promises.
+fn both_here(f: &(dyn Fn(usize) + Sync)) {
+    let first = catch_unwind(AssertUnwindSafe(|| f(0)));
+    f(1);
+    if let Err(p) = first {
+        std::panic::resume_unwind(p);
     }
 }
 
@@ -241,6 +245,23 @@ mod tests {
         }
         assert_eq!(hits[0].load(Ordering::Relaxed), 2000);
         assert_eq!(hits[1].load(Ordering::Relaxed), 2000);
+    }
+
+    #[test]
+    fn rayon_workers_run_both_halves_themselves() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let me = std::thread::current().id();
+            let ran = [AtomicBool::new(false), AtomicBool::new(false)];
+            pair(&|h| {
+                assert_eq!(std::thread::current().id(), me, "half {h} left the worker");
+                ran[h].store(true, Ordering::Relaxed);
+            });
+            assert!(ran.iter().all(|r| r.load(Ordering::Relaxed)));
+        });
     }
 
     #[test]
