@@ -285,8 +285,6 @@ const MIN_PARALLEL_WORK: usize = 1 << 16;
 /// 256 elements of three sigmoids and two tanh, ~2 µs).
 const HOT_PAIR_WORK: usize = 1 << 12;
 
-/// Runs `f` over every element of `layout`.
-///
 /// Computes one run of an elementwise kernel: `(n, ins, strides, scalars,
 /// outs)` as a row function takes them (`codegen`'s ABI, without the
 /// scratch): a compiled function, or the tile loop of a staged kernel
@@ -306,6 +304,8 @@ impl RowCall for RowFn {
     }
 }
 
+/// Runs `f` over every element of `layout`.
+///
 /// # Safety
 /// As `CpuKernel::run`; `outs[j]` has `numel` elements and `f` computes the
 /// kernel for `layout.classes()`.

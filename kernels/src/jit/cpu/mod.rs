@@ -97,6 +97,14 @@ pub struct CpuKernel {
     staged: Option<stage::Staged>,
 }
 
+/// The code one call runs.
+enum Code<'a> {
+    /// One compiled row function.
+    One(RowFn),
+    /// A staged kernel's stages (`stage.rs`).
+    Staged(stage::StagedCall<'a>),
+}
+
 /// Specializations found without taking a lock.
 const FAST_SLOTS: usize = 8;
 
@@ -267,15 +275,11 @@ impl CpuKernel {
         };
         let row_len = shape.last().copied().unwrap_or(1);
         let scratch = self.slots > 0 && row_len.saturating_mul(self.slots) <= MAX_SCRATCH;
-        let staged = match &self.staged {
+        let code = match &self.staged {
             Some(st) if layout.dims.last().is_some_and(|&n| n >= stage::MIN_ROW) => {
-                Some(stage::StagedCall { staged: st, fns: st.specializations(&layout.classes())? })
+                Code::Staged(stage::StagedCall { staged: st, fns: st.specializations(&layout.classes())? })
             }
-            _ => None,
-        };
-        let f = match staged {
-            Some(_) => None,
-            None => Some(self.specialization(&layout.classes(), scratch)?),
+            _ => Code::One(self.specialization(&layout.classes(), scratch)?),
         };
         let ins: Buf<*const f32, MAX_OPERANDS> = Buf::from_iter_fill(
             std::ptr::null(),
@@ -298,15 +302,15 @@ impl CpuKernel {
         // checked to hold `numel` elements; `f` matches the layout and lives
         // in `self.cache` as long as `self`.
         unsafe {
-            if let Some(call) = &staged {
-                driver::run(call, &layout, &ins, &scalars, &out_ptrs, self.cost)
-            } else if let Some(f) = f.filter(|_| self.row) {
-                let per_row: Buf<bool, MAX_OPERANDS> =
-                    Buf::from_iter_fill(false, self.per_row.iter().copied());
-                let scratch_len = if scratch { row_len * self.slots } else { 0 };
-                driver::run_rows(f, &layout, &ins, &scalars, &out_ptrs, &per_row, self.cost, scratch_len)
-            } else if let Some(f) = f {
-                driver::run(&f, &layout, &ins, &scalars, &out_ptrs, self.cost)
+            match code {
+                Code::Staged(call) => driver::run(&call, &layout, &ins, &scalars, &out_ptrs, self.cost),
+                Code::One(f) if self.row => {
+                    let per_row: Buf<bool, MAX_OPERANDS> =
+                        Buf::from_iter_fill(false, self.per_row.iter().copied());
+                    let scratch_len = if scratch { row_len * self.slots } else { 0 };
+                    driver::run_rows(f, &layout, &ins, &scalars, &out_ptrs, &per_row, self.cost, scratch_len)
+                }
+                Code::One(f) => driver::run(&f, &layout, &ins, &scalars, &out_ptrs, self.cost),
             }
         };
         Ok(())

@@ -97,10 +97,10 @@ impl Staged {
         let mut heavy = Vec::new();
         for (i, inst) in insts.iter().enumerate() {
             level[i] = operands(inst).map(|a| level[a as usize]).max().unwrap_or(0);
-            if let Inst::Unary(op, _) = *inst {
+            if let Inst::Unary(op, input) = *inst {
                 if let (Some(f), true) = (native(op), live[i]) {
                     level[i] += 1;
-                    heavy.push((level[i], i, f));
+                    heavy.push((level[i], i, f, input));
                 }
             }
         }
@@ -112,7 +112,7 @@ impl Staged {
         heavy.sort_unstable_by_key(|h| (h.0, h.1));
         // buffer[value] = Some(b) for heavy op b.
         let mut buffer = vec![None; insts.len()];
-        for (b, &(_, i, _)) in heavy.iter().enumerate() {
+        for (b, &(_, i, _, _)) in heavy.iter().enumerate() {
             buffer[i] = Some(b);
         }
         let (mut stages, mut reads, mut natives) = (Vec::new(), Vec::new(), Vec::new());
@@ -123,7 +123,7 @@ impl Staged {
                     .iter()
                     .enumerate()
                     .filter(|(_, h)| h.0 == j + 1)
-                    .map(|(b, &(_, i, f))| (heavy_input(&insts[i]), (b, f)))
+                    .map(|(b, &(_, _, f, input))| (input, (b, f)))
                     .unzip()
             } else {
                 (kernel.outputs.clone(), Vec::new())
@@ -157,8 +157,7 @@ impl Staged {
         Ok(fns)
     }
 
-    /// Compiles and caches nothing; the stages' specialization counts and
-    /// compile time.
+    /// The stages' compiled specializations and their compile time.
     pub fn compile_stats(&self) -> (usize, std::time::Duration) {
         self.stages
             .iter()
@@ -176,13 +175,6 @@ fn operands(inst: &Inst) -> impl Iterator<Item = u32> {
         Inst::Select(m, a, b) => (Some(m), Some(a), Some(b)),
     };
     [a, b, c].into_iter().flatten()
-}
-
-fn heavy_input(inst: &Inst) -> u32 {
-    match *inst {
-        Inst::Unary(_, a) => a,
-        _ => unreachable!("heavy values are unary ops"),
-    }
 }
 
 /// The kernel computing `roots` from the operands, where a value `v` with
