@@ -206,7 +206,7 @@ fn wait_for_job(last: u64) -> u64 {
             return s;
         }
         polls = polls.wrapping_add(1);
-        if polls % 64 != 0 {
+        if !polls.is_multiple_of(64) {
             std::hint::spin_loop();
             continue;
         }
