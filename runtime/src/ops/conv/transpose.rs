@@ -9,7 +9,7 @@ use crate::ops::linalg::{dispatch_acc, Acc, Ring};
 use crate::ops::Args;
 use crate::{bail, ensure, DType, Result, Tensor, Value};
 use rayon::prelude::*;
-use tsc_kernels::gemm::MatRef;
+use tsc_kernels::gemm::{MatRef, Threads};
 
 pub(super) fn run_conv_transpose1d(a: &Args) -> Result<Value> {
     Ok(conv_transpose1d(a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, &a.ints(4)?, &a.ints(5)?, a.int(6)?, &a.ints(7)?)?.into())
@@ -179,7 +179,7 @@ fn sample_into<E: Acc>(g: &Geo, x: &[E], w: &[E], bias: Option<&[E]>, out: &mut 
         let a = MatRef { data: w, offset: grp * cig * rows, rs: 1, cs: rows };
         let b = MatRef { data: x, offset: grp * cig * hw_in, rs: hw_in, cs: 1 };
         if cig > 0 {
-            E::gemm(rows, hw_in, cig, a, b, &mut cols, E::from_i64(1), E::default());
+            E::gemm(Threads::Auto, rows, hw_in, cig, a, b, &mut cols, E::from_i64(1), E::default());
         }
         let out_g = &mut out[grp * cog * plane..][..cog * plane];
         col2im(g, &cols, out_g);

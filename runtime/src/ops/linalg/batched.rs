@@ -8,8 +8,8 @@
 
 use crate::iter::{coalesce, for_each_run};
 use crate::{bail, Element, Error, Result, Scalar, Tensor};
-use rayon::prelude::*;
-use tsc_kernels::gemm::{gemm_f32, gemm_f64, MatRef};
+use tsc_kernels::gemm::{gemm_with, MatRef, Threads};
+use tsc_kernels::parallel;
 
 /// Arithmetic of a compute type (`bool` multiplies as logical and, adds as or).
 pub(crate) trait Ring: Element + Default {
@@ -80,23 +80,24 @@ impl Ring for bool {
 /// A compute type with a matrix product.
 pub(crate) trait Acc: Ring {
     /// `c = beta·c + alpha·a·b`, `c` row-major `m×n`; `k > 0`.
-    fn gemm(m: usize, n: usize, k: usize, a: MatRef<Self>, b: MatRef<Self>, c: &mut [Self], alpha: Self, beta: Self);
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(threads: Threads, m: usize, n: usize, k: usize, a: MatRef<Self>, b: MatRef<Self>, c: &mut [Self], alpha: Self, beta: Self);
 }
 
 impl Acc for f32 {
-    fn gemm(m: usize, n: usize, k: usize, a: MatRef<f32>, b: MatRef<f32>, c: &mut [f32], alpha: f32, beta: f32) {
-        gemm_f32(m, n, k, a, b, c, alpha, beta)
+    fn gemm(threads: Threads, m: usize, n: usize, k: usize, a: MatRef<f32>, b: MatRef<f32>, c: &mut [f32], alpha: f32, beta: f32) {
+        gemm_with(threads, m, n, k, a, b, c, alpha, beta)
     }
 }
 
 impl Acc for f64 {
-    fn gemm(m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c: &mut [f64], alpha: f64, beta: f64) {
-        gemm_f64(m, n, k, a, b, c, alpha, beta)
+    fn gemm(threads: Threads, m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c: &mut [f64], alpha: f64, beta: f64) {
+        gemm_with(threads, m, n, k, a, b, c, alpha, beta)
     }
 }
 
 impl Acc for i64 {
-    fn gemm(m: usize, n: usize, k: usize, a: MatRef<i64>, b: MatRef<i64>, c: &mut [i64], alpha: i64, beta: i64) {
+    fn gemm(_: Threads, m: usize, n: usize, k: usize, a: MatRef<i64>, b: MatRef<i64>, c: &mut [i64], alpha: i64, beta: i64) {
         let mut acc = vec![0i64; n];
         for i in 0..m {
             acc.iter_mut().for_each(|x| *x = 0);
@@ -208,7 +209,7 @@ pub(crate) fn bmm_into<E: Acc>(a: &Tensor, b: &Tensor, c: &mut [E], alpha: E, be
             // b is shared by every batch entry and a's rows are evenly spaced:
             // the whole batch is one (bsz·m)×k by k×n product.
             let fa = MatRef { data: da, offset: a.offset(), rs, cs: sa[nd - 1] };
-            E::gemm(bsz * m, n, k, fa, mat_b(b.offset()), c, alpha, beta);
+            E::gemm(Threads::Auto, bsz * m, n, k, fa, mat_b(b.offset()), c, alpha, beta);
             return Ok(());
         }
     }
@@ -220,16 +221,22 @@ pub(crate) fn bmm_into<E: Acc>(a: &Tensor, b: &Tensor, c: &mut [E], alpha: E, be
         Batch::Sum => {
             for (i, &(oa, ob)) in offs.iter().enumerate() {
                 let bt = if i == 0 { beta } else { E::from_i64(1) };
-                E::gemm(m, n, k, mat_a(oa), mat_b(ob), c, alpha, bt);
+                E::gemm(Threads::Auto, m, n, k, mat_a(oa), mat_b(ob), c, alpha, bt);
             }
         }
         Batch::Separate => {
-            let run = |(cc, &(oa, ob)): (&mut [E], &(usize, usize))| E::gemm(m, n, k, mat_a(oa), mat_b(ob), cc, alpha, beta);
-            let work = bsz.saturating_mul(m).saturating_mul(n).saturating_mul(k);
-            if bsz > 1 && work >= 1 << 16 {
-                c.par_chunks_mut(m * n).zip(offs.par_iter()).for_each(run);
+            if bsz == 1 {
+                let (oa, ob) = offs[0];
+                E::gemm(Threads::Auto, m, n, k, mat_a(oa), mat_b(ob), c, alpha, beta);
             } else {
-                c.chunks_mut(m * n).zip(offs.iter()).for_each(run);
+                // Whole products per thread, each on one thread; on two
+                // threads the caller and the hot helper (no rayon worker
+                // left spinning beside the op that follows).
+                parallel::map_rows_mut(c, m * n, k, |first, part| {
+                    for (cc, &(oa, ob)) in part.chunks_mut(m * n).zip(&offs[first..]) {
+                        E::gemm(Threads::Single, m, n, k, mat_a(oa), mat_b(ob), cc, alpha, beta);
+                    }
+                });
             }
         }
     }
