@@ -348,9 +348,14 @@ fn pack_a(m: usize, k: usize, a: MatRef<f32>) -> Vec<f32> {
             }
         }
     };
-    if m * k >= PARALLEL_PACK_MIN && rayon::current_num_threads() > 1 {
-        use rayon::prelude::*;
-        out.par_chunks_mut(k * MR).enumerate().for_each(pack);
+    if m * k >= PARALLEL_PACK_MIN && k > 0 {
+        // Whole panels per thread; on two threads the caller and the hot
+        // helper, so no rayon worker spins beside the product that follows.
+        crate::parallel::map_rows_mut(&mut out, k * MR, 1, |first, part| {
+            part.chunks_mut(k * MR)
+                .enumerate()
+                .for_each(|(j, panel)| pack((first + j, panel)))
+        });
     } else {
         out.chunks_mut(k * MR).enumerate().for_each(pack);
     }
