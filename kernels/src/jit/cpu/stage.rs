@@ -74,7 +74,8 @@ pub(super) struct Staged {
 impl Staged {
     /// Splits `kernel` when it is elementwise, has 1 to [`MAX_STAGED`]
     /// heavy ops in at most `MAX_STAGES - 1` levels, the operands and
-    /// buffers fit [`MAX_OPERANDS`], and the CPU has the native code.
+    /// buffers (and the outputs) fit [`MAX_OPERANDS`], and the CPU has the
+    /// native code.
     pub fn split(kernel: &Kernel) -> Option<Staged> {
         let cpu_ok = crate::simd::has_avx512f() || crate::simd::has_avx2_fma();
         if !cpu_ok || kernel.is_row() {
@@ -106,7 +107,11 @@ impl Staged {
         }
         let levels = heavy.iter().map(|h| h.0).max()?;
         let params = kernel.num_params as usize;
-        if heavy.len() > MAX_STAGED || levels >= MAX_STAGES || params + heavy.len() > MAX_OPERANDS {
+        if heavy.len() > MAX_STAGED
+            || levels >= MAX_STAGES
+            || params + heavy.len() > MAX_OPERANDS
+            || kernel.outputs.len() > MAX_OPERANDS
+        {
             return None;
         }
         heavy.sort_unstable_by_key(|h| (h.0, h.1));

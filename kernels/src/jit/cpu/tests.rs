@@ -833,7 +833,7 @@ fn beyond_fixed_arrays() {
 /// and three levels of heavy ops, heavy values and operands as outputs,
 /// the five heavy ops of an LSTM cell, contiguous, strided, broadcast and
 /// scalar operands, rows shorter and longer than a tile, and more heavy
-/// ops than a kernel may stage (it then runs unstaged).
+/// ops or outputs than a kernel may stage (it then runs unstaged).
 #[test]
 fn staged_kernels_keep_the_bits() {
     use Inst::*;
@@ -911,6 +911,12 @@ fn staged_kernels_keep_the_bits() {
         many.insts.push(Unary(Tanh, i));
     }
     many.outputs.push(9);
+    // More outputs than the stage loop keeps on the stack.
+    let wide = Kernel {
+        num_params: 1,
+        insts: vec![Param(0), Unary(Tanh, 0)],
+        outputs: vec![1; 17],
+    };
     let mut s = 0x9e37_79b9u32;
     let mut draw = |n: usize| -> Vec<f32> {
         let sp = specials();
@@ -932,6 +938,7 @@ fn staged_kernels_keep_the_bits() {
         (lstm, true),
         (deep, true),
         (many, false),
+        (wide, false),
     ] {
         let (a, b) = (
             CpuKernel::new(k.clone()).expect("valid"),
