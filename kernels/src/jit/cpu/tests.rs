@@ -933,6 +933,25 @@ fn staged_kernels_keep_the_bits() {
             .collect()
     };
     let vectors = crate::simd::has_avx512f() || crate::simd::has_avx2_fma();
+    // Runs long enough for the output's streaming stores (`STREAM_MIN`),
+    // split between two threads or not.
+    let big = (1usize << 22) + 37;
+    let input = [Input::dense(draw(big), &[big])];
+    let (a, b) = (
+        CpuKernel::new(gelu_chain.clone()).expect("valid"),
+        CpuKernel::unstaged(gelu_chain.clone()).expect("valid"),
+    );
+    let (got, want) = (
+        run(&a, &[big], &input).expect("run"),
+        run(&b, &[big], &input).expect("run"),
+    );
+    assert!(
+        got[0]
+            .iter()
+            .zip(&want[0])
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())),
+        "long runs"
+    );
     for (k, staged) in [
         (gelu_chain, true),
         (lstm, true),
