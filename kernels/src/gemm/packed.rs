@@ -238,17 +238,17 @@ fn gemm_packed_with(
         return run(0, panels);
     }
     // Whole pairs per thread on the AVX-512 path.
-    let per = panels.div_ceil(threads).next_multiple_of(1 + wide as usize);
-    let part = |i: usize| {
-        let j0 = (i * per).min(panels);
-        run(j0, (j0 + per).min(panels));
-    };
+    let pair = 1 + wide as usize;
     // Two threads: the caller and the hot helper, so no rayon worker is
     // left spinning beside the ops that follow (`gemv.rs`'s `dot_form`).
     if threads == 2 {
-        return crate::parallel::hot::pair(&part);
+        return crate::parallel::halves(panels, pair, &run);
     }
-    rayon::broadcast(|ctx| part(ctx.index()));
+    let per = panels.div_ceil(threads).next_multiple_of(pair);
+    rayon::broadcast(|ctx| {
+        let j0 = (ctx.index() * per).min(panels);
+        run(j0, (j0 + per).min(panels));
+    });
 }
 
 /// `c = a·b` then `epi`, on the calling thread: `a` packed once, `bp` the

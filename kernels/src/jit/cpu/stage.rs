@@ -94,7 +94,7 @@ impl Staged {
         }
         for i in (0..insts.len()).rev() {
             if live[i] {
-                for a in operands(&insts[i]) {
+                for a in insts[i].operands() {
                     live[a as usize] = true;
                 }
             }
@@ -103,7 +103,12 @@ impl Staged {
         let mut level = vec![0usize; insts.len()];
         let mut heavy = Vec::new();
         for (i, inst) in insts.iter().enumerate() {
-            level[i] = operands(inst).map(|a| level[a as usize]).max().unwrap_or(0);
+            level[i] = inst
+                .operands()
+                .into_iter()
+                .map(|a| level[a as usize])
+                .max()
+                .unwrap_or(0);
             if let Inst::Unary(op, input) = *inst {
                 if let (Some(f), true) = (native(op), live[i]) {
                     level[i] += 1;
@@ -177,17 +182,6 @@ impl Staged {
     }
 }
 
-/// The operands of an instruction.
-fn operands(inst: &Inst) -> impl Iterator<Item = u32> {
-    let (a, b, c) = match *inst {
-        Inst::Param(_) | Inst::Const(_) | Inst::RowLen => (None, None, None),
-        Inst::Unary(_, a) | Inst::Reduce(_, a) => (Some(a), None, None),
-        Inst::Binary(_, a, b) | Inst::Compare(_, a, b) => (Some(a), Some(b), None),
-        Inst::Select(m, a, b) => (Some(m), Some(a), Some(b)),
-    };
-    [a, b, c].into_iter().flatten()
-}
-
 /// The kernel computing `roots` from the operands, where a value `v` with
 /// `from_buffer(v) = Some(b)` is read as operand `num_params + b` instead.
 fn extract(kernel: &Kernel, roots: &[u32], from_buffer: impl Fn(usize) -> Option<usize>) -> Kernel {
@@ -198,7 +192,7 @@ fn extract(kernel: &Kernel, roots: &[u32], from_buffer: impl Fn(usize) -> Option
     }
     for i in (0..insts.len()).rev() {
         if need[i] && from_buffer(i).is_none() {
-            for a in operands(&insts[i]) {
+            for a in insts[i].operands() {
                 need[a as usize] = true;
             }
         }
