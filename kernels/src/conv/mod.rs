@@ -10,6 +10,9 @@
 //!   (1×1, stride 1, no padding skips im2col: the input is the matrix).
 //!   Batches are split over the rayon pool by image (single-threaded GEMMs,
 //!   one column buffer per worker); a single image uses a threaded GEMM.
+//! - Stride-1 3×3 convs with 16+ channels on AVX-512: Winograd
+//!   F(2×2, 3×3) (`winograd.rs`), 16 GEMMs on the packed microkernel with
+//!   2.25× fewer multiplies, the epilogue in the inverse transform's store.
 //! - Depthwise-style convs (one input channel per group, `groups > 1`):
 //!   a direct kernel (`depthwise.rs`), parallel over output planes.
 //! - Transposed convs: [`conv_transpose2d_f32`] (GEMM + col2im).
@@ -20,6 +23,10 @@ mod packed;
 #[cfg(test)]
 mod tests;
 mod transpose;
+#[cfg(target_arch = "x86_64")]
+mod winograd;
+#[cfg(target_arch = "x86_64")]
+mod winograd_weights;
 
 pub use transpose::{conv_transpose2d_f32, ConvTranspose2dParams};
 
@@ -155,6 +162,10 @@ fn conv2d_with(
     let out = &mut out[..p.n * p.c_out * ohw];
     if out.is_empty() {
         return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if packed && winograd::conv(p, input, weight, bias, epi, out).is_some() {
+        return; // the epilogue ran in the inverse transform's store
     }
     if cig == 1 && p.groups > 1 {
         depthwise::conv(p, input, weight, bias, out);

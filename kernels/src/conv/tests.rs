@@ -729,3 +729,108 @@ fn conv_transpose2d_geometries() {
     };
     assert_eq!(bad.out_hw(), None);
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn winograd_geometries() {
+    // Stride-1 3×3 convs with 16+ channels: odd sizes (partial tiles),
+    // tile rows of 1–4 lanes (items across images), 15 tiles in 16 lanes,
+    // more than 16 tiles a row, asymmetric and no padding, channel counts
+    // off the microkernel's 6-row panels.
+    let cases: &[(
+        usize,
+        usize,
+        (usize, usize),
+        usize,
+        (usize, usize),
+        (usize, usize),
+    )] = &[
+        (2, 16, (8, 8), 16, (1, 1), (1, 1)),
+        (3, 17, (7, 15), 23, (1, 1), (1, 1)),
+        (5, 16, (2, 2), 16, (1, 1), (1, 1)),
+        (4, 20, (3, 7), 19, (0, 2), (2, 0)),
+        (1, 16, (12, 30), 33, (1, 1), (1, 1)),
+        (2, 32, (9, 62), 16, (1, 1), (1, 1)),
+        (1, 24, (6, 66), 18, (0, 0), (0, 0)),
+        (2, 128, (8, 8), 96, (1, 1), (1, 1)),
+    ];
+    for &(n, c_in, hw, c_out, pad_h, pad_w) in cases {
+        let p = Conv2dParams {
+            n,
+            c_in,
+            h: hw.0,
+            w: hw.1,
+            c_out,
+            kh: 3,
+            kw: 3,
+            stride: (1, 1),
+            pad_h,
+            pad_w,
+            dilation: (1, 1),
+            groups: 1,
+        };
+        if crate::simd::has_avx512f() {
+            assert!(winograd::applies(&p), "{p:?} should take Winograd");
+        }
+        conv_case(
+            n,
+            c_in,
+            hw,
+            c_out,
+            (3, 3),
+            (1, 1),
+            pad_h,
+            pad_w,
+            (1, 1),
+            1,
+            true,
+        );
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn winograd_bits_do_not_depend_on_batch_or_threads() {
+    // Items span images and their size follows the thread count; each
+    // output must still come out the same.
+    let p = Conv2dParams {
+        n: 6,
+        c_in: 32,
+        h: 8,
+        w: 8,
+        c_out: 48,
+        kh: 3,
+        kw: 3,
+        stride: (1, 1),
+        pad_h: (1, 1),
+        pad_w: (1, 1),
+        dilation: (1, 1),
+        groups: 1,
+    };
+    let (img_in, img_out) = (32 * 64, 48 * 64);
+    let x = fill(6 * img_in, 7);
+    let w = fill(48 * 32 * 9, 8);
+    let b = fill(48, 9);
+    let mut all = vec![f32::NAN; 6 * img_out];
+    conv2d_f32(&p, &x, &w, Some(&b), &mut all);
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let mut serial = vec![f32::NAN; 6 * img_out];
+    one_thread.install(|| conv2d_f32(&p, &x, &w, Some(&b), &mut serial));
+    let one = Conv2dParams { n: 1, ..p };
+    for i in 0..6 {
+        let mut o = vec![f32::NAN; img_out];
+        conv2d_f32(&one, &x[i * img_in..][..img_in], &w, Some(&b), &mut o);
+        let got = &all[i * img_out..][..img_out];
+        assert!(
+            o.iter().zip(got).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "image {i}"
+        );
+    }
+    assert!(all
+        .iter()
+        .zip(&serial)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+}
