@@ -38,9 +38,12 @@ use super::{Conv2dParams, ConvEpilogue};
 use crate::gemm::{gemm_packed_a, Epilogue, PackedA, NR};
 use crate::parallel;
 
-/// Floats of transformed input and product per work item (1 MiB; the
-/// machines this ran on have 1–2 MiB of L2 per core).
-const ITEM_FLOATS: usize = 256 << 10;
+/// Floats of transformed input and product per work item (512 KiB, a
+/// quarter of this machine's L2 per core). On the CNN workload's three
+/// shapes 512 KiB ran 5–15% faster than 1 MiB and 20–30% faster than
+/// 2 MiB; at 256 KiB the 128-channel conv's items shrink to one panel of
+/// tiles and it ran 50% slower (every item re-reads all 16 `U_ξ`).
+const ITEM_FLOATS: usize = 128 << 10;
 
 /// Fewest input and output channels for which the 16 GEMMs beat the
 /// direct convolution's one (measured on the CNN workload's shapes; the
