@@ -115,6 +115,7 @@ fn bench_conv(c: &mut Criterion) {
         ("l2_64to64_16x16", 64, 16, 64, 1),
         ("l3_128to128_8x8", 128, 8, 128, 1),
         ("l2down_32to64_s2", 32, 32, 64, 2),
+        ("l3down_64to128_s2", 64, 16, 128, 2),
     ] {
         let p = Conv2dParams {
             n: 32,

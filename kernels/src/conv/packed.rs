@@ -119,13 +119,14 @@ unsafe fn tile(
     let g = Window::new(p, oy0, oy1);
     let kk = cig * p.kh * p.kw;
     let panels_len = g.tn.div_ceil(NR) * NR * kk;
-    scratch.resize(cig * g.rows * g.wp + panels_len, 0.0);
-    let (padded, panels) = scratch.split_at_mut(cig * g.rows * g.wp);
+    scratch.resize(cig * g.rows * g.row_len() + panels_len, 0.0);
+    let (padded, panels) = scratch.split_at_mut(cig * g.rows * g.row_len());
     let (pos, taps) = (g.positions(p), g.taps(p));
-    // With stride 1 and whole micro-panels per output row, each panel's
-    // positions are consecutive: the product reads the padded input in
-    // place (implicit GEMM) where the AVX-512 tile is available.
-    let starts: Vec<usize> = if p.stride == (1, 1) && ow % NR == 0 {
+    // With stride 1 (or 2, columns split by parity) and whole micro-panels
+    // per output row, each panel's positions are consecutive: the product
+    // reads the padded input in place (implicit GEMM) where the AVX-512
+    // tile is available.
+    let starts: Vec<usize> = if (p.stride.1 == 1 || g.split) && ow % NR == 0 {
         pos.iter().step_by(NR).copied().collect()
     } else {
         Vec::new()
@@ -151,26 +152,27 @@ unsafe fn tile(
         {
             continue;
         }
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::has_avx512f() {
-            // SAFETY: AVX-512F is present.
-            unsafe { fill_panels_avx512(padded, &pos, &taps, panels) };
-        } else {
-            fill_panels(padded, &pos, &taps, panels, every_other);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        fill_panels(padded, &pos, &taps, panels, every_other);
+        fill_panels(padded, &pos, &taps, panels);
         unsafe { gemm_packed_a(a, g.tn, panels, out.add(at), ohw, tile_epi) };
     }
 }
 
 /// The input window of output rows `oy0..oy1`: `rows` padded rows of
 /// `wp` floats per channel, starting at input row `y0` (may be negative).
+/// With `split` (horizontal stride 2, no horizontal dilation, output rows
+/// of whole micro-panels) each row is stored as its even columns, then its
+/// odd ones, `half` floats each: the columns a tap reads for consecutive
+/// outputs are then consecutive, so the implicit GEMM reads them in place
+/// (the stride-2 32→64 conv: 1.34–1.48 → 1.13–1.23 ms). Half-panel rows
+/// stay unsplit: their panels are filled either way, and splitting made
+/// the 64→128 conv 3% slower.
 struct Window {
     tn: usize,
     rows: usize,
     wp: usize,
     y0: isize,
+    split: bool,
+    half: usize,
 }
 
 impl Window {
@@ -182,24 +184,61 @@ impl Window {
             rows: (oy1 - oy0 - 1) * p.stride.0 + eff_h,
             wp: p.w + p.pad_w.0 + p.pad_w.1,
             y0: (oy0 * p.stride.0) as isize - p.pad_h.0 as isize,
+            split: p.stride.1 == 2 && p.dilation.1 == 1 && ow % NR == 0,
+            half: (p.w + p.pad_w.0 + p.pad_w.1).div_ceil(2),
+        }
+    }
+
+    /// Floats per stored row.
+    fn row_len(&self) -> usize {
+        if self.split {
+            2 * self.half
+        } else {
+            self.wp
+        }
+    }
+
+    /// Where padded column `x` of a row is stored.
+    fn col(&self, x: usize) -> usize {
+        if self.split {
+            x / 2 + (x % 2) * self.half
+        } else {
+            x
         }
     }
 
     /// Copies the window of each channel of `x` (`[cig, h, w]`) into
     /// `padded`, zeros outside the input.
     fn pad(&self, p: &Conv2dParams, x: &[f32], padded: &mut [f32]) {
-        let hw = p.h * p.w;
-        for (plane, dst) in x.chunks(hw).zip(padded.chunks_mut(self.rows * self.wp)) {
-            for (r, row) in dst.chunks_mut(self.wp).enumerate() {
+        let (hw, len) = (p.h * p.w, self.row_len());
+        // A split row is padded here first, then split (in whole 32-float
+        // pairs of vectors: zeros past the row).
+        let mut line = vec![
+            0.0f32;
+            if self.split {
+                2 * self.half.next_multiple_of(16)
+            } else {
+                0
+            }
+        ];
+        for (plane, dst) in x.chunks(hw).zip(padded.chunks_mut(self.rows * len)) {
+            for (r, row) in dst.chunks_mut(len).enumerate() {
                 let iy = self.y0 + r as isize;
                 if iy < 0 || iy >= p.h as isize {
                     row.fill(0.0);
                     continue;
                 }
+                let src = &plane[iy as usize * p.w..][..p.w];
+                if self.split {
+                    line[p.pad_w.0..][..p.w].copy_from_slice(src);
+                    let (even, odd) = row.split_at_mut(self.half);
+                    split_columns(&line, even, odd);
+                    continue;
+                }
                 let (left, rest) = row.split_at_mut(p.pad_w.0);
                 let (mid, right) = rest.split_at_mut(p.w);
                 left.fill(0.0);
-                mid.copy_from_slice(&plane[iy as usize * p.w..][..p.w]);
+                mid.copy_from_slice(src);
                 right.fill(0.0);
             }
         }
@@ -210,7 +249,8 @@ impl Window {
         let (_, ow) = p.out_hw();
         let mut pos = Vec::with_capacity(self.tn);
         for r in 0..self.tn / ow.max(1) {
-            pos.extend((0..ow).map(|ox| r * p.stride.0 * self.wp + ox * p.stride.1));
+            let row = r * p.stride.0 * self.row_len();
+            pos.extend((0..ow).map(|ox| row + self.col(ox * p.stride.1)));
         }
         pos
     }
@@ -222,7 +262,8 @@ impl Window {
         for ci in 0..cig {
             for ky in 0..p.kh {
                 for kx in 0..p.kw {
-                    taps.push((ci * self.rows + ky * p.dilation.0) * self.wp + kx * p.dilation.1);
+                    let row = (ci * self.rows + ky * p.dilation.0) * self.row_len();
+                    taps.push(row + self.col(kx * p.dilation.1));
                 }
             }
         }
@@ -230,54 +271,61 @@ impl Window {
     }
 }
 
-/// Every other float of 15: a stride-2 half panel.
-#[inline(always)]
-fn every_other(s: &[f32; 2 * H - 1]) -> [f32; H] {
-    std::array::from_fn(|l| s[2 * l])
+/// `even[i] = line[2i]`, `odd[i] = line[2i + 1]` (`line` holds whole
+/// 32-float blocks covering both).
+fn split_columns(line: &[f32], even: &mut [f32], odd: &mut [f32]) {
+    assert!(even.len() >= odd.len() && line.len() >= 2 * even.len().next_multiple_of(16));
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx512f() {
+        // SAFETY: AVX-512F is present; lengths as asserted.
+        return unsafe { split_columns_avx512(line, even, odd) };
+    }
+    for (i, pair) in line.chunks_exact(2).take(even.len()).enumerate() {
+        even[i] = pair[0];
+        if let Some(o) = odd.get_mut(i) {
+            *o = pair[1];
+        }
+    }
 }
 
-/// Half a micro-panel.
-const H: usize = NR / 2;
-
-/// [`fill_panels`] compiled for AVX-512F, where a stride-2 half panel is
-/// one masked load and one permute (the scalar gather of
-/// [`every_other`] took 6% of the CNN workload, in its stride-2 convs).
+/// [`split_columns`] with two permutes per 32 floats.
 ///
 /// # Safety
-/// AVX-512F is present.
+/// AVX-512F is present; `line` holds whole 32-float blocks covering
+/// `even` (at least as long as `odd`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn fill_panels_avx512(padded: &[f32], pos: &[usize], taps: &[usize], panels: &mut [f32]) {
+unsafe fn split_columns_avx512(line: &[f32], even: &mut [f32], odd: &mut [f32]) {
     use std::arch::x86_64::*;
-    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
-    fill_panels(padded, pos, taps, panels, |s| {
-        // SAFETY: the 15 floats of `s`, read under a 15-lane mask.
-        let v = unsafe { _mm512_maskz_loadu_ps(0x7fff, s.as_ptr()) };
-        let mut d = [0.0f32; H];
-        // SAFETY: 8 floats into `d`.
+    let ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    let od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    let lanes = |len: usize, i: usize| -> __mmask16 {
+        let n = len.saturating_sub(i).min(16);
+        ((1u32 << n) - 1) as __mmask16
+    };
+    for i in (0..even.len()).step_by(16) {
+        // SAFETY: line[2i..2i + 32] is inside `line` (the caller's
+        // contract); the stores are masked to the slices' lengths.
         unsafe {
-            _mm256_storeu_ps(
-                d.as_mut_ptr(),
-                _mm512_castps512_ps256(_mm512_permutexvar_ps(even, v)),
-            )
-        };
-        d
-    });
+            let a = _mm512_loadu_ps(line.as_ptr().add(2 * i));
+            let b = _mm512_loadu_ps(line.as_ptr().add(2 * i + 16));
+            let (e, o) = (
+                _mm512_permutex2var_ps(a, ev, b),
+                _mm512_permutex2var_ps(a, od, b),
+            );
+            _mm512_mask_storeu_ps(even.as_mut_ptr().add(i), lanes(even.len(), i), e);
+            _mm512_mask_storeu_ps(odd.as_mut_ptr().add(i), lanes(odd.len(), i), o);
+        }
+    }
 }
 
 /// Fills the `B` panels: panel `jp`, k-step `q`, lane `l` is
 /// `padded[taps[q] + pos[jp·NR + l]]` (zero past the last position). A half
 /// panel of 8 positions in one output row at stride 1 or 2 is a fixed-size
-/// copy (stride 2: `half2` of 15 floats, every other one kept), with no
-/// bounds checks per element.
-#[inline(always)]
-fn fill_panels(
-    padded: &[f32],
-    pos: &[usize],
-    taps: &[usize],
-    panels: &mut [f32],
-    half2: impl Fn(&[f32; 2 * H - 1]) -> [f32; H],
-) {
+/// copy (stride 2: 15 floats, every other one kept), with no bounds checks
+/// per element.
+fn fill_panels(padded: &[f32], pos: &[usize], taps: &[usize], panels: &mut [f32]) {
+    const H: usize = NR / 2;
     let k = taps.len();
     for (jp, panel) in panels.chunks_mut(k * NR).enumerate() {
         let pj = &pos[jp * NR..pos.len().min((jp + 1) * NR)];
@@ -300,7 +348,7 @@ fn fill_panels(
                         let s: &[f32; 2 * H - 1] = padded[t + start..][..2 * H - 1]
                             .try_into()
                             .expect("2H-1 floats");
-                        *d = half2(s);
+                        *d = std::array::from_fn(|l| s[2 * l]);
                     }
                     None => {
                         for (l, v) in d.iter_mut().enumerate() {

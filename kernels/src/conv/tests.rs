@@ -834,3 +834,31 @@ fn winograd_bits_do_not_depend_on_batch_or_threads() {
         .zip(&serial)
         .all(|(a, b)| a.to_bits() == b.to_bits()));
 }
+
+#[test]
+fn stride_2_columns_split_by_parity() {
+    // Horizontal stride 2 with whole 16-wide output rows stores the
+    // window's even and odd columns apart (read in place by the implicit
+    // GEMM; `conv_case`'s AVX2 run fills panels from them): odd heights
+    // and widths, asymmetric padding, 1×1, an even kernel width, a
+    // vertical stride other than 2; and half-panel rows, not split.
+    let cases: &[(
+        usize,
+        usize,
+        (usize, usize),
+        usize,
+        (usize, usize),
+        (usize, usize),
+        (usize, usize),
+        (usize, usize),
+    )] = &[
+        (2, 8, (32, 32), 16, (3, 3), (2, 2), (1, 1), (1, 1)),
+        (3, 16, (16, 16), 24, (3, 3), (2, 2), (1, 1), (1, 1)),
+        (2, 8, (32, 32), 16, (1, 1), (2, 2), (0, 0), (0, 0)),
+        (1, 5, (17, 64), 7, (3, 3), (2, 2), (1, 0), (0, 1)),
+        (1, 6, (9, 31), 5, (2, 4), (1, 2), (0, 1), (2, 1)),
+    ];
+    for &(n, c_in, hw, c_out, k, stride, pad_h, pad_w) in cases {
+        conv_case(n, c_in, hw, c_out, k, stride, pad_h, pad_w, (1, 1), 1, true);
+    }
+}
