@@ -862,3 +862,68 @@ fn stride_2_columns_split_by_parity() {
         conv_case(n, c_in, hw, c_out, k, stride, pad_h, pad_w, (1, 1), 1, true);
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn winograd_non_finite_inputs_reach_the_outputs_that_read_them() {
+    // One NaN and one +inf in the input: the outputs whose 3×3 windows
+    // hold them are NaN (the NaN) or +inf (the infinity) directly; on the
+    // Winograd path the same outputs and only those are NaN or non-finite
+    // (its transforms add terms of both signs, so an infinity may come out
+    // as inf - inf = NaN: `spec/kernels.md`).
+    let p = Conv2dParams {
+        n: 1,
+        c_in: 16,
+        h: 8,
+        w: 8,
+        c_out: 16,
+        kh: 3,
+        kw: 3,
+        stride: (1, 1),
+        pad_h: (1, 1),
+        pad_w: (1, 1),
+        dilation: (1, 1),
+        groups: 1,
+    };
+    let mut x = fill(16 * 64, 11);
+    // Positive weights, so the infinity cannot meet one of opposite sign.
+    let w: Vec<f32> = fill(16 * 16 * 9, 12)
+        .iter()
+        .map(|v| v.abs() + 0.01)
+        .collect();
+    x[3 * 64 + 2 * 8 + 5] = f32::NAN; // channel 3, row 2, column 5
+    x[7 * 64 + 6 * 8 + 1] = f32::INFINITY; // channel 7, row 6, column 1
+    let mut direct = vec![0.0f32; 16 * 64];
+    let mut wino = vec![0.0f32; 16 * 64];
+    conv2d_with(
+        &p,
+        &x,
+        &w,
+        None,
+        ConvEpilogue::default(),
+        &mut direct,
+        false,
+    );
+    conv2d_with(&p, &x, &w, None, ConvEpilogue::default(), &mut wino, true);
+    if crate::simd::has_avx512f() {
+        assert!(winograd::applies(&p));
+    }
+    for (i, (&d, &g)) in direct.iter().zip(&wino).enumerate() {
+        let (y, xx) = ((i % 64) / 8, i % 8);
+        let near = |r: usize, c: usize| y.abs_diff(r) <= 1 && xx.abs_diff(c) <= 1;
+        let (nan, inf) = (near(2, 5), near(6, 1) && !near(2, 5));
+        assert_eq!(
+            (d.is_nan(), d == f32::INFINITY),
+            (nan, inf),
+            "direct at {i}: {d}"
+        );
+        let expected = if nan {
+            g.is_nan()
+        } else if inf {
+            !g.is_finite()
+        } else {
+            g.is_finite()
+        };
+        assert!(expected, "Winograd at {i}: {g}");
+    }
+}
