@@ -521,3 +521,32 @@ mod avx512 {
         }
     }
 }
+
+/// AVX-512 lane helpers for code written with raw intrinsics (the
+/// convolutions' transforms and column splits).
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod lanes {
+    use std::arch::x86_64::*;
+
+    /// The lanes `lo..hi` (clamped to `0..16`) of a 16-lane mask.
+    pub(crate) fn mask(lo: isize, hi: isize) -> __mmask16 {
+        let (lo, hi) = (lo.clamp(0, 16), hi.clamp(0, 16));
+        if hi <= lo {
+            0
+        } else {
+            (((1u32 << (hi - lo)) - 1) << lo) as __mmask16
+        }
+    }
+
+    /// The even and the odd floats of the 32 in `a` then `b`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(crate) fn even_odd(a: __m512, b: __m512) -> (__m512, __m512) {
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        (
+            _mm512_permutex2var_ps(a, even, b),
+            _mm512_permutex2var_ps(a, odd, b),
+        )
+    }
+}

@@ -271,20 +271,17 @@ impl Window {
     }
 }
 
-/// `even[i] = line[2i]`, `odd[i] = line[2i + 1]` (`line` holds whole
-/// 32-float blocks covering both).
+/// `even[i] = line[2i]`, `odd[i] = line[2i + 1]` (`even` and `odd` of one
+/// length; `line` holds whole 32-float blocks covering both).
 fn split_columns(line: &[f32], even: &mut [f32], odd: &mut [f32]) {
-    assert!(even.len() >= odd.len() && line.len() >= 2 * even.len().next_multiple_of(16));
+    assert!(even.len() == odd.len() && line.len() >= 2 * even.len().next_multiple_of(16));
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx512f() {
         // SAFETY: AVX-512F is present; lengths as asserted.
         return unsafe { split_columns_avx512(line, even, odd) };
     }
-    for (i, pair) in line.chunks_exact(2).take(even.len()).enumerate() {
-        even[i] = pair[0];
-        if let Some(o) = odd.get_mut(i) {
-            *o = pair[1];
-        }
+    for ((pair, e), o) in line.chunks_exact(2).zip(even).zip(odd) {
+        (*e, *o) = (pair[0], pair[1]);
     }
 }
 
@@ -292,29 +289,22 @@ fn split_columns(line: &[f32], even: &mut [f32], odd: &mut [f32]) {
 ///
 /// # Safety
 /// AVX-512F is present; `line` holds whole 32-float blocks covering
-/// `even` (at least as long as `odd`).
+/// `even`, as long as `odd`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn split_columns_avx512(line: &[f32], even: &mut [f32], odd: &mut [f32]) {
+    use crate::simd::lanes::{even_odd, mask};
     use std::arch::x86_64::*;
-    let ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    let od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    let lanes = |len: usize, i: usize| -> __mmask16 {
-        let n = len.saturating_sub(i).min(16);
-        ((1u32 << n) - 1) as __mmask16
-    };
     for i in (0..even.len()).step_by(16) {
+        let m = mask(0, (even.len() - i) as isize);
         // SAFETY: line[2i..2i + 32] is inside `line` (the caller's
         // contract); the stores are masked to the slices' lengths.
         unsafe {
             let a = _mm512_loadu_ps(line.as_ptr().add(2 * i));
             let b = _mm512_loadu_ps(line.as_ptr().add(2 * i + 16));
-            let (e, o) = (
-                _mm512_permutex2var_ps(a, ev, b),
-                _mm512_permutex2var_ps(a, od, b),
-            );
-            _mm512_mask_storeu_ps(even.as_mut_ptr().add(i), lanes(even.len(), i), e);
-            _mm512_mask_storeu_ps(odd.as_mut_ptr().add(i), lanes(odd.len(), i), o);
+            let (e, o) = even_odd(a, b);
+            _mm512_mask_storeu_ps(even.as_mut_ptr().add(i), m, e);
+            _mm512_mask_storeu_ps(odd.as_mut_ptr().add(i), m, o);
         }
     }
 }

@@ -175,14 +175,16 @@ unsafe fn item_rows(
     for ci in 0..ci_n {
         for s in &segs {
             let plane = &input[(s.img * ci_n + ci) * p.h * p.w..][..p.h * p.w];
-            // SAFETY: AVX-512F (the caller's contract); `hd` holds 16·tp.
+            // SAFETY: AVX-512F (the caller's contract); `hd` holds 16·hs.
             unsafe { rows_forward(p, plan, plane, s, z.hs, hd) };
         }
-        // SAFETY: as above; `v` holds 16 matrices of tp/16 panels × ci_n.
+        // SAFETY: as above; `v` holds 16 matrices of tp/16 panels × ci_n
+        // at stride vs.
         unsafe { columns_forward(hd, &z, ci, ci_n, v) };
     }
     for (xi, a) in u.iter().enumerate() {
-        // SAFETY: `m` holds 16 blocks of co_n × tp at row stride tp.
+        // SAFETY: `m` holds 16 blocks of co_n × tp (row stride tp) at
+        // stride ms.
         unsafe {
             gemm_packed_a(
                 a,
@@ -197,7 +199,7 @@ unsafe fn item_rows(
     let (oh, ow) = p.out_hw();
     for co in 0..co_n {
         let b = bias.map_or(0.0, |b| b[co]);
-        // SAFETY: AVX-512F; `yc` holds 4·tp + 16 floats.
+        // SAFETY: AVX-512F; `sv` holds 8·hs floats, `yc` 4·hs.
         unsafe { inverse(m, co, &z, b, sv, yc) };
         for s in &segs {
             let at = (s.img * co_n + co) * oh * ow;
@@ -259,18 +261,8 @@ fn segments(plan: &Plan, r0: usize, r1: usize) -> Vec<Segment> {
     segs
 }
 
-#[cfg(target_arch = "x86_64")]
+use crate::simd::lanes::{even_odd, mask as lane_mask};
 use std::arch::x86_64::*;
-
-/// The lanes `lo..hi` (clamped to 0..16) of a 16-lane mask.
-fn lane_mask(lo: isize, hi: isize) -> __mmask16 {
-    let (lo, hi) = (lo.clamp(0, 16), hi.clamp(0, 16));
-    if hi <= lo {
-        0
-    } else {
-        (((1u32 << (hi - lo)) - 1) << lo) as __mmask16
-    }
-}
 
 /// The horizontal transform `d·B` of every input row a segment's tiles
 /// read, for one channel `plane` (`[h, w]`): row `r` of tile `(t, x)`,
@@ -290,8 +282,6 @@ unsafe fn rows_forward(
     hs: usize,
     hd: &mut [f32],
 ) {
-    let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     let (w, pl) = (p.w as isize, p.pad_w.0 as isize);
     let store_mask = lane_mask(0, plan.txp.min(L) as isize);
     let hd = hd.as_mut_ptr();
@@ -312,10 +302,7 @@ unsafe fn rows_forward(
             } else {
                 [_mm512_setzero_ps(); 4]
             };
-            let d0 = _mm512_permutex2var_ps(a0, even, a1);
-            let d1 = _mm512_permutex2var_ps(a0, odd, a1);
-            let d2 = _mm512_permutex2var_ps(b0, even, b1);
-            let d3 = _mm512_permutex2var_ps(b0, odd, b1);
+            let ((d0, d1), (d2, d3)) = (even_odd(a0, a1), even_odd(b0, b1));
             let h = [
                 _mm512_sub_ps(d0, d2),
                 _mm512_add_ps(d1, d2),
