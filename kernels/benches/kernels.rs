@@ -109,13 +109,15 @@ fn bench_gemm(c: &mut Criterion) {
 fn bench_conv(c: &mut Criterion) {
     let mut g = c.benchmark_group("conv2d");
     // The CNN workload (shared/bench/models/cnn.py), batch 32.
-    for (name, c_in, hw, c_out, stride) in [
-        ("stem_3to32_32x32", 3, 32, 32, 1),
-        ("l1_32to32_32x32", 32, 32, 32, 1),
-        ("l2_64to64_16x16", 64, 16, 64, 1),
-        ("l3_128to128_8x8", 128, 8, 128, 1),
-        ("l2down_32to64_s2", 32, 32, 64, 2),
-        ("l3down_64to128_s2", 64, 16, 128, 2),
+    for (name, c_in, hw, c_out, stride, ks) in [
+        ("stem_3to32_32x32", 3, 32, 32, 1, 3),
+        ("l1_32to32_32x32", 32, 32, 32, 1, 3),
+        ("l2_64to64_16x16", 64, 16, 64, 1, 3),
+        ("l3_128to128_8x8", 128, 8, 128, 1, 3),
+        ("l2down_32to64_s2", 32, 32, 64, 2, 3),
+        ("l3down_64to128_s2", 64, 16, 128, 2, 3),
+        ("l2short_32to64_1x1_s2", 32, 32, 64, 2, 1),
+        ("l3short_64to128_1x1_s2", 64, 16, 128, 2, 1),
     ] {
         let p = Conv2dParams {
             n: 32,
@@ -123,16 +125,16 @@ fn bench_conv(c: &mut Criterion) {
             h: hw,
             w: hw,
             c_out,
-            kh: 3,
-            kw: 3,
+            kh: ks,
+            kw: ks,
             stride: (stride, stride),
-            pad_h: (1, 1),
-            pad_w: (1, 1),
+            pad_h: (ks / 2, ks / 2),
+            pad_w: (ks / 2, ks / 2),
             dilation: (1, 1),
             groups: 1,
         };
         let x = data(32 * c_in * hw * hw, 3);
-        let w = data(c_out * c_in * 9, 4);
+        let w = data(c_out * c_in * ks * ks, 4);
         let (oh, ow) = p.out_hw();
         let mut out = vec![0.0f32; 32 * c_out * oh * ow];
         g.throughput(Throughput::Elements(2 * p.macs() as u64));
