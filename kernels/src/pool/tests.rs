@@ -152,6 +152,8 @@ fn adaptive_avg_pool_matches_definition() {
         (2, 5, 5, 1, 1),
         (2, 4, 6, 8, 7),
         (700, 8, 8, 1, 1),
+        (3, 40, 25, 1, 1),
+        (2, 9, 37, 2, 1),
     ] {
         let x = fill(planes * h * w);
         let mut out = vec![0.0f32; planes * oh * ow];
