@@ -19,10 +19,6 @@
 //! the check is what makes the unsafe calls into the crate sound for safe
 //! callers, and it costs nothing next to a product.
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
-#[cfg(target_arch = "x86_64")]
-mod avx512;
 mod gemv;
 mod indirect;
 mod packed;

@@ -22,22 +22,18 @@
 //! (a convolution's per-channel bias) or a per-column one (`nn.Linear`'s),
 //! a residual, and apply ReLU, so those cost no pass over the output.
 //!
-//! With AVX-512F, two adjacent `B` micro-panels run as one tile of 32
-//! columns and two row panels (up to 12 rows, 24 zmm accumulators:
-//! `avx512.rs`); the layout is the same, and a lone last micro-panel runs
-//! the AVX2 kernel (`avx2.rs`).
+//! With AVX-512F, two adjacent `B` micro-panels run as one 6×32 tile (12
+//! zmm accumulators, one 512-bit load of each micro-panel per k-step); the
+//! layout is the same, and a lone last micro-panel runs the AVX2 kernel.
 //!
 //! Each output is a sum over k in order, in the same blocks whatever the
 //! thread count or kernel width (FMA per step), so results do not depend on
 //! them. Without AVX2+FMA the constructors return `None` and callers use
 //! the `gemm` crate.
 
-#[cfg(target_arch = "x86_64")]
-use super::{avx2, avx512};
 use super::{MatRef, SendPtr};
 
-/// Rows of a row panel of `A` (the AVX2 tile's rows; an AVX-512 tile
-/// takes one or two row panels).
+/// Rows of the microkernel.
 pub const MR: usize = 6;
 /// Columns of the microkernel (two AVX2 vectors).
 pub const NR: usize = 16;
@@ -91,7 +87,6 @@ pub struct PackedA {
     m: usize,
     k: usize,
     data: Vec<f32>,
-    rows: Vec<RowPanel>,
 }
 
 impl PackedA {
@@ -105,7 +100,6 @@ impl PackedA {
             m,
             k,
             data: pack_a(m, k, a),
-            rows: RowPanel::all(m),
         })
     }
 
@@ -119,11 +113,6 @@ impl PackedA {
     /// The packed row panels: panel `ip`, k-step `p` at `(ip·k + p)·MR`.
     pub(super) fn panels(&self) -> &[f32] {
         &self.data
-    }
-
-    /// Its row panels.
-    pub(super) fn row_panels(&self) -> &[RowPanel] {
-        &self.rows
     }
 }
 
@@ -215,7 +204,6 @@ fn gemm_packed_with(
         return;
     }
     let ap = pack_a(m, k, a);
-    let rows = RowPanel::all(m);
     let panels = n.div_ceil(NR);
     let threads = rayon::current_num_threads();
     let out = SendPtr(c.as_mut_ptr());
@@ -234,7 +222,6 @@ fn gemm_packed_with(
             panels_range(
                 g,
                 &ap,
-                &rows,
                 &b.data,
                 out.get(),
                 accumulate,
@@ -305,7 +292,6 @@ pub(crate) unsafe fn gemm_packed_a(
                 wide: wide_tiles(),
             },
             &a.data,
-            &a.rows,
             bp,
             c,
             false,
@@ -396,7 +382,7 @@ thread_local! {
     static NARROW_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether products started on this thread use the AVX-512 tiles.
+/// Whether products started on this thread use the 6×32 AVX-512 tiles.
 pub(super) fn wide_tiles() -> bool {
     crate::simd::has_avx512f() && !NARROW_ONLY.with(|n| n.get())
 }
@@ -425,7 +411,6 @@ pub(crate) fn narrow_only<R>(f: impl FnOnce() -> R) -> R {
 unsafe fn panels_range(
     g: Geometry,
     ap: &[f32],
-    rows: &[RowPanel],
     bp: &[f32],
     c: *mut f32,
     accumulate: bool,
@@ -471,32 +456,25 @@ unsafe fn panels_range(
                 // The next tile's micro-panels: each is read once per call,
                 // from memory, so the row panels of this one pull them in.
                 let next = [ahead(1), ahead(2).filter(|_| span == 2)];
-                let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
-                let b1 = &bp[(last_jp * k + p0) * NR..(last_jp * k + p0 + kc) * NR];
-                // A row panel's part of `a`, tile of `c`, store and rows.
-                let panel = |rp: &RowPanel| {
+                let np = m.div_ceil(MR);
+                for ip in 0..np {
+                    let (r0, mr) = panel_rows(m, ip);
+                    let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
+                    let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
                     let mut store =
-                        Store::for_tile(epi, (p0 == 0, p0 + kc == k), (rp.r0, rp.mr), ldc, jp * NR);
+                        Store::for_tile(epi, (p0 == 0, p0 + kc == k), (r0, mr), ldc, jp * NR);
                     store.add |= accumulate;
-                    store.next_b = rp.prefetch(&next);
-                    let a = &ap[(rp.ip * k + p0) * MR..(rp.ip * k + p0 + kc) * MR];
-                    (a, c.wrapping_add(rp.r0 * ldc + jp * NR), store, rp.mr)
-                };
-                #[cfg(target_arch = "x86_64")]
-                if span == 2 {
-                    // SAFETY: the tiles (mr rows, NR + nr columns at row
-                    // stride ldc) are inside c; AVX-512F is present
-                    // (`wide`); both micro-panels hold the block's kc rows,
-                    // as do the row panels.
-                    unsafe {
-                        avx512::row_tiles(rows, panel, b.as_ptr(), b1.as_ptr(), None, ldc, nr)
-                    };
-                } else {
-                    for rp in rows {
-                        let (a, ct, store, mr) = panel(rp);
-                        // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc)
-                        // is inside c.
-                        unsafe { avx2::tile(a, b, ct, ldc, store, mr, nr) };
+                    store.next_b = prefetch_share(&next, ip, np);
+                    let c = c.add(r0 * ldc + jp * NR);
+                    #[cfg(target_arch = "x86_64")]
+                    if span == 2 {
+                        let b1 = &bp[(last_jp * k + p0) * NR..(last_jp * k + p0 + kc) * NR];
+                        // SAFETY: the tile (mr rows, NR + nr columns at row
+                        // stride ldc) is inside c; AVX-512F is present (`wide`).
+                        unsafe { avx512::tile(a, b, b1, c, ldc, store, mr, nr) };
+                    } else {
+                        // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
+                        unsafe { avx2::tile(a, b, c, ldc, store, mr, nr) };
                     }
                 }
                 jp += span;
@@ -506,59 +484,25 @@ unsafe fn panels_range(
     }
 }
 
-/// Row panel `ip` of an `m`-row product: its rows ([`panel_rows`]) and
-/// its share of the lines of the next tile's `B` micro-panels to prefetch.
-/// Consecutive row panels take consecutive runs of lines, so the next
-/// tile's `B` arrives spread over this tile's whole row of tiles rather
-/// than in one burst. Computed once per product (and kept in
-/// [`PackedA`]): the tile loop divides nothing (at k = 32, a Winograd
-/// conv's depth, its divisions took a tenth of the conv).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) struct RowPanel {
-    pub(super) ip: usize,
-    pub(super) r0: usize,
-    pub(super) mr: usize,
-    /// With one (`[0]`) or two (`[1]`) next micro-panels: which one this
-    /// row panel prefetches, and its run of that panel's lines as
-    /// fractions (in 1/2^16) of their number.
-    share: [(usize, u32, u32); 2],
-}
-
-impl RowPanel {
-    /// The row panels of an `m`-row product.
-    pub(super) fn all(m: usize) -> Vec<RowPanel> {
-        let np = m.div_ceil(MR);
-        (0..np)
-            .map(|ip| {
-                let (r0, mr) = panel_rows(m, ip);
-                let share = |count: usize| {
-                    let q = ip * count / np;
-                    // Row panels lo..hi prefetch panel q.
-                    let (lo, hi) = ((q * np).div_ceil(count), ((q + 1) * np).div_ceil(count));
-                    let frac = |i: usize| ((i << 16) / (hi - lo)) as u32;
-                    (q, frac(ip - lo), frac(ip - lo + 1))
-                };
-                RowPanel {
-                    ip,
-                    r0,
-                    mr,
-                    share: [share(1), share(2.min(np))],
-                }
-            })
-            .collect()
-    }
-
-    /// This row panel's run of the `next` micro-panels' lines.
-    pub(super) fn prefetch<'a>(&self, next: &[Option<&'a [f32]>; 2]) -> Option<&'a [f32]> {
-        let (panels, (q, from, to)) = match *next {
-            [Some(a), Some(b)] => ([a, b], self.share[1]),
-            [Some(a), None] | [None, Some(a)] => ([a, a], self.share[0]),
-            [None, None] => return None,
-        };
-        let lines = panels[q].len() / NR;
-        let at = |f: u32| (lines * f as usize) >> 16;
-        Some(&panels[q][at(from) * NR..at(to) * NR])
-    }
+/// Row panel `ip`'s share (of `np`) of the lines of the `next` micro-panels
+/// to prefetch: consecutive row panels take consecutive runs of lines, so
+/// the next tile's `B` arrives spread over this tile's whole row of tiles
+/// rather than in one burst.
+fn prefetch_share<'a>(next: &[Option<&'a [f32]>; 2], ip: usize, np: usize) -> Option<&'a [f32]> {
+    let (panels, count) = match *next {
+        [Some(a), Some(b)] => ([a, b], 2.min(np)),
+        [Some(a), None] | [None, Some(a)] => ([a, a], 1),
+        [None, None] => return None,
+    };
+    let q = ip * count / np;
+    // Row panels lo..hi prefetch panel q.
+    let (lo, hi) = ((q * np).div_ceil(count), ((q + 1) * np).div_ceil(count));
+    let lines = panels[q].len() / NR;
+    let (s, e) = (
+        (ip - lo) * lines / (hi - lo),
+        (ip - lo + 1) * lines / (hi - lo),
+    );
+    Some(&panels[q][s * NR..e * NR])
 }
 
 /// How one k block's tile is written: `c = acc` or `c += acc`, plus a
@@ -595,6 +539,286 @@ impl<'a> Store<'a> {
             col_bias: epi.col_bias.filter(|_| first).map(|b| &b[col..]),
             residual: epi.residual.filter(|_| last).map(|r| &r[r0 * ldc + col..]),
             relu: epi.relu && last,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Store, MR, NR};
+    use std::arch::x86_64::*;
+
+    /// One `mr×nr` tile (<= 6×16) of `c` (row stride `ldc`): `c (+)= a·b`
+    /// over `a.len() / MR` k-steps, then the store's bias and ReLU.
+    ///
+    /// # Safety
+    /// AVX2 and FMA are present (the packed operand's constructor checked);
+    /// the tile is writable; `b.len() / NR == a.len() / MR`; `1 <= mr <= MR`.
+    pub(super) unsafe fn tile(
+        a: &[f32],
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: forwarded; each kernel reads the first `R` rows of a panel.
+        unsafe {
+            match mr {
+                6 => rows::<6>(a, b, c, ldc, st, nr),
+                5 => rows::<5>(a, b, c, ldc, st, nr),
+                4 => rows::<4>(a, b, c, ldc, st, nr),
+                3 => rows::<3>(a, b, c, ldc, st, nr),
+                2 => rows::<2>(a, b, c, ldc, st, nr),
+                _ => rows::<1>(a, b, c, ldc, st, nr),
+            }
+        }
+    }
+
+    /// `x > 0 || x is NaN ? x : 0`, as the runtime's `relu` (-0 becomes 0,
+    /// NaN stays).
+    #[target_feature(enable = "avx2,fma")]
+    fn relu(x: __m256) -> __m256 {
+        let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(x, x);
+        _mm256_blendv_ps(_mm256_max_ps(x, _mm256_setzero_ps()), x, nan)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn rows<const R: usize>(
+        a: &[f32],
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        nr: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
+        // Only the tiles that have a next micro-panel to pull in prefetch.
+        let (pf, pf_lines) = st.next_b.map_or((b, 0), |n| (n, n.len() / NR));
+        for (p, (av, bv)) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).enumerate() {
+            if p < pf_lines {
+                // SAFETY: line `p` of `pf` is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.as_ptr().add(p * NR).cast()) };
+            }
+            // SAFETY: `bv` holds NR = 16 floats.
+            let (b0, b1) = unsafe {
+                (
+                    _mm256_loadu_ps(bv.as_ptr()),
+                    _mm256_loadu_ps(bv.as_ptr().add(8)),
+                )
+            };
+            for (row, &x) in acc.iter_mut().zip(av) {
+                let x = _mm256_set1_ps(x);
+                row[0] = _mm256_fmadd_ps(x, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+            }
+        }
+        if let Some(bias) = st.bias {
+            for (row, &v) in acc.iter_mut().zip(bias) {
+                let v = _mm256_set1_ps(v);
+                row[0] = _mm256_add_ps(row[0], v);
+                row[1] = _mm256_add_ps(row[1], v);
+            }
+        }
+        let full = nr == NR;
+        if let Some(cb) = st.col_bias {
+            let mut v = [0f32; NR];
+            v[..nr].copy_from_slice(&cb[..nr]);
+            // SAFETY: `v` holds NR = 16 floats.
+            let (v0, v1) = unsafe {
+                (
+                    _mm256_loadu_ps(v.as_ptr()),
+                    _mm256_loadu_ps(v.as_ptr().add(8)),
+                )
+            };
+            for row in acc.iter_mut() {
+                row[0] = _mm256_add_ps(row[0], v0);
+                row[1] = _mm256_add_ps(row[1], v1);
+            }
+        }
+        let mut tmp = [0f32; NR];
+        for (i, row) in acc.iter().enumerate() {
+            // SAFETY: row i of the tile is writable for `nr` floats (the
+            // caller's contract); a partial row goes through `tmp`.
+            unsafe {
+                let cp = c.add(i * ldc);
+                let dst = if full { cp } else { tmp.as_mut_ptr() };
+                if st.add && !full {
+                    std::ptr::copy_nonoverlapping(cp, dst, nr);
+                }
+                let (mut c0, mut c1) = (row[0], row[1]);
+                if st.add {
+                    c0 = _mm256_add_ps(c0, _mm256_loadu_ps(dst));
+                    c1 = _mm256_add_ps(c1, _mm256_loadu_ps(dst.add(8)));
+                }
+                if let Some(res) = st.residual {
+                    let mut r = [0f32; NR];
+                    r[..nr].copy_from_slice(&res[i * ldc..][..nr]);
+                    c0 = _mm256_add_ps(c0, _mm256_loadu_ps(r.as_ptr()));
+                    c1 = _mm256_add_ps(c1, _mm256_loadu_ps(r.as_ptr().add(8)));
+                }
+                if st.relu {
+                    c0 = relu(c0);
+                    c1 = relu(c1);
+                }
+                _mm256_storeu_ps(dst, c0);
+                _mm256_storeu_ps(dst.add(8), c1);
+                if !full {
+                    std::ptr::copy_nonoverlapping(dst, cp, nr);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(super) mod avx512 {
+    use super::{Store, MR, NR};
+    use std::arch::x86_64::*;
+
+    /// One tile of `mr` rows (<= 6) and `NR + nr` columns (`0 <= nr <= NR`)
+    /// of `c` (row stride `ldc`): columns `0..NR` from micro-panel `b0`,
+    /// the rest from `b1`; `c (+)= a·b` over `a.len() / MR` k-steps, then
+    /// the store's bias, residual and ReLU, as `avx2::tile`.
+    ///
+    /// # Safety
+    /// AVX-512F is present; the tile is writable (and `st.residual` readable
+    /// over it); `b0.len() == b1.len()`, `b0.len() / NR == a.len() / MR`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn tile(
+        a: &[f32],
+        b0: &[f32],
+        b1: &[f32],
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        mr: usize,
+        nr: usize,
+    ) {
+        assert!(b0.len() == b1.len() && b0.len() / NR == a.len() / MR);
+        // SAFETY: forwarded; k-step p's rows are at p·NR in b0 and b1
+        // (asserted above).
+        unsafe { tile_at(a, b0.as_ptr(), b1.as_ptr(), None, c, ldc, st, mr, nr) }
+    }
+
+    /// As [`tile`], with the two micro-panels' rows of k-step `p` read at
+    /// `b0 + offs[p]` and `b1 + offs[p]` (an implicit-GEMM convolution's
+    /// taps into its padded input), or at `p·NR` when `offs` is `None`.
+    ///
+    /// # Safety
+    /// AVX-512F is present; the tile is writable (and `st.residual`
+    /// readable over it); for every k-step `p < a.len() / MR`, `NR` floats
+    /// at each of those addresses are readable (`offs` has that many).
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::gemm) unsafe fn tile_at(
+        a: &[f32],
+        b0: *const f32,
+        b1: *const f32,
+        offs: Option<&[usize]>,
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: forwarded; each kernel reads the first `R` rows of a panel.
+        unsafe {
+            match mr {
+                6 => rows::<6>(a, b0, b1, offs, c, ldc, st, nr),
+                5 => rows::<5>(a, b0, b1, offs, c, ldc, st, nr),
+                4 => rows::<4>(a, b0, b1, offs, c, ldc, st, nr),
+                3 => rows::<3>(a, b0, b1, offs, c, ldc, st, nr),
+                2 => rows::<2>(a, b0, b1, offs, c, ldc, st, nr),
+                _ => rows::<1>(a, b0, b1, offs, c, ldc, st, nr),
+            }
+        }
+    }
+
+    /// `x > 0 || x is NaN ? x : 0` (-0 becomes 0, NaN stays).
+    #[target_feature(enable = "avx512f")]
+    fn relu(x: __m512) -> __m512 {
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
+        _mm512_mask_blend_ps(nan, _mm512_max_ps(x, _mm512_setzero_ps()), x)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn rows<const R: usize>(
+        a: &[f32],
+        b0: *const f32,
+        b1: *const f32,
+        offs: Option<&[usize]>,
+        c: *mut f32,
+        ldc: usize,
+        st: Store,
+        nr: usize,
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        let (pf, pf_lines) = st.next_b.map_or((b0, 0), |n| (n.as_ptr(), n.len() / NR));
+        for (p, av) in a.chunks_exact(MR).enumerate() {
+            if p < pf_lines {
+                // SAFETY: line `p` of `pf` is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.add(p * NR).cast()) };
+            }
+            let off = match offs {
+                // SAFETY: `offs` has an entry per k-step (the contract).
+                Some(o) => unsafe { *o.get_unchecked(p) },
+                None => p * NR,
+            };
+            // SAFETY: NR floats at `off` from each panel are readable.
+            let (x0, x1) = unsafe { (_mm512_loadu_ps(b0.add(off)), _mm512_loadu_ps(b1.add(off))) };
+            for (row, &x) in acc.iter_mut().zip(av) {
+                let x = _mm512_set1_ps(x);
+                row[0] = _mm512_fmadd_ps(x, x0, row[0]);
+                row[1] = _mm512_fmadd_ps(x, x1, row[1]);
+            }
+        }
+        if let Some(bias) = st.bias {
+            for (row, &v) in acc.iter_mut().zip(bias) {
+                let v = _mm512_set1_ps(v);
+                row[0] = _mm512_add_ps(row[0], v);
+                row[1] = _mm512_add_ps(row[1], v);
+            }
+        }
+        // The second half's columns: `nr` of NR.
+        let m1: __mmask16 = if nr >= NR { 0xffff } else { (1u16 << nr) - 1 };
+        if let Some(cb) = st.col_bias {
+            assert!(cb.len() >= NR + nr);
+            // SAFETY: NR + nr floats of `cb` are readable (asserted).
+            let (v0, v1) = unsafe {
+                (
+                    _mm512_loadu_ps(cb.as_ptr()),
+                    _mm512_maskz_loadu_ps(m1, cb.as_ptr().add(NR)),
+                )
+            };
+            for row in acc.iter_mut() {
+                row[0] = _mm512_add_ps(row[0], v0);
+                row[1] = _mm512_add_ps(row[1], v1);
+            }
+        }
+        for (i, row) in acc.iter().enumerate() {
+            // SAFETY: row i of the tile is writable for NR + nr floats (the
+            // caller's contract); the masked accesses touch only those.
+            unsafe {
+                let cp = c.add(i * ldc);
+                let (mut c0, mut c1) = (row[0], row[1]);
+                if st.add {
+                    c0 = _mm512_add_ps(c0, _mm512_loadu_ps(cp));
+                    c1 = _mm512_add_ps(c1, _mm512_maskz_loadu_ps(m1, cp.add(NR)));
+                }
+                if let Some(res) = st.residual {
+                    let rp = res.as_ptr().add(i * ldc);
+                    c0 = _mm512_add_ps(c0, _mm512_loadu_ps(rp));
+                    c1 = _mm512_add_ps(c1, _mm512_maskz_loadu_ps(m1, rp.add(NR)));
+                }
+                if st.relu {
+                    c0 = relu(c0);
+                    c1 = relu(c1);
+                }
+                _mm512_storeu_ps(cp, c0);
+                _mm512_mask_storeu_ps(cp.add(NR), m1, c1);
+            }
         }
     }
 }

@@ -285,8 +285,6 @@ fn reference(m: usize, n: usize, k: usize, a: &MatRef<f32>, b: &MatRef<f32>) -> 
 /// and on the pool (the same bits).
 #[test]
 fn packed_gemm_matches_reference() {
-    // m = 10, 11, 12: row panels of 5+5, 6+5, 6+6 rows in one AVX-512
-    // tile; 13 (4+4+5), 7 (3+4): panels of fewer rows, one tile each.
     let cases = [(1, 1, 1), (5, 17, 3), (6, 16, 256), (13, 33, 257), (64, 100, 600), (130, 70, 40), (64, 300, 700), (7, 48, 5), (3, 31, 9), (10, 40, 50), (11, 64, 330), (12, 33, 70)];
     for (m, n, k) in cases {
         let a_data = fill(m * k * 2 + 3, 3);
@@ -333,41 +331,5 @@ fn packed_gemm_matches_reference() {
         assert_eq!(c, [0.0; 6]);
         gemm_packed_bias(2, MatRef { data: &[], offset: 0, rs: 0, cs: 1 }, &p, &mut c, &[1.0, 2.0, 3.0]);
         assert_eq!(c, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
-    }
-}
-
-/// The row panels of an `m`-row product split its rows evenly and
-/// prefetch every line of the next micro-panels exactly once between
-/// them, in order, for one or two next panels and any length (a single
-/// row panel prefetches only the first).
-#[test]
-fn row_panels_prefetch_each_next_line_once() {
-    use super::packed::{RowPanel, MR, NR};
-    for m in [1usize, 5, 6, 7, 12, 32, 64, 100, 768] {
-        let panels = RowPanel::all(m);
-        assert_eq!(panels.len(), m.div_ceil(MR));
-        assert!(panels.windows(2).all(|w| w[1].r0 == w[0].r0 + w[0].mr && w[0].mr.abs_diff(w[1].mr) <= 1));
-        assert_eq!(panels.iter().map(|p| p.mr).sum::<usize>(), m);
-        for lines in [0usize, 1, 7, 32, 288, 320] {
-            let (a, b) = (vec![0f32; lines * NR], vec![1f32; lines * NR]);
-            for next in [[Some(&a[..]), Some(&b[..])], [Some(&a[..]), None], [None, None]] {
-                // (panel, line) of each prefetched line, in row-panel order.
-                let mut seen = Vec::new();
-                for p in &panels {
-                    let Some(run) = p.prefetch(&next) else { continue };
-                    assert_eq!(run.len() % NR, 0);
-                    let at = run.as_ptr() as usize;
-                    let (q, panel) = next.iter().flatten().enumerate().find(|(_, s)| {
-                        let base = s.as_ptr() as usize;
-                        at >= base && at + run.len() * 4 <= base + s.len() * 4
-                    }).expect("a run inside one of the next panels");
-                    let first = (at - panel.as_ptr() as usize) / 4 / NR;
-                    seen.extend((0..run.len() / NR).map(|l| (q, first + l)));
-                }
-                let present = next.iter().flatten().count().min(panels.len());
-                let want: Vec<(usize, usize)> = (0..present).flat_map(|q| (0..lines).map(move |l| (q, l))).collect();
-                assert_eq!(seen, want, "m {m}, lines {lines}");
-            }
-        }
     }
 }
