@@ -182,6 +182,18 @@ fn conv2d_with(
     }
 }
 
+/// Runs the work items `0..items` of the convolution `p` (each writing
+/// outputs no other item writes): on every core when there are two or
+/// more and the conv is big enough to pay for the hand-off, else in order
+/// on this thread. The packed and Winograd paths split their work this way.
+fn run_items(p: &Conv2dParams, items: usize, item: impl Fn(usize) + Sync) {
+    if items >= 2 && p.macs() >= 1 << 20 && rayon::current_num_threads() > 1 {
+        parallel::for_each_index(items, item);
+    } else {
+        (0..items).for_each(item);
+    }
+}
+
 /// im2col + the `gemm` crate, per image (see the module doc).
 fn gemm_path(
     p: &Conv2dParams,

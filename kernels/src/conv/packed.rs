@@ -88,11 +88,7 @@ pub(super) fn conv(
         })
     };
     let items = p.n * tiles;
-    if items >= 2 && p.macs() >= 1 << 20 && rayon::current_num_threads() > 1 {
-        crate::parallel::for_each_index(items, item);
-    } else {
-        (0..items).for_each(item);
-    }
+    super::run_items(p, items, item);
     Some(())
 }
 

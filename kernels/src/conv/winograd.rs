@@ -131,11 +131,7 @@ pub(super) fn conv(
             unsafe { item_rows(p, &plan, input, &u, bias, epi, r0, r1, dst.get(), scratch) }
         })
     };
-    if items >= 2 && p.macs() >= 1 << 20 && rayon::current_num_threads() > 1 {
-        parallel::for_each_index(items, item);
-    } else {
-        (0..items).for_each(item);
-    }
+    super::run_items(p, items, item);
     Some(())
 }
 
