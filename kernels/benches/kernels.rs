@@ -9,7 +9,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
 use tsc_kernels::binary::{binary_f32, sum_f32, Binary};
-use tsc_kernels::conv::{conv2d_f32, Conv2dParams};
+use tsc_kernels::conv::{
+    conv2d_f32, conv2d_with_shortcut_f32, Conv2dParams, ConvEpilogue, Shortcut,
+};
 use tsc_kernels::gemm::{gemm_f32, MatRef};
 use tsc_kernels::rows::{layer_norm_rows_f32, log_softmax_rows_f32, softmax_rows_f32};
 use tsc_kernels::unary::{unary_f32, Unary};
@@ -141,6 +143,34 @@ fn bench_conv(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| conv2d_f32(&p, black_box(&x), &w, None, &mut out))
         });
+        // The stride-2 convs with their block's 1×1 shortcut in one pass.
+        if stride == 2 && ks == 3 {
+            let sw = data(c_out * c_in, 5);
+            let s = Shortcut {
+                c_out,
+                weight: &sw,
+                bias: None,
+            };
+            let mut short = out.clone();
+            let epi = ConvEpilogue::default();
+            g.throughput(Throughput::Elements(
+                2 * (p.macs() + s.params(&p).macs()) as u64,
+            ));
+            g.bench_function(format!("{name}_with_shortcut"), |b| {
+                b.iter(|| {
+                    conv2d_with_shortcut_f32(
+                        &p,
+                        black_box(&x),
+                        &w,
+                        None,
+                        epi,
+                        &mut out,
+                        s,
+                        &mut short,
+                    )
+                })
+            });
+        }
     }
     g.finish();
 }

@@ -21,6 +21,8 @@ mod depthwise;
 mod im2col;
 mod packed;
 #[cfg(test)]
+mod shortcut_tests;
+#[cfg(test)]
 mod tests;
 mod transpose;
 #[cfg(target_arch = "x86_64")]
@@ -132,6 +134,107 @@ pub fn conv2d_fused_f32(
     conv2d_with(p, input, weight, bias, epi, out, true)
 }
 
+/// A 1×1 convolution with no padding at another conv's stride, reading
+/// that conv's input: a residual block's projection shortcut
+/// (`[c_out, c_in, 1, 1]` weights) beside the block's first conv
+/// ([`conv2d_with_shortcut_f32`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Shortcut<'a> {
+    pub c_out: usize,
+    pub weight: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+}
+
+impl Shortcut<'_> {
+    /// The shortcut's geometry beside `p`: the same input and stride.
+    pub fn params(&self, p: &Conv2dParams) -> Conv2dParams {
+        Conv2dParams {
+            c_out: self.c_out,
+            kh: 1,
+            kw: 1,
+            pad_h: (0, 0),
+            pad_w: (0, 0),
+            dilation: (1, 1),
+            groups: 1,
+            ..*p
+        }
+    }
+
+    /// The tap `(ky, kx)` of `p`'s kernel that reads, for each output, the
+    /// input the shortcut reads, if `p` is ungrouped, off the Winograd
+    /// path, and of the shortcut's output size.
+    #[cfg(target_arch = "x86_64")]
+    fn tap(&self, p: &Conv2dParams) -> Option<(usize, usize)> {
+        let at = |pad: usize, dil: usize, k: usize| {
+            (pad.is_multiple_of(dil) && pad / dil < k).then_some(pad / dil)
+        };
+        let same_size = self.params(p).out_hw() == p.out_hw();
+        if p.groups != 1 || !same_size || winograd::applies(p) {
+            return None;
+        }
+        Some((
+            at(p.pad_h.0, p.dilation.0, p.kh)?,
+            at(p.pad_w.0, p.dilation.1, p.kw)?,
+        ))
+    }
+}
+
+/// [`conv2d_fused_f32`] into `out`, and `s`'s convolution of the same
+/// input (no epilogue) into `short_out` (`[n, s.c_out, oh, ow]`). Where
+/// the packed path runs `p` and one of its taps reads what the shortcut
+/// reads, both come from one pass over the input windows (the shortcut's
+/// pad and copy saved); else the two run in turn. The results are the
+/// same bits either way.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_with_shortcut_f32(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    epi: ConvEpilogue,
+    out: &mut [f32],
+    s: Shortcut,
+    short_out: &mut [f32],
+) {
+    let sp = s.params(p);
+    sp.validate();
+    let (oh, ow) = sp.out_hw();
+    assert!(
+        s.weight.len() >= s.c_out * p.c_in,
+        "conv2d: shortcut weight too short"
+    );
+    assert!(
+        short_out.len() >= p.n * s.c_out * oh * ow,
+        "conv2d: shortcut output too short"
+    );
+    if let Some(b) = s.bias {
+        assert!(b.len() >= s.c_out, "conv2d: shortcut bias too short");
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(tap) = s.tap(p) {
+        check(p, input, weight, bias, epi, out);
+        let s = Shortcut {
+            bias: s.bias.map(|b| &b[..s.c_out]),
+            ..s
+        };
+        let short = Some((s, &mut short_out[..p.n * s.c_out * oh * ow], tap));
+        let empty = p.n * p.c_out * s.c_out * oh * ow == 0;
+        if !empty && packed::conv(p, input, weight, bias, epi, out, short).is_some() {
+            return;
+        }
+    }
+    conv2d_with(p, input, weight, bias, epi, out, true);
+    conv2d_with(
+        &sp,
+        input,
+        s.weight,
+        s.bias,
+        ConvEpilogue::default(),
+        short_out,
+        true,
+    );
+}
+
 /// The convolution on the packed GEMM when `packed` allows it and the CPU
 /// has AVX2+FMA, else on the `gemm` crate (tests run both).
 fn conv2d_with(
@@ -143,10 +246,46 @@ fn conv2d_with(
     out: &mut [f32],
     packed: bool,
 ) {
-    p.validate();
+    check(p, input, weight, bias, epi, out);
     let (oh, ow) = p.out_hw();
     let (cig, ohw) = (p.c_in / p.groups, oh * ow);
-    let kk = cig * p.kh * p.kw;
+    let out = &mut out[..p.n * p.c_out * ohw];
+    if out.is_empty() {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if packed && winograd::conv(p, input, weight, bias, epi, out).is_some() {
+        return; // the epilogue ran in the inverse transform's store
+    }
+    if cig == 1 && p.groups > 1 {
+        depthwise::conv(p, input, weight, bias, out);
+    } else if packed && packed::conv(p, input, weight, bias, epi, out, None).is_some() {
+        return; // the epilogue ran in the tile store
+    } else {
+        gemm_path(p, input, weight, bias, out);
+    }
+    if let Some(r) = epi.residual {
+        out.iter_mut().zip(r).for_each(|(v, r)| *v += r);
+    }
+    if epi.relu {
+        out.iter_mut().for_each(|v| *v = crate::gemm::relu(*v));
+    }
+}
+
+/// Panics with a message unless `p` is consistent and the slices hold
+/// the convolution's operands.
+fn check(
+    p: &Conv2dParams,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    epi: ConvEpilogue,
+    out: &[f32],
+) {
+    p.validate();
+    let (oh, ow) = p.out_hw();
+    let ohw = oh * ow;
+    let kk = p.c_in / p.groups * p.kh * p.kw;
     assert!(
         input.len() >= p.n * p.c_in * p.h * p.w,
         "conv2d: input too short"
@@ -158,27 +297,6 @@ fn conv2d_with(
     }
     if let Some(r) = epi.residual {
         assert!(r.len() >= p.n * p.c_out * ohw, "conv2d: residual too short");
-    }
-    let out = &mut out[..p.n * p.c_out * ohw];
-    if out.is_empty() {
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if packed && winograd::conv(p, input, weight, bias, epi, out).is_some() {
-        return; // the epilogue ran in the inverse transform's store
-    }
-    if cig == 1 && p.groups > 1 {
-        depthwise::conv(p, input, weight, bias, out);
-    } else if packed && packed::conv(p, input, weight, bias, epi, out).is_some() {
-        return; // the epilogue ran in the tile store
-    } else {
-        gemm_path(p, input, weight, bias, out);
-    }
-    if let Some(r) = epi.residual {
-        out.iter_mut().zip(r).for_each(|(v, r)| *v += r);
-    }
-    if epi.relu {
-        out.iter_mut().for_each(|v| *v = crate::gemm::relu(*v));
     }
 }
 

@@ -17,8 +17,8 @@
 //! output is computed by one item in a fixed order: results do not depend
 //! on the thread count.
 
-use super::{Conv2dParams, ConvEpilogue};
-use crate::gemm::{gemm_indirect, gemm_packed_a, Epilogue, MatRef, PackedA, NR};
+use super::{Conv2dParams, ConvEpilogue, Shortcut};
+use crate::gemm::{gemm_indirect, gemm_packed_a, Epilogue, MatRef, PackedA, SendPtr, NR};
 use crate::parallel;
 
 /// Floats of packed columns per tile (640 KiB), the im2col path's tile.
@@ -27,7 +27,20 @@ use crate::parallel;
 /// on some; not measured yet. The implicit-GEMM path writes no panels.
 const COL_TILE_FLOATS: usize = 160 << 10;
 
-/// `out = epi(conv(input, weight) + bias)`; `None` (nothing written)
+/// A 1×1 convolution computed from the same input windows
+/// ([`super::conv2d_with_shortcut_f32`]): its weights packed, its bias, its
+/// output `[n, m, oh, ow]`, and the tap `(ky, kx)` of the main kernel whose
+/// inputs it reads.
+struct Side<'a> {
+    a: PackedA,
+    bias: Option<&'a [f32]>,
+    out: SendPtr<f32>,
+    tap: (usize, usize),
+}
+
+/// `out = epi(conv(input, weight) + bias)`, and `short`'s convolution
+/// into its slice when given (ungrouped; it reads what tap `(ky, kx)` of
+/// `p`'s kernel reads, at `p`'s output size); `None` (nothing written)
 /// without AVX2+FMA. The caller validated `p` and the slice lengths.
 pub(super) fn conv(
     p: &Conv2dParams,
@@ -36,6 +49,7 @@ pub(super) fn conv(
     bias: Option<&[f32]>,
     epi: ConvEpilogue,
     out: &mut [f32],
+    short: Option<(Shortcut, &mut [f32], (usize, usize))>,
 ) -> Option<()> {
     let (oh, ow) = p.out_hw();
     let (cig, cog, ohw) = (p.c_in / p.groups, p.c_out / p.groups, oh * ow);
@@ -54,6 +68,24 @@ pub(super) fn conv(
             )
         })
         .collect::<Option<_>>()?;
+    let side = match short {
+        Some((s, o, tap)) => {
+            assert!(p.groups == 1, "conv2d: a shortcut beside a grouped conv");
+            let w = MatRef {
+                data: s.weight,
+                offset: 0,
+                rs: p.c_in,
+                cs: 1,
+            };
+            Some(Side {
+                a: PackedA::new(s.c_out, p.c_in, w)?,
+                bias: s.bias,
+                out: SendPtr(o.as_mut_ptr()),
+                tap,
+            })
+        }
+        None => None,
+    };
     // Row tiles: columns within COL_TILE_FLOATS, and at least two items per
     // thread when the batch alone does not give that many.
     let min_items = 2 * rayon::current_num_threads();
@@ -78,6 +110,7 @@ pub(super) fn conv(
                     &groups,
                     bias,
                     epi,
+                    side.as_ref(),
                     img,
                     oy0,
                     oy1,
@@ -92,11 +125,12 @@ pub(super) fn conv(
     Some(())
 }
 
-/// Output rows `oy0..oy1` of every channel of image `img`.
+/// Output rows `oy0..oy1` of every channel of image `img` (and of the
+/// side convolution's).
 ///
 /// # Safety
-/// `out` is the whole `[n, c_out, oh, ow]` output, and nothing else
-/// accesses those rows during the call.
+/// `out` is the whole `[n, c_out, oh, ow]` output, `side`'s its whole
+/// output, and nothing else accesses those rows during the call.
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile(
     p: &Conv2dParams,
@@ -104,6 +138,7 @@ unsafe fn tile(
     groups: &[PackedA],
     bias: Option<&[f32]>,
     epi: ConvEpilogue,
+    side: Option<&Side>,
     img: usize,
     oy0: usize,
     oy1: usize,
@@ -127,6 +162,20 @@ unsafe fn tile(
     } else {
         Vec::new()
     };
+    // SAFETY (every product): rows oy0..oy1 of the planes at `c`, at row
+    // stride ohw, are this item's (the caller's contract).
+    let product = |a: &PackedA,
+                   taps: &[usize],
+                   padded: &[f32],
+                   panels: &mut [f32],
+                   c: *mut f32,
+                   epi: Epilogue| unsafe {
+        if starts.is_empty() || !gemm_indirect(a, padded, &starts, taps, c, ohw, epi) {
+            let panels = &mut panels[..g.tn.div_ceil(NR) * NR * taps.len()];
+            fill_panels(padded, &pos, taps, panels);
+            gemm_packed_a(a, g.tn, panels, c, ohw, epi);
+        }
+    };
     for (gi, a) in groups.iter().enumerate() {
         g.pad(
             p,
@@ -141,15 +190,29 @@ unsafe fn tile(
             residual: epi.residual.map(|r| &r[at..]),
             relu: epi.relu,
         };
-        // SAFETY (both products): rows oy0..oy1 of the group's planes, at
-        // row stride ohw, are this item's (the caller's contract).
-        if !starts.is_empty()
-            && unsafe { gemm_indirect(a, padded, &starts, &taps, out.add(at), ohw, tile_epi) }
-        {
-            continue;
-        }
-        fill_panels(padded, &pos, &taps, panels);
-        unsafe { gemm_packed_a(a, g.tn, panels, out.add(at), ohw, tile_epi) };
+        product(a, &taps, padded, panels, unsafe { out.add(at) }, tile_epi);
+    }
+    if let Some(s) = side {
+        // One tap per input channel: the one `s.tap` of the kernel reads.
+        let (ky, kx) = s.tap;
+        let taps: Vec<usize> = (0..cig)
+            .map(|ci| (ci * g.rows + ky * p.dilation.0) * g.row_len() + g.col(kx * p.dilation.1))
+            .collect();
+        let at = img * s.a.m() * ohw + oy0 * ow;
+        let side_epi = Epilogue {
+            row_bias: s.bias,
+            col_bias: None,
+            residual: None,
+            relu: false,
+        };
+        product(
+            &s.a,
+            &taps,
+            padded,
+            panels,
+            unsafe { s.out.get().add(at) },
+            side_epi,
+        );
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::*;
 
-fn fill(n: usize, seed: u64) -> Vec<f32> {
+pub(super) fn fill(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..n)
         .map(|_| {
@@ -17,7 +17,7 @@ fn fill(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn naive(p: &Conv2dParams, x: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f64> {
+pub(super) fn naive(p: &Conv2dParams, x: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f64> {
     let (oh, ow) = p.out_hw();
     let (cig, cog) = (p.c_in / p.groups, p.c_out / p.groups);
     let mut out = vec![0.0f64; p.n * p.c_out * oh * ow];

@@ -100,7 +100,6 @@ impl Plan {
 }
 
 /// Whether [`conv`] takes `p` (tests check their cases reach it).
-#[cfg(test)]
 pub(super) fn applies(p: &Conv2dParams) -> bool {
     Plan::new(p).is_some()
 }

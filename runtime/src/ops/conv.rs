@@ -15,7 +15,7 @@ pub use transpose::{conv_transpose1d, conv_transpose2d};
 use super::linalg::Ring;
 use super::{Args, OpDef, Operand};
 use crate::{bail, ensure, DType, Device, Result, Scalar, Tensor, Value};
-use tsc_kernels::conv::{conv2d_fused_f32, ConvEpilogue, Conv2dParams};
+use tsc_kernels::conv::{conv2d_fused_f32, conv2d_with_shortcut_f32, Conv2dParams, ConvEpilogue, Shortcut};
 
 pub(crate) const OPS: &[OpDef] = &[
     OpDef {
@@ -89,6 +89,59 @@ fn run_conv2d(a: &Args) -> Result<Value> {
 /// operands, bound by a conv overload.
 pub(crate) fn run_conv_epilogue(a: &Args, epi: Epilogue) -> Result<Value> {
     run_conv(a, if a.op == "conv1d" { 1 } else { 2 }, epi)
+}
+
+/// `conv2d(..)` bound by `a` then `epi`, and the `conv2d(..)` bound by
+/// `s` (a residual block's 1×1 projection shortcut, reading the same
+/// input: `program/shortcut.rs`), as the tuple of their results. float32
+/// on the CPU with no residual, where `s` is 1×1 at `a`'s stride with no
+/// padding and reads the very tensor `a` reads, runs both in one pass
+/// over the input (`conv2d_with_shortcut_f32`); anything else runs them
+/// in turn.
+pub(crate) fn run_conv_with_shortcut(a: &Args, s: &Args, epi: Epilogue) -> Result<Value> {
+    let checked = |a: &Args| -> Result<Geometry> {
+        let ints = match a.value(4)? {
+            Value::Str(_) => None,
+            _ => Some(a.ints(4)?),
+        };
+        let pad = padding_arg(a, 4, &ints)?;
+        geometry(a.op, 2, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?)
+    };
+    let (x, sx) = (a.tensor(0)?, s.tensor(0)?);
+    let same_input = x.same_storage(sx) && x.shape() == sx.shape() && x.strides() == sx.strides() && x.offset() == sx.offset();
+    let fused = a.op == "conv2d" && s.op == "conv2d" && same_input && x.dtype() == DType::F32 && x.device() == Device::Cpu && epi.residual.is_none();
+    if fused {
+        let (m, sg) = (checked(a)?, checked(s)?);
+        let short = Shortcut { c_out: sg.p.c_out, weight: &[], bias: None };
+        if sg.p == short.params(&m.p) && m.p.n * m.p.c_in > 0 {
+            return conv_with_shortcut_f32(&m, a.opt_tensor(2)?, &sg, s.opt_tensor(2)?, epi.relu);
+        }
+    }
+    Ok(Value::Tuple(vec![run_conv_epilogue(a, epi)?, run_conv(s, 2, Epilogue::default())?]))
+}
+
+/// [`run_conv_with_shortcut`]'s one pass: `m` with `bias` then ReLU if
+/// `relu`, and the shortcut `s` with `s_bias`.
+fn conv_with_shortcut_f32(m: &Geometry, bias: Option<&Tensor>, s: &Geometry, s_bias: Option<&Tensor>, relu: bool) -> Result<Value> {
+    let (p, c_short) = (&m.p, s.p.c_out);
+    let (oh, ow) = p.out_hw();
+    let shape = output_shape(2, m.batched, p.n, p.c_out, oh, ow);
+    let s_shape = output_shape(2, m.batched, p.n, c_short, oh, ow);
+    // SAFETY: `conv2d_with_shortcut_f32` writes every element of both
+    // outputs, or panics before returning.
+    let (mut out, mut short) = unsafe { (crate::alloc::uninit_vec::<f32>(p.n * p.c_out * oh * ow), crate::alloc::uninit_vec::<f32>(p.n * c_short * oh * ow)) };
+    let (x, w, sw) = (m.x.contiguous_as(DType::F32), m.w.contiguous_as(DType::F32), s.w.contiguous_as(DType::F32));
+    let (b, sb) = (bias.map(|b| b.to_vec::<f32>()), s_bias.map(|b| b.to_vec::<f32>()));
+    let epi = ConvEpilogue { residual: None, relu };
+    x.with_slice::<f32, _>(|xs| {
+        w.with_slice::<f32, _>(|ws| {
+            sw.with_slice::<f32, _>(|sws| {
+                let short_conv = Shortcut { c_out: c_short, weight: sws, bias: sb.as_deref() };
+                conv2d_with_shortcut_f32(p, xs, ws, b.as_deref(), epi, &mut out, short_conv, &mut short)
+            })
+        })
+    });
+    Ok(Value::Tuple(vec![Tensor::from_vec(out, &shape)?.into(), Tensor::from_vec(short, &s_shape)?.into()]))
 }
 
 /// `F.conv1d`: input `[N, C, L]` or `[C, L]`, weight `[O, C/groups, K]`.
@@ -230,9 +283,18 @@ fn resolve_padding(op: &str, nd: usize, pad: Padding, stride: &[usize], dil: &[u
     }
 }
 
-/// `conv1d`/`conv2d` for `nd` spatial dims, then `epi`.
+/// A checked convolution: its 2-D geometry, the input and weight viewed
+/// as 4-D, and whether the input had a batch dim.
+struct Geometry {
+    p: Conv2dParams,
+    x: Tensor,
+    w: Tensor,
+    batched: bool,
+}
+
+/// Checks a `conv1d`/`conv2d` call for `nd` spatial dims as PyTorch does.
 #[allow(clippy::too_many_arguments)]
-fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, epi: Epilogue) -> Result<Tensor> {
+fn geometry(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64) -> Result<Geometry> {
     let (x, batched) = input_4d(op, nd, input)?;
     let w = weight_4d(op, nd, weight)?;
     let stride = dims_arg(op, "stride", stride, nd, 1, "non-positive stride is not supported")?;
@@ -279,6 +341,14 @@ fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tens
         );
     }
     let p = Conv2dParams { n, c_in, h, w: wd, c_out, kh, kw, stride: (sh, sw), pad_h: ph, pad_w: pw, dilation: (dh, dw), groups };
+    Ok(Geometry { p, x, w, batched })
+}
+
+/// `conv1d`/`conv2d` for `nd` spatial dims, then `epi`.
+#[allow(clippy::too_many_arguments)]
+fn conv(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, stride: &[i64], padding: Padding, dilation: &[i64], groups: i64, epi: Epilogue) -> Result<Tensor> {
+    let Geometry { p, x, w, batched } = geometry(op, nd, input, weight, bias, stride, padding, dilation, groups)?;
+    let (n, c_in, c_out) = (p.n, p.c_in, p.c_out);
     let (oh, ow) = p.out_hw();
     // PyTorch gives zero output channels when the input has no channels.
     let c_res = if c_in == 0 { 0 } else { c_out };

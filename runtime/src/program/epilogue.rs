@@ -186,7 +186,7 @@ fn residual_of(
 }
 
 /// Whether `n` is a convolution with one result.
-fn is_conv(n: &PNode) -> bool {
+pub(super) fn is_conv(n: &PNode) -> bool {
     matches!(&n.op, POp::Call { name, .. } if name == "conv2d" || name == "conv1d")
         && n.outputs.len() == 1
         && n.blocks.is_empty()
@@ -196,7 +196,7 @@ fn is_conv(n: &PNode) -> bool {
 /// times by node `r`: every other use of `s` is a shape read (`dim`,
 /// `size`) between the two, which will read node `r`'s result instead
 /// (used after it, so not freed before those reads run).
-fn only_shape_reads_before(
+pub(super) fn only_shape_reads_before(
     b: &PBlock,
     k: usize,
     r: usize,
@@ -266,7 +266,7 @@ fn relu_of(b: &PBlock, k: usize, uses: &HashMap<u32, usize>) -> Option<usize> {
     (fits && only_shape_reads_before(b, k, r, 1, uses)).then_some(r)
 }
 
-fn on_cpu(args: &[Value]) -> bool {
+pub(super) fn on_cpu(args: &[Value]) -> bool {
     args.iter()
         .all(|v| !matches!(v, Value::Tensor(t) if t.device() != Device::Cpu))
 }

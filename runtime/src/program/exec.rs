@@ -218,6 +218,7 @@ impl Plan {
             },
             POp::ConvRelu { name, conv, relu } => super::epilogue::conv_relu(name, conv, relu, args)?,
             POp::ConvResidualRelu { name, conv, add, relu, conv_first } => super::epilogue::conv_residual_relu(name, conv, add, relu, *conv_first, args)?,
+            POp::ConvShortcut { conv, relu, short, split } => super::shortcut::conv_shortcut(conv, *relu, short, *split, args)?,
             POp::NormSoftmax { layer_norm, softmax, split } => super::row_chain::norm_softmax(layer_norm, softmax, *split, args)?,
             POp::LoopLinear { cache, packed, getitem, linear } => {
                 let cache = frame.slots.get_mut(*cache as usize).ok_or_else(|| internal(format!("no slot %{cache}")))?;
@@ -346,6 +347,8 @@ impl PNode {
             POp::Linear { .. } => "linear",
             POp::ConvRelu { .. } => "conv+relu",
             POp::ConvResidualRelu { .. } => "conv+add+relu",
+            POp::ConvShortcut { relu: Some(_), .. } => "conv+relu+shortcut",
+            POp::ConvShortcut { relu: None, .. } => "conv+shortcut",
             POp::LoopLinear { .. } => "linear (rows at once)",
             POp::NormSoftmax { .. } => "layer_norm+softmax",
             POp::Const(_) => "Const",

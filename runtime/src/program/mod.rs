@@ -30,6 +30,7 @@ pub mod plan;
 pub mod profile;
 mod row_chain;
 pub mod schema;
+mod shortcut;
 mod verify;
 
 pub use artifact::{Header, Loaded, Meta, TensorEntry};

@@ -66,6 +66,11 @@ pub(super) enum POp {
     /// inputs then `y`; the overloads of the conv, `add` and `relu`;
     /// whether the conv's result is `add`'s first operand.
     ConvResidualRelu { name: String, conv: &'static [Overload], add: &'static [Overload], relu: &'static [Overload], conv_first: bool },
+    /// `conv2d` (with its `relu` when `relu` is given) and a residual
+    /// block's shortcut conv of the same input as one node with the two
+    /// results (`program/shortcut.rs`): the first `split` inputs are the
+    /// conv's, the rest the shortcut's; the overloads of `conv2d` for each.
+    ConvShortcut { conv: &'static [Overload], relu: Option<&'static [Overload]>, short: &'static [Overload], split: usize },
     /// `linear(x[t], ..)` in a loop with `x` from outside it
     /// (`program/loop_linear.rs`): `[x, t, weight, bias..]`, the rows of
     /// `linear(x, ..)` cached in slot `cache`; the overloads of `getitem`
@@ -149,8 +154,9 @@ impl Plan {
         }
         super::epilogue::fuse_conv_relu(&mut blocks);
         super::epilogue::fuse_conv_residual(&mut blocks, &consts);
-        super::row_chain::fuse_norm_softmax(&mut blocks);
         let mut num_slots = def.num_slots as usize;
+        super::shortcut::fuse_shortcuts(&mut blocks, &mut num_slots);
+        super::row_chain::fuse_norm_softmax(&mut blocks);
         super::loop_linear::hoist_loop_linears(&mut blocks, &mut num_slots);
         super::packed::pack_linear_weights(&mut blocks, &consts);
         Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots, locs: def.locs.clone(), kernels })

@@ -603,3 +603,76 @@ fn linear_of_rows_of_a_loop_invariant_input_is_hoisted() {
     let plan = Plan::new(&def(true, false)).unwrap();
     assert!(matches!(&plan.blocks[1].nodes[1].op, POp::Call { name, .. } if name == "getitem"));
 }
+
+/// A residual block with a projection shortcut, as `epilogue.rs` leaves
+/// it (`conv+relu`, `conv2d`, then `conv+add+relu` of the shortcut), with
+/// the shortcut's stride and padding tuples built between the convs: one
+/// `ConvShortcut` node (the tuples moved before it) and conv2 taking the
+/// add; every slot freed; the bits of the ops run apart in float32 (one
+/// pass over the input) and float64 (the ops in turn), for either operand
+/// order of the add. Not fused when conv2's result escapes.
+#[test]
+fn projection_shortcut_runs_beside_the_first_conv() {
+    use tsc_kernels::jit::{BinaryOp, Inst, Kernel, UnaryOp};
+    use crate::ops::conv::{conv2d, Padding};
+    let vals = |len: usize, seed: usize| -> Vec<f64> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f64 / 1001.0) - 1.0).collect() };
+    let t = |shape: &[usize], seed: usize| Tensor::from_vec(vals(shape.iter().product(), seed), shape).unwrap();
+    let (x, w1, b1, w2, b2, ws, bs) = (t(&[2, 5, 32, 32], 1), t(&[6, 5, 3, 3], 2), t(&[6], 3), t(&[6, 6, 3, 3], 4), t(&[6], 5), t(&[6, 5, 1, 1], 6), t(&[6], 7));
+    let kernel = Kernel { num_params: 2, insts: vec![Inst::Param(0), Inst::Param(1), Inst::Binary(BinaryOp::Add, 0, 1), Inst::Unary(UnaryOp::Relu, 2)], outputs: vec![3] };
+    // Slots 0–6 the inputs; consts [2, 1, false, 0].
+    let def = |short_first: bool, results: &[u32]| {
+        let operands = if short_first { [20, 14] } else { [14, 20] };
+        let mut fused = node(OpCode::Fused { kernel: 0 }, &operands, &[21]);
+        fused.blocks = vec![1];
+        let nodes = vec![
+            node(OpCode::Const(0), &[], &[7]),
+            node(OpCode::TupleConstruct, &[7, 7], &[8]),
+            node(OpCode::Const(1), &[], &[9]),
+            node(OpCode::TupleConstruct, &[9, 9], &[10]),
+            call("conv2d", &[0, 1, 2, 8, 10, 10, 9], &[11]),
+            node(OpCode::Const(2), &[], &[12]),
+            call("relu", &[11, 12], &[13]),
+            call("conv2d", &[13, 3, 4, 10, 10, 10, 9], &[14]),
+            call("dim", &[14], &[15]),
+            node(OpCode::Const(3), &[], &[16]),
+            node(OpCode::TupleConstruct, &[16, 16], &[17]),
+            node(OpCode::Const(0), &[], &[18]),
+            node(OpCode::TupleConstruct, &[18, 18], &[19]),
+            call("conv2d", &[0, 5, 6, 19, 17, 10, 9], &[20]),
+            fused,
+        ];
+        let body = block(&[22, 23], vec![node(OpCode::Const(1), &[], &[24]), node(OpCode::Const(2), &[], &[25]), call("add", &[22, 23, 24], &[26]), call("relu", &[26, 25], &[27])], &[27]);
+        let io = ["x", "w1", "b1", "w2", "b2", "ws", "bs"].iter().enumerate().map(|(i, n)| input(n, IoKind::Tensor, i as u32)).collect();
+        let consts = vec![ConstDef::Int(2), ConstDef::Int(1), ConstDef::Bool(false), ConstDef::Int(0)];
+        let mut p = program(io, vec![block(&[], nodes, results), body], consts, 28);
+        p.kernels = vec![kernel.clone()];
+        p
+    };
+    let count = |plan: &Plan, f: fn(&POp) -> bool| plan.blocks[0].nodes.iter().filter(|n| f(&n.op)).count();
+    for short_first in [true, false] {
+        let plan = Plan::new(&def(short_first, &[21, 15])).unwrap();
+        assert_eq!(count(&plan, |op| matches!(op, POp::ConvShortcut { relu: Some(_), .. })), 1);
+        assert_eq!(count(&plan, |op| matches!(op, POp::ConvResidualRelu { .. })), 1);
+        assert_eq!(count(&plan, |op| matches!(op, POp::Call { name, .. } if name == "conv2d" || name == "relu")), 0);
+        for dt in [DType::F32, DType::F64] {
+            let named: Vec<(String, Value)> = [("x", &x), ("w1", &w1), ("b1", &b1), ("w2", &w2), ("b2", &b2), ("ws", &ws), ("bs", &bs)].iter().map(|(n, t)| (n.to_string(), Value::Tensor(t.to_dtype(dt)))).collect();
+            let mut frame = Frame::new(&plan);
+            let out = plan.run_in(&mut frame, &named).unwrap();
+            assert!(frame.slots.iter().all(Option::is_none), "every slot is freed by the end of a run");
+            let c = |x: &Tensor, w: &Tensor, b: &Tensor, s: i64, p: i64| conv2d(x, &w.to_dtype(dt), Some(&b.to_dtype(dt)), &[s, s], Padding::Explicit(&[p, p]), &[1, 1], 1).unwrap();
+            let a = crate::ops::activation::relu(&c(&x.to_dtype(dt), &w1, &b1, 2, 1)).unwrap();
+            let (main, short) = (c(&a, &w2, &b2, 1, 1), c(&x.to_dtype(dt), &ws, &bs, 2, 0));
+            let (l, r) = if short_first { (short, main) } else { (main, short) };
+            let sum = crate::ops::binary::add(&crate::ops::Operand::Tensor(l), &crate::ops::Operand::Tensor(r), crate::Scalar::Int(1)).unwrap();
+            let want = crate::ops::activation::relu(&sum).unwrap();
+            let got = out[0].as_tensor().unwrap();
+            assert_eq!((got.shape(), got.dtype()), (want.shape(), dt));
+            let (g, e) = (got.to_vec::<f64>(), want.to_vec::<f64>());
+            assert!(e.iter().any(|&v| v == 0.0) && e.iter().any(|&v| v > 0.0), "the data has both signs");
+            assert!(g == e, "{dt:?}, shortcut first {short_first}");
+            assert_eq!(out[1], Value::Int(4));
+        }
+    }
+    let plan = Plan::new(&def(true, &[21, 14])).unwrap();
+    assert_eq!(count(&plan, |op| matches!(op, POp::ConvShortcut { .. })), 0, "conv2's result escapes");
+}
