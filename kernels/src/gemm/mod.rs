@@ -53,6 +53,36 @@ pub enum Threads {
     Single,
 }
 
+/// A batch-1 `linear` and the `add` of its result to `residual`:
+/// `y[j] = (bias[j] + Σ_p x[p]·w[j·k + p]) + residual[j]` for a row-major
+/// `[n, k]` weight (`k = x.len()`, `n = y.len()`). For `n, k ≥ 2` these are
+/// the bits of the two ops run apart (`gemm_f32` of `x` by `wᵀ` over an
+/// output filled with the bias and beta 1, which runs the same
+/// matrix-vector product, then the add), with no pass of its own for the
+/// add.
+pub fn linear_vec_add_f32(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    residual: &[f32],
+    y: &mut [f32],
+) {
+    let (n, k) = (y.len(), x.len());
+    assert!(
+        w.len() >= n * k && residual.len() >= n && bias.is_none_or(|b| b.len() >= n),
+        "linear_vec_add_f32: operands too short"
+    );
+    gemv::dot_form(x, &w[..n * k], k, y, true);
+    match bias {
+        Some(b) => y
+            .iter_mut()
+            .zip(b)
+            .zip(residual)
+            .for_each(|((v, b), r)| *v = (b + *v) + r),
+        None => y.iter_mut().zip(residual).for_each(|(v, r)| *v += r),
+    }
+}
+
 /// `c = beta·c + alpha·a·b` in f32. `c` is row-major `m×n`.
 /// Callers guarantee every addressed element of `a`/`b` is in bounds
 /// (checked; out-of-bounds operands panic).

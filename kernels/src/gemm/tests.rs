@@ -333,3 +333,40 @@ fn packed_gemm_matches_reference() {
         assert_eq!(c, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
     }
 }
+
+#[test]
+fn linear_vec_add_is_the_two_ops_run_apart() {
+    // Small (one thread), the hot pair's halves, the pool's split; with
+    // and without a bias.
+    for (n, k) in [(2, 2), (37, 19), (1024, 256), (1027, 515)] {
+        let (x, w, b, r) = (fill(k, 1), fill(n * k, 2), fill(n, 3), fill(n, 4));
+        for bias in [Some(&b[..]), None] {
+            let mut want = match bias {
+                Some(b) => b.to_vec(),
+                None => vec![0.0; n],
+            };
+            let beta = if bias.is_some() { 1.0 } else { 0.0 };
+            let a = MatRef {
+                data: &x,
+                offset: 0,
+                rs: k,
+                cs: 1,
+            };
+            let wt = MatRef {
+                data: &w,
+                offset: 0,
+                rs: 1,
+                cs: k,
+            };
+            gemm_f32(1, n, k, a, wt, &mut want, 1.0, beta);
+            want.iter_mut().zip(&r).for_each(|(v, r)| *v += r);
+            let mut y = vec![f32::NAN; n];
+            linear_vec_add_f32(&x, &w, bias, &r, &mut y);
+            assert!(
+                y.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{n}×{k} bias {}",
+                bias.is_some()
+            );
+        }
+    }
+}

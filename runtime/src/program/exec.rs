@@ -218,6 +218,7 @@ impl Plan {
             },
             POp::ConvRelu { name, conv, relu } => super::epilogue::conv_relu(name, conv, relu, args)?,
             POp::ConvResidualRelu { name, conv, add, relu, conv_first } => super::epilogue::conv_residual_relu(name, conv, add, relu, *conv_first, args)?,
+            POp::LinearAdd { packed, linear, add, split, linear_first } => super::linear_add::linear_add(packed.as_ref(), linear, add, *split, *linear_first, args)?,
             POp::ConvShortcut { conv, relu, short, split } => super::shortcut::conv_shortcut(conv, *relu, short, *split, args)?,
             POp::NormSoftmax { layer_norm, softmax, split } => super::row_chain::norm_softmax(layer_norm, softmax, *split, args)?,
             POp::LoopLinear { cache, packed, getitem, linear } => {
@@ -340,7 +341,7 @@ impl Plan {
 }
 
 impl PNode {
-    fn op_name(&self) -> &str {
+    pub(super) fn op_name(&self) -> &str {
         match &self.op {
             POp::Call { name, .. } | POp::InPlace { name, .. } => name,
             POp::Append(_) => "append",
@@ -350,6 +351,7 @@ impl PNode {
             POp::ConvShortcut { relu: Some(_), .. } => "conv+relu+shortcut",
             POp::ConvShortcut { relu: None, .. } => "conv+shortcut",
             POp::LoopLinear { .. } => "linear (rows at once)",
+            POp::LinearAdd { .. } => "linear+add",
             POp::NormSoftmax { .. } => "layer_norm+softmax",
             POp::Const(_) => "Const",
             POp::If => "If",

@@ -24,6 +24,7 @@ mod codec;
 mod epilogue;
 pub mod exec;
 mod fused;
+mod linear_add;
 mod loop_linear;
 mod packed;
 pub mod plan;

@@ -15,7 +15,7 @@
 //! and round the result once (as the registry's `linear` computes it).
 //!
 //! A weight is packed only when every use of its constant, in every block,
-//! is the weight operand of a `linear` (or a `LoopLinear`): then no op can see the tensor, let
+//! is the weight operand of a `linear` (or a `LoopLinear`, `LinearAdd`): then no op can see the tensor, let
 //! alone write to it, so the packed copy never goes stale.
 
 use std::collections::HashMap;
@@ -73,18 +73,19 @@ pub(super) fn pack_linear_weights(blocks: &mut [PBlock], consts: &[Value]) {
             let lazy = packed.entry(i).or_default().clone();
             match &mut n.op {
                 POp::Call { overloads, .. } => n.op = POp::Linear { packed: lazy, overloads },
-                POp::LoopLinear { packed, .. } => *packed = Some(lazy),
+                POp::LoopLinear { packed, .. } | POp::LinearAdd { packed, .. } => *packed = Some(lazy),
                 _ => {}
             }
         }
     }
 }
 
-/// Where a node takes a `linear` weight: `linear(x, W, ..)`, or
-/// `[x, t, W, ..]` of a [`POp::LoopLinear`].
+/// Where a node takes a `linear` weight: `linear(x, W, ..)` (also as a
+/// [`POp::LinearAdd`]), or `[x, t, W, ..]` of a [`POp::LoopLinear`].
 fn weight_position(op: &POp) -> Option<usize> {
     match op {
         POp::Call { name, .. } if name == "linear" => Some(1),
+        POp::LinearAdd { .. } => Some(1),
         POp::LoopLinear { .. } => Some(2),
         _ => None,
     }

@@ -77,6 +77,12 @@ pub(super) enum POp {
     /// and `linear`.
     /// `packed`: the weight, when `packed.rs` packs it.
     LoopLinear { cache: u32, packed: Option<super::packed::LazyPacked>, getitem: &'static [Overload], linear: &'static [Overload] },
+    /// `linear(..) + y` as one node (`program/linear_add.rs`): the first
+    /// `split` inputs are the `linear`'s, then the `add`'s other operand
+    /// (and its alpha); the overloads of both; whether the `linear`'s
+    /// result is the `add`'s first operand. `packed`: the weight, when
+    /// `packed.rs` packs it.
+    LinearAdd { packed: Option<super::packed::LazyPacked>, linear: &'static [Overload], add: &'static [Overload], split: usize, linear_first: bool },
     /// `softmax(layer_norm(..), -1)` as one node (`program/row_chain.rs`):
     /// the first `split` inputs are the `layer_norm`'s, the rest the
     /// `softmax`'s after its input; the overloads of both.
@@ -158,6 +164,7 @@ impl Plan {
         super::shortcut::fuse_shortcuts(&mut blocks, &mut num_slots);
         super::row_chain::fuse_norm_softmax(&mut blocks);
         super::loop_linear::hoist_loop_linears(&mut blocks, &mut num_slots);
+        super::linear_add::fuse_linear_add(&mut blocks, &consts);
         super::packed::pack_linear_weights(&mut blocks, &consts);
         Ok(Plan { blocks, consts, inputs: def.inputs.clone(), num_slots, locs: def.locs.clone(), kernels })
     }

@@ -676,3 +676,45 @@ fn projection_shortcut_runs_beside_the_first_conv() {
     let plan = Plan::new(&def(true, &[21, 14])).unwrap();
     assert_eq!(count(&plan, |op| matches!(op, POp::ConvShortcut { .. })), 0, "conv2's result escapes");
 }
+
+/// `add(linear(x, w, b), y, 1)` in either operand order: one `LinearAdd`
+/// node in the add's place; the bits of the ops run apart for one float32
+/// row (the fused matrix-vector product), several rows, a residual that
+/// broadcasts, and float64; every slot freed. Not merged with alpha 2 or
+/// when the linear's result escapes.
+#[test]
+fn add_of_a_linear_fuses_into_one_node() {
+    let vals = |len: usize, seed: usize| -> Vec<f64> { (0..len).map(|i| (((i * 7919 + seed * 104729) % 2003) as f64 / 1001.0) - 1.0).collect() };
+    let t = |shape: &[usize], seed: usize| Tensor::from_vec(vals(shape.iter().product(), seed), shape).unwrap();
+    let (n, k) = (37, 19);
+    let (w, b) = (t(&[n, k], 2), t(&[n], 3));
+    // Slots: x 0, w 1, b 2, y 3; alpha 4, linear 5, sum 6.
+    let def = |linear_first: bool, alpha: i64, results: &[u32]| {
+        let operands = if linear_first { [5, 3, 4] } else { [3, 5, 4] };
+        let nodes = vec![node(OpCode::Const(0), &[], &[4]), call("linear", &[0, 1, 2], &[5]), call("add", &operands, &[6])];
+        let io = ["x", "w", "b", "y"].iter().enumerate().map(|(i, n)| input(n, IoKind::Tensor, i as u32)).collect();
+        program(io, vec![block(&[], nodes, results)], vec![ConstDef::Int(alpha)], 7)
+    };
+    for linear_first in [true, false] {
+        let plan = Plan::new(&def(linear_first, 1, &[6])).unwrap();
+        let ops: Vec<&str> = plan.blocks[0].nodes.iter().map(|n| n.op_name()).collect();
+        assert_eq!(ops, ["Const", "linear+add"]);
+        for (rows, y_shape, dt) in [(1, vec![1, n], DType::F32), (5, vec![5, n], DType::F32), (1, vec![n], DType::F32), (1, vec![1, n], DType::F64)] {
+            let (x, y) = (t(&[rows, k], 1).to_dtype(dt), t(&y_shape, 4).to_dtype(dt));
+            let named: Vec<(String, Value)> = [("x", &x), ("w", &w), ("b", &b), ("y", &y)].iter().map(|(s, v)| (s.to_string(), Value::Tensor(v.to_dtype(dt)))).collect();
+            let mut frame = Frame::new(&plan);
+            let out = plan.run_in(&mut frame, &named).unwrap();
+            assert!(frame.slots.iter().all(Option::is_none), "every slot is freed by the end of a run");
+            let l = crate::ops::linalg::linear(&x, &w.to_dtype(dt), Some(&b.to_dtype(dt))).unwrap();
+            let (p, q) = if linear_first { (l, y.clone()) } else { (y.clone(), l) };
+            let want = crate::ops::binary::add(&crate::ops::Operand::Tensor(p), &crate::ops::Operand::Tensor(q), crate::Scalar::Int(1)).unwrap();
+            let got = out[0].as_tensor().unwrap();
+            assert_eq!((got.shape(), got.dtype()), (want.shape(), dt));
+            assert!(got.to_vec::<f64>() == want.to_vec::<f64>(), "{rows} rows, y {y_shape:?}, {dt:?}");
+        }
+    }
+    for (alpha, results) in [(2, &[6][..]), (1, &[6, 5])] {
+        let plan = Plan::new(&def(true, alpha, results)).unwrap();
+        assert!(plan.blocks[0].nodes.iter().all(|n| n.op_name() != "linear+add"), "alpha {alpha}, results {results:?}");
+    }
+}
