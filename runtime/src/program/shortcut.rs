@@ -26,7 +26,7 @@
 //!
 //! The shortcut's other operands (weights, stride tuples) are constants
 //! defined between the two convs: their defining `Const` and
-//! tuple/list nodes move before the first conv. Everything `y`'s node
+//! tuple/list nodes move before the first conv. What the shortcut node
 //! freed is freed where it was (a value the shortcut read lives as long
 //! as before); `s` dies at conv2.
 
@@ -54,6 +54,10 @@ pub(super) fn fuse_shortcuts(blocks: &mut [PBlock], num_slots: &mut usize) {
     for bi in 0..blocks.len() {
         let mut r = 0;
         while r < blocks[bi].nodes.len() {
+            if !matches!(blocks[bi].nodes[r].op, POp::ConvResidualRelu { .. }) {
+                r += 1;
+                continue;
+            }
             let uses = use_counts(blocks);
             match find(&blocks[bi], r, &uses) {
                 Some(m) => {
