@@ -340,8 +340,21 @@ fn geometry(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Option<&
             kernel.join(" x ")
         );
     }
+    check_spatial(op, &x)?;
     let p = Conv2dParams { n, c_in, h, w: wd, c_out, kh, kw, stride: (sh, sw), pad_h: ph, pad_w: pw, dilation: (dh, dw), groups };
     Ok(Geometry { p, x, w, batched })
+}
+
+/// PyTorch's convolutions take an empty batch or no channels, not an
+/// empty spatial dim (`x` viewed as 4-D; the kernels assume rows).
+pub(crate) fn check_spatial(op: &str, x: &Tensor) -> Result<()> {
+    let s = x.shape();
+    ensure!(
+        s[0] == 0 || s[1] == 0 || s[2..].iter().all(|&d| d > 0),
+        op,
+        "Only zero batch or zero channel inputs are supported, but got input shape: {s:?}"
+    );
+    Ok(())
 }
 
 /// `conv1d`/`conv2d` for `nd` spatial dims, then `epi`.
@@ -458,6 +471,23 @@ mod tests {
 
     fn dot(a: &Tensor, b: &Tensor) -> f64 {
         a.to_vec::<f64>().iter().zip(b.to_vec::<f64>()).map(|(x, y)| x * y).sum()
+    }
+
+    /// An empty spatial dim is PyTorch's error (it reached the kernels,
+    /// which panicked); an empty batch or channel dim gives empty output.
+    #[test]
+    fn empty_spatial_dims_are_an_error() {
+        let z = |s: &[usize]| Tensor::zeros(s, DType::F32).unwrap();
+        let pad1 = Padding::Explicit(&[1, 1]);
+        let err = |r: Result<Tensor>| r.unwrap_err().to_string();
+        let e = err(conv2d(&z(&[1, 2, 3, 0]), &z(&[4, 2, 2, 2]), None, &[2, 2], pad1, &[1, 1], 1));
+        assert!(e.contains("Only zero batch or zero channel inputs are supported, but got input shape: [1, 2, 3, 0]"), "{e}");
+        let e = err(conv1d(&z(&[1, 2, 0]), &z(&[4, 2, 1]), None, &[1], Padding::Explicit(&[1]), &[1], 1));
+        assert!(e.contains("input shape: [1, 2, 1, 0]"), "{e}");
+        let e = err(conv_transpose2d(&z(&[1, 2, 3, 0]), &z(&[2, 4, 1, 1]), None, &[1, 1], &[0, 0], &[0, 0], 1, &[1, 1]));
+        assert!(e.contains("input shape: [1, 2, 3, 0]"), "{e}");
+        let empty_batch = conv2d(&z(&[0, 2, 3, 0]), &z(&[4, 2, 1, 1]), None, &[1, 1], pad1, &[1, 1], 1).unwrap();
+        assert_eq!(empty_batch.shape(), [0, 4, 5, 2]);
     }
 
     proptest::proptest! {

@@ -73,6 +73,7 @@ fn conv_transpose(op: &str, nd: usize, input: &Tensor, weight: &Tensor, bias: Op
     let (x, batched) = input_4d(op, nd, input)?;
     let w = weight_4d(op, nd, weight)?;
     let g = geometry(op, nd, &x, &w, input, weight, params, groups)?;
+    super::check_spatial(op, &x)?;
     check_dtypes(op, input, weight, bias)?;
     ensure!(
         input.dtype().is_float() || input.dtype() == DType::I64,
