@@ -6,14 +6,14 @@
 //! (channel, ky, kx)'s offset), where im2col would first write the input
 //! out `kh·kw` times over (`conv/packed.rs`: a sixth of the CNN workload).
 //!
-//! AVX-512 only (the 6×32 tile of `packed.rs`, reading its rows through
+//! AVX-512 only (the 12×32 tile of `packed/avx512.rs`, reading its rows through
 //! the tap offsets); elsewhere [`gemm_indirect`] declines and the caller
 //! packs. The k blocks, the per-output FMA order and the store are those
 //! of `packed.rs`, so the results are the same bits as packing `B` first.
 
 #[cfg(target_arch = "x86_64")]
 use super::packed::avx512;
-use super::packed::{k_block_len, panel_rows, wide_tiles, Epilogue, PackedA, Store, MR, NR};
+use super::packed::{k_block_len, row_tiles, wide_tiles, Epilogue, PackedA, Store, MR, NR};
 
 /// `c = epi(a · B)` for the `m × starts.len()·NR` block of `c` at row
 /// stride `ldc`, `B` as in the module doc; `false` (nothing written)
@@ -65,23 +65,23 @@ pub(crate) unsafe fn gemm_indirect(
         while p0 < k {
             let kc = kc_len.min(k - p0);
             let blocks = (p0 == 0, p0 + kc == k);
-            for ip in 0..m.div_ceil(MR) {
-                let (r0, mr) = panel_rows(m, ip);
-                let store = Store::for_tile(epi, blocks, (r0, mr), ldc, jp * NR);
-                let panel = &a.panels()[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
+            for (ip, r0, mr) in row_tiles(m, true) {
+                let store = Store::for_tile(epi, blocks, (r0, mr[0] + mr[1]), ldc, jp * NR);
+                let panel = |ip: usize| &a.panels()[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
+                let a1 = if mr[1] > 0 { panel(ip + 1) } else { panel(ip) };
                 // SAFETY: AVX-512F is present (`wide_tiles`); every k-step's
-                // row lies inside `base` (asserted); the tile (mr rows,
-                // NR + nr columns) is inside the caller's block of c.
+                // row lies inside `base` (asserted); the tile (mr[0] + mr[1]
+                // rows, NR + nr columns) is inside the caller's block of c.
                 unsafe {
                     avx512::tile_at(
-                        panel,
+                        [panel(ip), a1],
+                        mr,
                         b0,
                         b1,
                         Some(&taps[p0..p0 + kc]),
                         c.add(r0 * ldc + jp * NR),
                         ldc,
                         store,
-                        mr,
                         nr,
                     )
                 };

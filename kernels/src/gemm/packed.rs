@@ -22,8 +22,9 @@
 //! (a convolution's per-channel bias) or a per-column one (`nn.Linear`'s),
 //! a residual, and apply ReLU, so those cost no pass over the output.
 //!
-//! With AVX-512F, two adjacent `B` micro-panels run as one 6×32 tile (12
-//! zmm accumulators, one 512-bit load of each micro-panel per k-step); the
+//! With AVX-512F, two adjacent row panels and two adjacent `B`
+//! micro-panels run as one 12×32 tile (`packed/avx512.rs`: 24 zmm
+//! accumulators, one 512-bit load of each micro-panel per k-step); the
 //! layout is the same, and a lone last micro-panel runs the AVX2 kernel.
 //!
 //! Each output is a sum over k in order, in the same blocks whatever the
@@ -37,10 +38,12 @@ use super::{MatRef, SendPtr};
 pub const MR: usize = 6;
 /// Columns of the microkernel (two AVX2 vectors).
 pub const NR: usize = 16;
-/// Most k-steps per microkernel call (the `B` micro-panel, 20 KiB, and the
-/// `A` micro-panel, 7.5 KiB, stay in L1 together); k is split into equal
-/// blocks, so a 3×3 convolution's k = 288 is one block, not 256 + 32.
-pub const KC: usize = 320;
+/// Most k-steps per microkernel call (the AVX-512 tile's two `B`
+/// micro-panels, 36 KiB, and two `A` panels, 13.5 KiB, about fill the
+/// 48 KiB L1); k is split into equal blocks, so a 3×3 convolution's
+/// k = 288 or 576 runs in blocks of 288. With the 12×32 tile, 320 ran the
+/// 1024³ product 2–4% slower than 288.
+pub const KC: usize = 288;
 
 /// Floats of `c` per column group: a group's `c` block and the `m×KC`
 /// block of `a` stay in L2 while every k block runs over the group.
@@ -326,6 +329,28 @@ pub(super) fn panel_rows(m: usize, i: usize) -> (usize, usize) {
     (r0, r1 - r0)
 }
 
+/// The row tiles of an `m`-row product, in order: `(ip, r0, [mr0, mr1])`,
+/// row panel `ip` (rows `r0..r0 + mr0`) and, on the AVX-512 kernel
+/// (`pairs`), the next one's `mr1` rows below it (0 for a lone last panel).
+pub(super) fn row_tiles(m: usize, pairs: bool) -> impl Iterator<Item = (usize, usize, [usize; 2])> {
+    let np = m.div_ceil(MR);
+    let step = if pairs { 2 } else { 1 };
+    (0..np).step_by(step).map(move |ip| {
+        let (r0, mr0) = panel_rows(m, ip);
+        let mr1 = if pairs && ip + 1 < np {
+            panel_rows(m, ip + 1).1
+        } else {
+            0
+        };
+        (ip, r0, [mr0, mr1])
+    })
+}
+
+/// How many tiles [`row_tiles`] gives.
+pub(super) fn row_tile_count(m: usize, pairs: bool) -> usize {
+    m.div_ceil(MR).div_ceil(if pairs { 2 } else { 1 })
+}
+
 /// `x > 0 || x is NaN ? x : 0`, as the runtime's `relu`.
 pub(crate) fn relu(x: f32) -> f32 {
     if x > 0.0 || x.is_nan() {
@@ -382,7 +407,7 @@ thread_local! {
     static NARROW_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether products started on this thread use the 6×32 AVX-512 tiles.
+/// Whether products started on this thread use the 12×32 AVX-512 tiles.
 pub(super) fn wide_tiles() -> bool {
     crate::simd::has_avx512f() && !NARROW_ONLY.with(|n| n.get())
 }
@@ -456,25 +481,28 @@ unsafe fn panels_range(
                 // The next tile's micro-panels: each is read once per call,
                 // from memory, so the row panels of this one pull them in.
                 let next = [ahead(1), ahead(2).filter(|_| span == 2)];
-                let np = m.div_ceil(MR);
-                for ip in 0..np {
-                    let (r0, mr) = panel_rows(m, ip);
-                    let a = &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
-                    let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
+                let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
+                let calls = row_tiles(m, span == 2);
+                for (call, (ip, r0, mr)) in calls.enumerate() {
+                    let a = |ip: usize| &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
+                    let rows = mr[0] + mr[1];
                     let mut store =
-                        Store::for_tile(epi, (p0 == 0, p0 + kc == k), (r0, mr), ldc, jp * NR);
+                        Store::for_tile(epi, (p0 == 0, p0 + kc == k), (r0, rows), ldc, jp * NR);
                     store.add |= accumulate;
-                    store.next_b = prefetch_share(&next, ip, np);
+                    store.next_b = prefetch_share(&next, call, row_tile_count(m, span == 2));
                     let c = c.add(r0 * ldc + jp * NR);
                     #[cfg(target_arch = "x86_64")]
                     if span == 2 {
                         let b1 = &bp[(last_jp * k + p0) * NR..(last_jp * k + p0 + kc) * NR];
-                        // SAFETY: the tile (mr rows, NR + nr columns at row
-                        // stride ldc) is inside c; AVX-512F is present (`wide`).
-                        unsafe { avx512::tile(a, b, b1, c, ldc, store, mr, nr) };
+                        let a1 = if mr[1] > 0 { a(ip + 1) } else { a(ip) };
+                        // SAFETY: the tile (rows mr[0] + mr[1], NR + nr
+                        // columns at row stride ldc) is inside c; AVX-512F
+                        // is present (`wide`).
+                        unsafe { avx512::tile([a(ip), a1], mr, b, b1, c, ldc, store, nr) };
                     } else {
-                        // SAFETY: the tile `ip, jp` (mr×nr at row stride ldc) is inside c.
-                        unsafe { avx2::tile(a, b, c, ldc, store, mr, nr) };
+                        // SAFETY: the tile `ip, jp` (mr×nr at row stride
+                        // ldc) is inside c.
+                        unsafe { avx2::tile(a(ip), b, c, ldc, store, mr[0], nr) };
                     }
                 }
                 jp += span;
@@ -539,6 +567,19 @@ impl<'a> Store<'a> {
             col_bias: epi.col_bias.filter(|_| first).map(|b| &b[col..]),
             residual: epi.residual.filter(|_| last).map(|r| &r[r0 * ldc + col..]),
             relu: epi.relu && last,
+        }
+    }
+}
+
+impl<'a> Store<'a> {
+    /// The store of this tile's rows after its first `rows` (no prefetch).
+    #[cfg(target_arch = "x86_64")]
+    fn below(self, rows: usize, ldc: usize) -> Store<'a> {
+        Store {
+            next_b: None,
+            bias: self.bias.map(|b| &b[rows..]),
+            residual: self.residual.map(|r| &r[rows * ldc..]),
+            ..self
         }
     }
 }
@@ -673,152 +714,4 @@ mod avx2 {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(super) mod avx512 {
-    use super::{Store, MR, NR};
-    use std::arch::x86_64::*;
-
-    /// One tile of `mr` rows (<= 6) and `NR + nr` columns (`0 <= nr <= NR`)
-    /// of `c` (row stride `ldc`): columns `0..NR` from micro-panel `b0`,
-    /// the rest from `b1`; `c (+)= a·b` over `a.len() / MR` k-steps, then
-    /// the store's bias, residual and ReLU, as `avx2::tile`.
-    ///
-    /// # Safety
-    /// AVX-512F is present; the tile is writable (and `st.residual` readable
-    /// over it); `b0.len() == b1.len()`, `b0.len() / NR == a.len() / MR`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn tile(
-        a: &[f32],
-        b0: &[f32],
-        b1: &[f32],
-        c: *mut f32,
-        ldc: usize,
-        st: Store,
-        mr: usize,
-        nr: usize,
-    ) {
-        assert!(b0.len() == b1.len() && b0.len() / NR == a.len() / MR);
-        // SAFETY: forwarded; k-step p's rows are at p·NR in b0 and b1
-        // (asserted above).
-        unsafe { tile_at(a, b0.as_ptr(), b1.as_ptr(), None, c, ldc, st, mr, nr) }
-    }
-
-    /// As [`tile`], with the two micro-panels' rows of k-step `p` read at
-    /// `b0 + offs[p]` and `b1 + offs[p]` (an implicit-GEMM convolution's
-    /// taps into its padded input), or at `p·NR` when `offs` is `None`.
-    ///
-    /// # Safety
-    /// AVX-512F is present; the tile is writable (and `st.residual`
-    /// readable over it); for every k-step `p < a.len() / MR`, `NR` floats
-    /// at each of those addresses are readable (`offs` has that many).
-    #[allow(clippy::too_many_arguments)]
-    pub(in crate::gemm) unsafe fn tile_at(
-        a: &[f32],
-        b0: *const f32,
-        b1: *const f32,
-        offs: Option<&[usize]>,
-        c: *mut f32,
-        ldc: usize,
-        st: Store,
-        mr: usize,
-        nr: usize,
-    ) {
-        // SAFETY: forwarded; each kernel reads the first `R` rows of a panel.
-        unsafe {
-            match mr {
-                6 => rows::<6>(a, b0, b1, offs, c, ldc, st, nr),
-                5 => rows::<5>(a, b0, b1, offs, c, ldc, st, nr),
-                4 => rows::<4>(a, b0, b1, offs, c, ldc, st, nr),
-                3 => rows::<3>(a, b0, b1, offs, c, ldc, st, nr),
-                2 => rows::<2>(a, b0, b1, offs, c, ldc, st, nr),
-                _ => rows::<1>(a, b0, b1, offs, c, ldc, st, nr),
-            }
-        }
-    }
-
-    /// `x > 0 || x is NaN ? x : 0` (-0 becomes 0, NaN stays).
-    #[target_feature(enable = "avx512f")]
-    fn relu(x: __m512) -> __m512 {
-        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
-        _mm512_mask_blend_ps(nan, _mm512_max_ps(x, _mm512_setzero_ps()), x)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn rows<const R: usize>(
-        a: &[f32],
-        b0: *const f32,
-        b1: *const f32,
-        offs: Option<&[usize]>,
-        c: *mut f32,
-        ldc: usize,
-        st: Store,
-        nr: usize,
-    ) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; R];
-        let (pf, pf_lines) = st.next_b.map_or((b0, 0), |n| (n.as_ptr(), n.len() / NR));
-        for (p, av) in a.chunks_exact(MR).enumerate() {
-            if p < pf_lines {
-                // SAFETY: line `p` of `pf` is in bounds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(pf.add(p * NR).cast()) };
-            }
-            let off = match offs {
-                // SAFETY: `offs` has an entry per k-step (the contract).
-                Some(o) => unsafe { *o.get_unchecked(p) },
-                None => p * NR,
-            };
-            // SAFETY: NR floats at `off` from each panel are readable.
-            let (x0, x1) = unsafe { (_mm512_loadu_ps(b0.add(off)), _mm512_loadu_ps(b1.add(off))) };
-            for (row, &x) in acc.iter_mut().zip(av) {
-                let x = _mm512_set1_ps(x);
-                row[0] = _mm512_fmadd_ps(x, x0, row[0]);
-                row[1] = _mm512_fmadd_ps(x, x1, row[1]);
-            }
-        }
-        if let Some(bias) = st.bias {
-            for (row, &v) in acc.iter_mut().zip(bias) {
-                let v = _mm512_set1_ps(v);
-                row[0] = _mm512_add_ps(row[0], v);
-                row[1] = _mm512_add_ps(row[1], v);
-            }
-        }
-        // The second half's columns: `nr` of NR.
-        let m1: __mmask16 = if nr >= NR { 0xffff } else { (1u16 << nr) - 1 };
-        if let Some(cb) = st.col_bias {
-            assert!(cb.len() >= NR + nr);
-            // SAFETY: NR + nr floats of `cb` are readable (asserted).
-            let (v0, v1) = unsafe {
-                (
-                    _mm512_loadu_ps(cb.as_ptr()),
-                    _mm512_maskz_loadu_ps(m1, cb.as_ptr().add(NR)),
-                )
-            };
-            for row in acc.iter_mut() {
-                row[0] = _mm512_add_ps(row[0], v0);
-                row[1] = _mm512_add_ps(row[1], v1);
-            }
-        }
-        for (i, row) in acc.iter().enumerate() {
-            // SAFETY: row i of the tile is writable for NR + nr floats (the
-            // caller's contract); the masked accesses touch only those.
-            unsafe {
-                let cp = c.add(i * ldc);
-                let (mut c0, mut c1) = (row[0], row[1]);
-                if st.add {
-                    c0 = _mm512_add_ps(c0, _mm512_loadu_ps(cp));
-                    c1 = _mm512_add_ps(c1, _mm512_maskz_loadu_ps(m1, cp.add(NR)));
-                }
-                if let Some(res) = st.residual {
-                    let rp = res.as_ptr().add(i * ldc);
-                    c0 = _mm512_add_ps(c0, _mm512_loadu_ps(rp));
-                    c1 = _mm512_add_ps(c1, _mm512_maskz_loadu_ps(m1, rp.add(NR)));
-                }
-                if st.relu {
-                    c0 = relu(c0);
-                    c1 = relu(c1);
-                }
-                _mm512_storeu_ps(cp, c0);
-                _mm512_mask_storeu_ps(cp.add(NR), m1, c1);
-            }
-        }
-    }
-}
+pub(super) mod avx512;
