@@ -35,7 +35,8 @@ struct EntryArgs {
 /// How to lower: script or trace mode (one eager run on example inputs), with or without fusion.
 #[derive(clap::Args)]
 struct TraceArgs {
-    /// Keep every elementwise op a node of its own (no fused kernels).
+    /// Keep every elementwise op a node of its own (no fused kernels); also on when $TSC_NO_FUSE is
+    /// set to anything but `0` or empty (to run a whole test suite or the conformance cases unfused).
     #[arg(long = "no-fuse")]
     no_fuse: bool,
     /// Trace instead of script (needs --inputs).
@@ -188,7 +189,8 @@ fn compile(program: &Program, ent: &Entry, t: &TraceArgs, print_after: Option<&s
         (true, Some(path)) => Some(read_inputs(path)?),
         (true, None) => return Err("error: --trace needs --inputs (the example inputs)".into()),
     };
-    let opts = tsc::compile::Options { trace: examples.as_deref().map(|x| (x, t.strict)), print_after, no_fuse: t.no_fuse };
+    let no_fuse = t.no_fuse || std::env::var("TSC_NO_FUSE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let opts = tsc::compile::Options { trace: examples.as_deref().map(|x| (x, t.strict)), print_after, no_fuse };
     let c = tsc::compile::compile(program, ent, &opts)?;
     eprint!("{}", c.warnings.concat());
     Ok(c)

@@ -12,7 +12,7 @@ use tsc_kernels::binary::{binary_f32, sum_f32, Binary};
 use tsc_kernels::conv::{
     conv2d_f32, conv2d_with_shortcut_f32, Conv2dParams, ConvEpilogue, Shortcut,
 };
-use tsc_kernels::gemm::{gemm_f32, MatRef};
+use tsc_kernels::gemm::{gemm_f32, gemm_packed_bias, MatRef, PackedB};
 use tsc_kernels::rows::{layer_norm_rows_f32, log_softmax_rows_f32, softmax_rows_f32};
 use tsc_kernels::unary::{unary_f32, Unary};
 
@@ -99,7 +99,44 @@ fn bench_gemm_shape(c: &mut Criterion, m: usize, k: usize, n: usize, b_is_weight
     g.finish();
 }
 
+/// `nn.Linear` on weights packed once (as the runtime's plan packs them):
+/// `[m,k]` times the transpose of a `[n,k]` weight, plus the bias.
+fn bench_linear_packed(c: &mut Criterion, m: usize, k: usize, n: usize) {
+    let a = data(m * k, 1);
+    let w = data(n * k, 2);
+    let bias = data(n, 3);
+    let wt = MatRef {
+        data: &w,
+        offset: 0,
+        rs: 1,
+        cs: k,
+    };
+    let Some(packed) = PackedB::new(k, n, wt) else {
+        return; // no AVX2+FMA: the runtime uses the gemm crate
+    };
+    let mut out = vec![0.0f32; m * n];
+    let mut g = c.benchmark_group("linear_packed");
+    g.throughput(Throughput::Elements((2 * m * k * n) as u64));
+    g.bench_function(format!("{m}x{k}x{n}"), |bch| {
+        bch.iter(|| {
+            let a = MatRef {
+                data: black_box(&a),
+                offset: 0,
+                rs: k,
+                cs: 1,
+            };
+            gemm_packed_bias(m, a, &packed, &mut out, &bias);
+            black_box(&out);
+        })
+    });
+}
+
 fn bench_gemm(c: &mut Criterion) {
+    // mlp_b64's three layers and gpt_block's QKV projection.
+    bench_linear_packed(c, 64, 1024, 4096);
+    bench_linear_packed(c, 64, 4096, 4096);
+    bench_linear_packed(c, 64, 4096, 1024);
+    bench_linear_packed(c, 128, 768, 2304);
     bench_gemm_shape(c, 1024, 1024, 1024, false);
     bench_gemm_shape(c, 64, 1024, 4096, false);
     bench_gemm_shape(c, 1, 1024, 4096, false);
