@@ -41,8 +41,9 @@ pub const NR: usize = 16;
 /// Most k-steps per microkernel call (the AVX-512 tile's two `B`
 /// micro-panels, 36 KiB, and two `A` panels, 13.5 KiB, about fill the
 /// 48 KiB L1); k is split into equal blocks, so a 3×3 convolution's
-/// k = 288 or 576 runs in blocks of 288. With the 12×32 tile, 320 ran the
-/// 1024³ product 2–4% slower than 288.
+/// k = 288 or 576 runs in blocks of 288. 320, 288, 256 and 224 timed
+/// within the noise of each other on the 1024³ product and the workloads'
+/// shapes.
 pub const KC: usize = 288;
 
 /// Floats of `c` per column group: a group's `c` block and the `m×KC`
@@ -481,15 +482,15 @@ unsafe fn panels_range(
                 // The next tile's micro-panels: each is read once per call,
                 // from memory, so the row panels of this one pull them in.
                 let next = [ahead(1), ahead(2).filter(|_| span == 2)];
+                let a = |ip: usize| &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
                 let b = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
-                let calls = row_tiles(m, span == 2);
-                for (call, (ip, r0, mr)) in calls.enumerate() {
-                    let a = |ip: usize| &ap[(ip * k + p0) * MR..(ip * k + p0 + kc) * MR];
+                let calls = row_tile_count(m, span == 2);
+                for (call, (ip, r0, mr)) in row_tiles(m, span == 2).enumerate() {
                     let rows = mr[0] + mr[1];
                     let mut store =
                         Store::for_tile(epi, (p0 == 0, p0 + kc == k), (r0, rows), ldc, jp * NR);
                     store.add |= accumulate;
-                    store.next_b = prefetch_share(&next, call, row_tile_count(m, span == 2));
+                    store.next_b = prefetch_share(&next, call, calls);
                     let c = c.add(r0 * ldc + jp * NR);
                     #[cfg(target_arch = "x86_64")]
                     if span == 2 {
@@ -569,9 +570,7 @@ impl<'a> Store<'a> {
             relu: epi.relu && last,
         }
     }
-}
 
-impl<'a> Store<'a> {
     /// The store of this tile's rows after its first `rows` (no prefetch).
     #[cfg(target_arch = "x86_64")]
     fn below(self, rows: usize, ldc: usize) -> Store<'a> {

@@ -75,8 +75,8 @@ pub(in crate::gemm) unsafe fn tile_at(
             [3, 0] => rows::<3, 0>([a0, a0], b0, b1, offs, c, ldc, st, nr),
             [2, 0] => rows::<2, 0>([a0, a0], b0, b1, offs, c, ldc, st, nr),
             [1, 0] => rows::<1, 0>([a0, a0], b0, b1, offs, c, ldc, st, nr),
-            // Small panels (m < 10) pair only in the rare shapes that split
-            // m unevenly: run them one after the other.
+            // A pair with a panel of under 5 rows (only m = 7, 8, 9, 13,
+            // 14 and 19 give one): the panels one after the other.
             [m0, m1] => {
                 tile_at([a0, a0], [m0, 0], b0, b1, offs, c, ldc, st, nr);
                 let below = st.below(m0, ldc);
