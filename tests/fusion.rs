@@ -370,3 +370,47 @@ fn outside_bool_masks_fuse() {
     let err = plan.run(&[("x0".into(), Value::Tensor(x)), ("x1".into(), Value::Tensor(bytes))]).unwrap_err().to_string();
     assert!(err.contains("boolean masks"), "{err}");
 }
+
+/// Merge decisions on the dataflow graph. `%c` is read by an unfused `sum`
+/// and by `%d`, which joins its group anyway (one kernel with two
+/// results, `%c` and `%f`, placed before the `sum`). In the second graph `%e` would join
+/// `%t`'s group too, but `%b` needs both `%e` and the `mm` that reads `%t`:
+/// `%e` starts a group of its own, so `%b` can join it. Both run as the
+/// unfused ops do.
+#[test]
+fn groups_merge_past_outside_readers_that_do_not_feed_them() {
+    let read_by_sum = "graph(%x0 : Tensor<f32, [6, 7]>, %x1 : Tensor<f32, [6, 7]>):
+  %none : None = const none
+  %false : bool = const false
+  %half : float = const 0.5
+  %one : int = const 1
+  %a : Tensor = aten.mul.Tensor(%x0, %x0)
+  %c : Tensor = aten.mul.Scalar(%a, %half)
+  %s : Tensor = aten.sum(%c, %none, %false, %none)
+  %d : Tensor = aten.add.Tensor(%c, %x1, %one)
+  %e : Tensor = aten.exp(%d)
+  %f : Tensor = aten.mul.Tensor(%e, %x1)
+  return (%f, %s)
+";
+    let read_by_mm = "graph(%x0 : Tensor<f32, [6, 6]>, %x1 : Tensor<f32, [6, 6]>):
+  %two : float = const 2.0
+  %one : int = const 1
+  %a : Tensor = aten.mul.Scalar(%x0, %two)
+  %t : Tensor = aten.tanh(%a)
+  %m : Tensor = aten.mm(%t, %x1)
+  %e : Tensor = aten.exp(%t)
+  %b : Tensor = aten.add.Tensor(%e, %m, %one)
+  return (%b)
+";
+    // Each graph with the result counts of its fused nodes.
+    for (text, results) in [(read_by_sum, vec![2]), (read_by_mm, vec![1, 1])] {
+        let mut g = parse(text).unwrap();
+        passes::fuse::run(&mut g).unwrap();
+        let counts: Vec<usize> = g.block(g.entry).nodes.iter().filter(|&&n| g.node(n).op == Op::Fused).map(|&n| g.node(n).outputs.len()).collect();
+        assert_eq!(counts, results, "{g}");
+        let shape = if text == read_by_sum { [6, 7] } else { [6, 6] };
+        let n = shape[0] * shape[1];
+        let inputs = [Tensor::from_vec(values(n, 21, true), &shape).unwrap(), Tensor::from_vec(values(n, 22, false), &shape).unwrap()];
+        check(text, &inputs, 1e-6, 1e-6);
+    }
+}

@@ -14,17 +14,25 @@
 //!
 //! Groups grow in program order within one block: a node with a
 //! [`recipe`](crate::kernel::recipe) joins (and merges) the open groups
-//! that produce its operands, or starts a group. The fused node replaces
-//! the group at the position of its last node, so a group must stay
-//! movable there:
-//! - a node outside the group that reads a group value *closes* the group
-//!   (a later member would move the definition past that reader);
+//! that produce its operands, or starts a group. Merge decisions are made
+//! on the block's dataflow graph (`crate::dot::dependencies`, a `petgraph`
+//! graph): a node joins only where the merged group would have no path
+//! out through an unfused node and back in (a node outside the group that
+//! reads a group value and feeds, directly or not, a later member), which
+//! would make the fused node depend on itself (`tests/passes/fuse_dataflow.ir`:
+//! a node reading two groups joins the one that allows it). Otherwise:
 //! - a node with side effects closes every group (no read moves across a
 //!   write);
 //! - a mask (a comparison) is only usable inside its kernel: a `where`
 //!   joins only the group of its condition's comparison, a node that reads
 //!   a mask as a number (`(x > s) * n`) joins no group, and a group whose
 //!   mask is read outside it is not fused.
+//!
+//! The fused node takes the place of the group's last node; where an
+//! outside reader of a group value came before that, the block is then
+//! put back in a topological order, stably (a node moves only as far as
+//! its dependencies require, and none across a node with side effects:
+//! `reorder`).
 //!
 //! Groups of one node stay as they are. Literal operands, and lists of
 //! literals, are copied into the block (the kernel sees constants); other operands become block
@@ -38,14 +46,23 @@ use crate::error::PassError;
 use crate::graph::Graph;
 use crate::kernel::recipe;
 use crate::op::{node_has_side_effects, Op};
-use std::collections::{HashMap, HashSet};
+use petgraph::graphmap::DiGraphMap;
+use petgraph::visit::{Dfs, NodeFiltered};
+use petgraph::Direction;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 pub fn run(g: &mut Graph) -> Result<bool, PassError> {
     let mut changed = false;
     for (b, _) in g.reachable_blocks() {
+        let mut fused = false;
         for group in plan(g, b) {
-            changed |= rewrite(g, b, &group);
+            fused |= rewrite(g, b, &group);
         }
+        if fused {
+            reorder(g, b)?;
+        }
+        changed |= fused;
     }
     Ok(changed)
 }
@@ -65,11 +82,16 @@ fn reads(g: &Graph, n: Node, out: &mut Vec<Value>) {
 struct Group {
     nodes: Vec<Node>,
     open: bool,
+    /// Nodes outside the group that read its values (where a path out of
+    /// the group starts).
+    readers: Vec<Node>,
 }
 
 /// The groups of `b` worth fusing, each as its nodes in program order.
 fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
     let nodes = g.block(b).nodes.clone();
+    let deps = crate::dot::dependencies(g, b);
+    let pos: HashMap<Node, usize> = nodes.iter().enumerate().map(|(i, &n)| (n, i)).collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut group_of: HashMap<Node, usize> = HashMap::new();
     let open_group = |groups: &[Group], group_of: &HashMap<Node, usize>, v: Value| {
@@ -90,6 +112,14 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
                 let grouped_mask = open_group(&groups, &group_of, v).is_some() && g.def_node(v).and_then(|p| recipe(g, p)).is_some_and(|r| r.is_mask());
                 grouped_mask == mask
             });
+            // Merging must not close a cycle through an unfused node; where
+            // all candidates together would, `n` joins the first that allows
+            // it. A group read outside is joined only where no later node
+            // needs both (`blocks_later`).
+            cands.retain(|&c| !blocks_later(&deps, &groups[c], n));
+            if !cands.is_empty() && closes_cycle(&deps, &pos, &groups, &cands, n) {
+                cands = cands.iter().copied().find(|&c| !closes_cycle(&deps, &pos, &groups, &[c], n)).into_iter().collect();
+            }
             if masks_ok {
                 let gid = match cands.split_first() {
                     Some((&first, rest)) => {
@@ -99,27 +129,32 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
                                 group_of.insert(m, first);
                             }
                             groups[first].nodes.extend(moved);
+                            let readers = std::mem::take(&mut groups[other].readers);
+                            groups[first].readers.extend(readers);
                             groups[other].open = false;
                         }
                         first
                     }
                     None => {
-                        groups.push(Group { nodes: Vec::new(), open: true });
+                        groups.push(Group { nodes: Vec::new(), open: true, readers: Vec::new() });
                         groups.len() - 1
                     }
                 };
                 groups[gid].nodes.push(n);
                 group_of.insert(n, gid);
+                let gr = &mut groups[gid];
+                let members: HashSet<Node> = gr.nodes.iter().copied().collect();
+                gr.readers.retain(|r| !members.contains(r));
                 joined = Some(gid);
             }
         }
-        // Readers outside a group close it.
+        // Readers outside a group are where paths out of it start.
         let mut used = Vec::new();
         reads(g, n, &mut used);
         for v in used {
             if let Some(gid) = open_group(&groups, &group_of, v) {
-                if Some(gid) != joined {
-                    groups[gid].open = false;
+                if Some(gid) != joined && !groups[gid].readers.contains(&n) {
+                    groups[gid].readers.push(n);
                 }
             }
         }
@@ -145,6 +180,81 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
             ns
         })
         .collect()
+}
+
+/// Whether `n` joining the groups `cands` would make the merged group
+/// reach itself through a node outside it: some outside reader of a
+/// member (other than `n`) leads, through the block's dataflow graph, to a
+/// member or to `n`. Members all come before `n`, so the search stays
+/// among the nodes up to `n`.
+fn closes_cycle(deps: &DiGraphMap<Node, ()>, pos: &HashMap<Node, usize>, groups: &[Group], cands: &[usize], n: Node) -> bool {
+    let members: HashSet<Node> = cands.iter().flat_map(|&c| groups[c].nodes.iter().copied()).chain([n]).collect();
+    let starts = cands.iter().flat_map(|&c| groups[c].readers.iter().copied()).filter(|r| !members.contains(r));
+    let limit = pos[&n];
+    let up_to_n = NodeFiltered::from_fn(deps, |x| pos.get(&x).is_some_and(|&p| p <= limit));
+    let mut dfs = Dfs::empty(&up_to_n);
+    dfs.stack.extend(starts.filter(|r| pos.get(r).is_some_and(|&p| p < limit)));
+    while let Some(x) = dfs.next(&up_to_n) {
+        if members.contains(&x) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `n` joining `group` would keep a later node out of `n`'s
+/// kernel: a node that depends both on `n` and on an outside reader of the
+/// group could join neither then (it would close a cycle), where `n`
+/// starting a group of its own leaves it free to join that one (one pass
+/// over the group's value, against a write and a read of `n`'s). A group
+/// nothing outside reads has no such node.
+fn blocks_later(deps: &DiGraphMap<Node, ()>, group: &Group, n: Node) -> bool {
+    if group.readers.iter().all(|&r| r == n) {
+        return false;
+    }
+    let mut after_readers = Dfs::empty(deps);
+    after_readers.stack.extend(group.readers.iter().copied().filter(|&r| r != n));
+    let mut reached = HashSet::new();
+    while let Some(x) = after_readers.next(deps) {
+        reached.insert(x);
+    }
+    let mut after_n = Dfs::new(deps, n);
+    after_n.next(deps); // `n` itself
+    std::iter::from_fn(|| after_n.next(deps)).any(|x| reached.contains(&x))
+}
+
+/// Puts the nodes of `b` back in a topological order after fused nodes
+/// took the place of their last members: each node as early as its
+/// original position allows (a stable sort, so a block that was in order
+/// stays as it was), and nodes with side effects stay where they were
+/// relative to every other node.
+fn reorder(g: &mut Graph, b: Block) -> Result<(), PassError> {
+    let nodes = g.block(b).nodes.clone();
+    let deps = crate::dot::dependencies(g, b);
+    let mut out = Vec::with_capacity(nodes.len());
+    // Segments between nodes with side effects sort on their own.
+    for segment in nodes.split_inclusive(|&n| node_has_side_effects(g, n)) {
+        let index: HashMap<Node, usize> = segment.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        let mut waiting: Vec<usize> = segment.iter().map(|&n| deps.neighbors_directed(n, Direction::Incoming).filter(|p| index.contains_key(p)).count()).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..segment.len()).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+        let start = out.len();
+        while let Some(Reverse(i)) = ready.pop() {
+            out.push(segment[i]);
+            for next in deps.neighbors_directed(segment[i], Direction::Outgoing) {
+                if let Some(&j) = index.get(&next) {
+                    waiting[j] -= 1;
+                    if waiting[j] == 0 {
+                        ready.push(Reverse(j));
+                    }
+                }
+            }
+        }
+        if out.len() - start != segment.len() {
+            return Err(PassError::Failed { pass: "fuse", msg: "a fused group depends on itself through an unfused node".into() });
+        }
+    }
+    g.block_mut(b).nodes = out;
+    Ok(())
 }
 
 /// Whether fusing `group` is worth it. Elementwise groups always are. A
