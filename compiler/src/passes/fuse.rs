@@ -105,13 +105,6 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
             let mut cands: Vec<usize> = ins.iter().filter_map(|&v| open_group(&groups, &group_of, v)).collect();
             cands.sort_unstable();
             cands.dedup();
-            // A mask operand must be a comparison in a group it joins; a
-            // number operand must not be one (a bool tensor is no number).
-            let masks_ok = r.operands().iter().all(|&(i, mask)| {
-                let v = ins[i];
-                let grouped_mask = open_group(&groups, &group_of, v).is_some() && g.def_node(v).and_then(|p| recipe(g, p)).is_some_and(|r| r.is_mask());
-                grouped_mask == mask
-            });
             // Merging must not close a cycle through an unfused node; where
             // all candidates together would, `n` joins the first that allows
             // it. A group read outside is joined only where no later node
@@ -120,6 +113,14 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
             if !cands.is_empty() && closes_cycle(&deps, &pos, &groups, &cands, n) {
                 cands = cands.iter().copied().find(|&c| !closes_cycle(&deps, &pos, &groups, &[c], n)).into_iter().collect();
             }
+            // A mask operand must be a comparison in a group it joins; a
+            // number operand must not be one (a bool tensor is no number).
+            let masks_ok = r.operands().iter().all(|&(i, mask)| {
+                let v = ins[i];
+                let joined_mask = open_group(&groups, &group_of, v).is_some_and(|gid| cands.contains(&gid));
+                let grouped_mask = joined_mask && g.def_node(v).and_then(|p| recipe(g, p)).is_some_and(|r| r.is_mask());
+                grouped_mask == mask
+            });
             if masks_ok {
                 let gid = match cands.split_first() {
                     Some((&first, rest)) => {
