@@ -52,6 +52,15 @@ pub enum Padding<'a> {
     Str(&'a str),
 }
 
+/// Argument `i`'s sizes when it holds sizes (`None`: a string), for
+/// [`padding_arg`] to borrow.
+fn padding_ints(a: &Args, i: usize) -> Result<Option<Vec<i64>>> {
+    match a.value(i)? {
+        Value::Str(_) => Ok(None),
+        _ => a.ints(i).map(Some),
+    }
+}
+
 fn padding_arg<'a>(a: &'a Args, i: usize, ints: &'a Option<Vec<i64>>) -> Result<Padding<'a>> {
     match ints {
         Some(v) => Ok(Padding::Explicit(v)),
@@ -70,10 +79,7 @@ pub(crate) struct Epilogue<'a> {
 }
 
 fn run_conv(a: &Args, nd: usize, epi: Epilogue) -> Result<Value> {
-    let ints = match a.value(4)? {
-        Value::Str(_) => None,
-        _ => Some(a.ints(4)?),
-    };
+    let ints = padding_ints(a, 4)?;
     let pad = padding_arg(a, 4, &ints)?;
     let op = if nd == 1 { "conv1d" } else { "conv2d" };
     Ok(conv(op, nd, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?, epi)?.into())
@@ -100,10 +106,7 @@ pub(crate) fn run_conv_epilogue(a: &Args, epi: Epilogue) -> Result<Value> {
 /// in turn.
 pub(crate) fn run_conv_with_shortcut(a: &Args, s: &Args, epi: Epilogue) -> Result<Value> {
     let checked = |a: &Args| -> Result<Geometry> {
-        let ints = match a.value(4)? {
-            Value::Str(_) => None,
-            _ => Some(a.ints(4)?),
-        };
+        let ints = padding_ints(a, 4)?;
         let pad = padding_arg(a, 4, &ints)?;
         geometry(a.op, 2, a.tensor(0)?, a.tensor(1)?, a.opt_tensor(2)?, &a.ints(3)?, pad, &a.ints(5)?, a.int(6)?)
     };
