@@ -143,9 +143,7 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
                 };
                 groups[gid].nodes.push(n);
                 group_of.insert(n, gid);
-                let gr = &mut groups[gid];
-                let members: HashSet<Node> = gr.nodes.iter().copied().collect();
-                gr.readers.retain(|r| !members.contains(r));
+                groups[gid].readers.retain(|r| group_of.get(r) != Some(&gid));
                 joined = Some(gid);
             }
         }
@@ -189,6 +187,9 @@ fn plan(g: &Graph, b: Block) -> Vec<Vec<Node>> {
 /// member or to `n`. Members all come before `n`, so the search stays
 /// among the nodes up to `n`.
 fn closes_cycle(deps: &DiGraphMap<Node, ()>, pos: &HashMap<Node, usize>, groups: &[Group], cands: &[usize], n: Node) -> bool {
+    if cands.iter().all(|&c| groups[c].readers.iter().all(|&r| r == n)) {
+        return false; // no path leaves the groups
+    }
     let members: HashSet<Node> = cands.iter().flat_map(|&c| groups[c].nodes.iter().copied()).chain([n]).collect();
     let starts = cands.iter().flat_map(|&c| groups[c].readers.iter().copied()).filter(|r| !members.contains(r));
     let limit = pos[&n];
